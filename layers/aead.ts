@@ -1,0 +1,139 @@
+/**
+ * FSChaCha20Poly1305: the forward-secure AEAD BIP324 uses for packet
+ * plaintexts (header byte + contents).
+ *
+ * Each packet uses RFC 8439 ChaCha20-Poly1305 with nonce = 4-byte
+ * little-endian packet index within the epoch + 8-byte little-endian epoch.
+ * After 224 packets the key is replaced by keystream bytes 64..95 of the
+ * nonce (0xffffffff, epoch): the same as the spec's "encrypt 32 zero bytes and
+ * keep the first 32 bytes", without computing a Poly1305 tag.
+ *
+ * @module
+ */
+
+import { chacha20, chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { checkBytes, wipe } from "./bytes.ts";
+import { Bip324Error } from "./errors.ts";
+import { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
+
+/** Bytes the Poly1305 tag adds to every packet. */
+export const TAG_LEN = 16;
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Forward-secure ChaCha20-Poly1305. One instance serves one direction: it
+ * either only encrypts or only decrypts.
+ *
+ * @example Round trip
+ * ```ts
+ * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * const key = new Uint8Array(32);
+ * const enc = new FSChaCha20Poly1305(key), dec = new FSChaCha20Poly1305(key);
+ * const ct = enc.encrypt(new Uint8Array(0), new Uint8Array([1, 2, 3]));
+ * console.assert(dec.decrypt(new Uint8Array(0), ct)[2] === 3);
+ * ```
+ */
+export class FSChaCha20Poly1305 {
+  #key: Uint8Array;
+  #schedule: RekeySchedule;
+  #nonce = new Uint8Array(12);
+  #rekeyNonce = new Uint8Array(12);
+
+  /**
+   * @param key 32-byte initial key (copied; the copy is wiped by {@linkcode FSChaCha20Poly1305.destroy}).
+   * @param interval packets per key; 224 on the wire, injectable for tests.
+   */
+  constructor(key: Uint8Array, interval: number = REKEY_INTERVAL) {
+    this.#key = checkBytes("key", key, 32).slice();
+    this.#schedule = new RekeySchedule(interval);
+  }
+
+  /** Packets processed so far. */
+  get packetCounter(): number {
+    return this.#schedule.epoch * this.#schedule.interval + this.#schedule.index;
+  }
+
+  /**
+   * Encrypts `plaintext` and appends the tag, writing `plaintext.length + 16`
+   * bytes into `out` (default: a new array). `plaintext` may be the start of
+   * `out` itself (in-place encryption).
+   */
+  encrypt(aad: Uint8Array, plaintext: Uint8Array, out?: Uint8Array): Uint8Array {
+    checkBytes("aad", aad);
+    checkBytes("plaintext", plaintext);
+    const length = plaintext.length + TAG_LEN;
+    out = out === undefined ? new Uint8Array(length) : outView(out, length);
+    chacha20poly1305(this.#key, this.#currentNonce(), aad.length ? aad : EMPTY).encrypt(
+      plaintext,
+      out,
+    );
+    this.#advance();
+    return out;
+  }
+
+  /**
+   * Verifies and decrypts `ciphertext` (plaintext + 16-byte tag) into `out`
+   * (default: a new array; may be the start of `ciphertext` itself). A bad tag
+   * throws {@linkcode Bip324Error} `DECRYPTION`; the packet still counts, so the
+   * cipher stays in step with the sender's, but the session must end.
+   */
+  decrypt(aad: Uint8Array, ciphertext: Uint8Array, out?: Uint8Array): Uint8Array {
+    checkBytes("aad", aad);
+    checkBytes("ciphertext", ciphertext);
+    if (ciphertext.length < TAG_LEN) {
+      throw new Bip324Error("DECRYPTION", `ciphertext shorter than the ${TAG_LEN}-byte tag`);
+    }
+    const length = ciphertext.length - TAG_LEN;
+    out = out === undefined ? new Uint8Array(length) : outView(out, length);
+    try {
+      chacha20poly1305(this.#key, this.#currentNonce(), aad.length ? aad : EMPTY).decrypt(
+        ciphertext,
+        out,
+      );
+    } catch (cause) {
+      throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)", { cause });
+    } finally {
+      this.#advance();
+    }
+    return out;
+  }
+
+  /** Wipes the key. The cipher must not be used afterwards. */
+  destroy(): void {
+    wipe(this.#key);
+  }
+
+  #currentNonce(): Uint8Array {
+    const n = this.#nonce;
+    const index = this.#schedule.index;
+    n[0] = index & 0xff;
+    n[1] = (index >>> 8) & 0xff;
+    n[2] = (index >>> 16) & 0xff;
+    n[3] = (index >>> 24) & 0xff;
+    this.#schedule.writeEpoch(n, 4);
+    return n;
+  }
+
+  #advance(): void {
+    const r = this.#rekeyNonce;
+    if (!this.#schedule.isLastInEpoch) {
+      this.#schedule.advance();
+      return;
+    }
+    r.fill(0xff, 0, 4);
+    this.#schedule.writeEpoch(r, 4);
+    const fresh = new Uint8Array(32);
+    chacha20(this.#key, r, fresh, fresh, 1);
+    this.#key.set(fresh);
+    wipe(fresh);
+    this.#schedule.advance();
+  }
+}
+
+function outView(out: Uint8Array, length: number): Uint8Array {
+  if (checkBytes("out", out).length < length) {
+    throw new RangeError(`out must be at least ${length} bytes, got ${out.length}`);
+  }
+  return out.length === length ? out : out.subarray(0, length);
+}

@@ -1,0 +1,136 @@
+/**
+ * Small byte helpers shared by the layers: argument checks that name the
+ * argument, hex conversion, comparison and wiping.
+ *
+ * @module
+ */
+
+/**
+ * Throws a `TypeError` unless `value` is a `Uint8Array`, and a `RangeError`
+ * if `length` is given and differs.
+ *
+ * @example
+ * ```ts
+ * import { checkBytes } from "./bytes.ts";
+ * checkBytes("key", new Uint8Array(32), 32);
+ * ```
+ */
+export function checkBytes(name: string, value: unknown, length?: number): Uint8Array {
+  if (!(value instanceof Uint8Array)) {
+    throw new TypeError(`${name} must be a Uint8Array, got ${describe(value)}`);
+  }
+  if (length !== undefined && value.length !== length) {
+    throw new RangeError(`${name} must be ${length} bytes, got ${value.length}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "object") return value.constructor?.name ?? "object";
+  return typeof value;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+/**
+ * Lower-case hex encoding.
+ *
+ * @example
+ * ```ts
+ * import { toHex } from "./bytes.ts";
+ * console.assert(toHex(new Uint8Array([1, 255])) === "01ff");
+ * ```
+ */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX[bytes[i]];
+  return out;
+}
+
+/**
+ * Decodes hex (either case); throws `TypeError` on odd length or a non-hex digit.
+ *
+ * @example
+ * ```ts
+ * import { fromHex } from "./bytes.ts";
+ * console.assert(fromHex("01ff")[1] === 255);
+ * ```
+ */
+export function fromHex(hex: string): Uint8Array {
+  if (typeof hex !== "string" || hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new TypeError("hex must be a string of an even number of hex digits");
+  }
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.substr(i * 2, 2), 16);
+  return out;
+}
+
+/**
+ * Constant-time equality of two byte arrays of the same length.
+ *
+ * @example
+ * ```ts
+ * import { bytesEqual } from "./bytes.ts";
+ * console.assert(bytesEqual(new Uint8Array([1]), new Uint8Array([1])));
+ * ```
+ */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+/**
+ * Concatenates byte arrays into a new one.
+ *
+ * @example
+ * ```ts
+ * import { concatBytes } from "./bytes.ts";
+ * console.assert(concatBytes(new Uint8Array([1]), new Uint8Array([2])).length === 2);
+ * ```
+ */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const p of parts) total += p.length;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * Overwrites secrets with zeros.
+ *
+ * @example
+ * ```ts
+ * import { wipe } from "./bytes.ts";
+ * const key = new Uint8Array([1, 2]);
+ * wipe(key);
+ * console.assert(key[0] === 0);
+ * ```
+ */
+export function wipe(...arrays: (Uint8Array | Uint32Array | undefined)[]): void {
+  for (const a of arrays) a?.fill(0);
+}
+
+/**
+ * Cryptographically secure random bytes from the runtime's Web Crypto.
+ *
+ * @example
+ * ```ts
+ * import { randomBytes } from "./bytes.ts";
+ * console.assert(randomBytes(4).length === 4);
+ * ```
+ */
+export function randomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(length, i + 65536)));
+  }
+  return out;
+}

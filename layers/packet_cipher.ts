@@ -1,0 +1,247 @@
+/**
+ * {@linkcode Bip324Cipher}: the whole packet cipher of one BIP324 connection,
+ * shaped like Bitcoin Core's `BIP324Cipher`: key generation, ECDH and key
+ * schedule on `initialize`, then packet encryption and decryption with the
+ * four direction-split ciphers.
+ *
+ * A packet is `encrypted length (3) || AEAD(header (1) || contents) (+16 tag)`.
+ *
+ * @module
+ */
+
+import { FSChaCha20, LENGTH_FIELD_LEN } from "./length_cipher.ts";
+import { FSChaCha20Poly1305, TAG_LEN } from "./aead.ts";
+import { checkBytes, randomBytes, wipe } from "./bytes.ts";
+import { Bip324Error } from "./errors.ts";
+import { ellswiftCreate, v2Ecdh } from "./handshake/ellswift.ts";
+import { deriveSessionKeys } from "./handshake/key_schedule.ts";
+import type { Network } from "./network.ts";
+import { REKEY_INTERVAL } from "./rekeying.ts";
+
+/** Bytes of the plaintext header (flags) inside every packet. */
+export const HEADER_LEN = 1;
+/** The header bit that marks a decoy packet. Receivers test `header & IGNORE_BIT`. */
+export const IGNORE_BIT = 0x80;
+/** Bytes a packet adds around its contents: length (3) + header (1) + tag (16). */
+export const PACKET_OVERHEAD = LENGTH_FIELD_LEN + HEADER_LEN + TAG_LEN;
+/** Largest contents length the 3-byte length field can express. */
+export const MAX_CONTENTS_LENGTH = 0xffffff;
+
+const EMPTY = new Uint8Array(0);
+
+/** The four ciphers of an initialized session, split by direction. */
+export interface DirectionalCiphers {
+  /** Length cipher for packets we send. */
+  sendLength: FSChaCha20;
+  /** AEAD for packets we send. */
+  sendPacket: FSChaCha20Poly1305;
+  /** Length cipher for packets we receive. */
+  recvLength: FSChaCha20;
+  /** AEAD for packets we receive. */
+  recvPacket: FSChaCha20Poly1305;
+}
+
+/** Result of {@linkcode Bip324Cipher.decrypt}. */
+export interface DecryptedPacket {
+  /** The packet's contents (without the header byte). */
+  contents: Uint8Array;
+  /** Whether the header's ignore bit was set (a decoy packet). */
+  ignore: boolean;
+}
+
+/**
+ * One side's BIP324 packet cipher.
+ *
+ * @example Two peers agree on a session id and exchange a packet
+ * ```ts
+ * import { Bip324Cipher } from "./packet_cipher.ts";
+ * const alice = Bip324Cipher.create(), bob = Bip324Cipher.create();
+ * alice.initialize(bob.ourEllswift, true, "regtest");
+ * bob.initialize(alice.ourEllswift, false, "regtest");
+ * const packet = alice.encrypt(new Uint8Array([1, 2, 3]));
+ * const length = bob.decryptLength(packet.subarray(0, 3));
+ * const { contents } = bob.decrypt(packet.subarray(3));
+ * console.assert(length === 3 && contents[2] === 3);
+ * console.assert(alice.sessionId.every((v, i) => v === bob.sessionId[i]));
+ * ```
+ */
+export class Bip324Cipher {
+  #privateKey: Uint8Array;
+  #ourEllswift: Uint8Array;
+  #sessionId?: Uint8Array;
+  #sendTerminator?: Uint8Array;
+  #recvTerminator?: Uint8Array;
+  #ciphers?: DirectionalCiphers;
+  #rekeyInterval: number;
+
+  /**
+   * Wraps an existing key pair: a 32-byte private key and the 64-byte
+   * ElligatorSwift encoding of its public key (as from `ellswiftCreate`).
+   * `rekeyInterval` is for tests only; the wire uses 224.
+   */
+  constructor(
+    privateKey: Uint8Array,
+    ellswiftOurs: Uint8Array,
+    rekeyInterval: number = REKEY_INTERVAL,
+  ) {
+    this.#privateKey = checkBytes("privateKey", privateKey, 32).slice();
+    this.#ourEllswift = checkBytes("ellswiftOurs", ellswiftOurs, 64).slice();
+    this.#rekeyInterval = rekeyInterval;
+  }
+
+  /** A cipher with a fresh random key pair. */
+  static create(): Bip324Cipher {
+    for (;;) {
+      const priv = randomBytes(32);
+      try {
+        return new Bip324Cipher(priv, ellswiftCreate(priv));
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e; // out-of-range scalar: draw again
+      } finally {
+        wipe(priv);
+      }
+    }
+  }
+
+  /** Our 64-byte ElligatorSwift public key, to send first. */
+  get ourEllswift(): Uint8Array {
+    return this.#ourEllswift;
+  }
+
+  /** The 32-byte session id. Throws before {@linkcode Bip324Cipher.initialize}. */
+  get sessionId(): Uint8Array {
+    return this.#need(this.#sessionId);
+  }
+
+  /** The 16 bytes we send after our garbage. */
+  get sendGarbageTerminator(): Uint8Array {
+    return this.#need(this.#sendTerminator);
+  }
+
+  /** The 16 bytes that end the peer's garbage. */
+  get receiveGarbageTerminator(): Uint8Array {
+    return this.#need(this.#recvTerminator);
+  }
+
+  /** Whether {@linkcode Bip324Cipher.initialize} has run. */
+  get initialized(): boolean {
+    return this.#ciphers !== undefined;
+  }
+
+  /**
+   * Runs ECDH against the peer's 64-byte encoding and the key schedule, then
+   * wipes our private key. `network` (default mainnet) must match the peer's.
+   */
+  initialize(
+    theirEllswift: Uint8Array,
+    initiating: boolean,
+    network: Network | Uint8Array = "mainnet",
+  ): void {
+    if (this.#ciphers) throw new TypeError("cipher is already initialized");
+    const secret = v2Ecdh(this.#privateKey, theirEllswift, this.#ourEllswift, initiating);
+    const keys = deriveSessionKeys(secret, initiating, network);
+    const interval = this.#rekeyInterval;
+    this.#ciphers = {
+      sendLength: new FSChaCha20(keys.sendLengthKey, interval),
+      sendPacket: new FSChaCha20Poly1305(keys.sendPacketKey, interval),
+      recvLength: new FSChaCha20(keys.recvLengthKey, interval),
+      recvPacket: new FSChaCha20Poly1305(keys.recvPacketKey, interval),
+    };
+    this.#sessionId = keys.sessionId;
+    this.#sendTerminator = keys.sendGarbageTerminator;
+    this.#recvTerminator = keys.recvGarbageTerminator;
+    wipe(secret, this.#privateKey, keys.sendLengthKey, keys.sendPacketKey);
+    wipe(keys.recvLengthKey, keys.recvPacketKey);
+  }
+
+  /** The four ciphers, for the stream layers to take over after the handshake. */
+  get ciphers(): DirectionalCiphers {
+    return this.#need(this.#ciphers);
+  }
+
+  /**
+   * Encrypts one packet: returns `3 + 1 + contents.length + 16` bytes.
+   * `aad` authenticates our garbage on the first packet; `ignore` makes it a decoy.
+   * With `out`, the packet is written there (it must be large enough) and a view returned.
+   */
+  encrypt(
+    contents: Uint8Array,
+    aad: Uint8Array = EMPTY,
+    ignore = false,
+    out?: Uint8Array,
+  ): Uint8Array {
+    return encryptPacket(this.ciphers, contents, aad, ignore, out);
+  }
+
+  /** Decrypts a 3-byte length field and returns the contents length it encodes. */
+  decryptLength(encryptedLength: Uint8Array): number {
+    checkBytes("encryptedLength", encryptedLength, LENGTH_FIELD_LEN);
+    return this.ciphers.recvLength.decryptLength(encryptedLength);
+  }
+
+  /**
+   * Decrypts the rest of a packet (header + contents + tag, i.e.
+   * `decryptLength(...) + 17` bytes). A bad tag throws {@linkcode Bip324Error} `DECRYPTION`.
+   */
+  decrypt(ciphertext: Uint8Array, aad: Uint8Array = EMPTY): DecryptedPacket {
+    return decryptPacket(this.ciphers, ciphertext, aad);
+  }
+
+  /** Wipes every key. The cipher is unusable afterwards. */
+  destroy(): void {
+    wipe(this.#privateKey);
+    if (this.#ciphers) {
+      this.#ciphers.sendLength.destroy();
+      this.#ciphers.sendPacket.destroy();
+      this.#ciphers.recvLength.destroy();
+      this.#ciphers.recvPacket.destroy();
+    }
+  }
+
+  #need<T>(value: T | undefined): T {
+    if (value === undefined) throw new TypeError("cipher is not initialized: call initialize()");
+    return value;
+  }
+}
+
+/**
+ * Encrypts one whole packet with a session's outbound ciphers into `out`
+ * (default: a new array of exactly the packet's size).
+ */
+export function encryptPacket(
+  ciphers: DirectionalCiphers,
+  contents: Uint8Array,
+  aad: Uint8Array = EMPTY,
+  ignore = false,
+  out?: Uint8Array,
+): Uint8Array {
+  checkBytes("contents", contents);
+  if (contents.length > MAX_CONTENTS_LENGTH) {
+    throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
+  }
+  const size = contents.length + PACKET_OVERHEAD;
+  if (out === undefined) out = new Uint8Array(size);
+  else if (checkBytes("out", out).length < size) {
+    throw new RangeError(`out must be at least ${size} bytes, got ${out.length}`);
+  }
+  const body = out.subarray(LENGTH_FIELD_LEN, size);
+  body[0] = ignore ? IGNORE_BIT : 0;
+  body.set(contents, HEADER_LEN);
+  ciphers.sendPacket.encrypt(aad, body.subarray(0, HEADER_LEN + contents.length), body);
+  ciphers.sendLength.encryptLength(contents.length, out, 0);
+  return out.length === size ? out : out.subarray(0, size);
+}
+
+/** Decrypts a packet body (header + contents + tag) with a session's inbound AEAD. */
+export function decryptPacket(
+  ciphers: DirectionalCiphers,
+  ciphertext: Uint8Array,
+  aad: Uint8Array = EMPTY,
+): DecryptedPacket {
+  checkBytes("ciphertext", ciphertext);
+  if (ciphertext.length < HEADER_LEN + TAG_LEN) {
+    throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
+  }
+  const plaintext = ciphers.recvPacket.decrypt(aad, ciphertext);
+  return { contents: plaintext.subarray(HEADER_LEN), ignore: (plaintext[0] & IGNORE_BIT) !== 0 };
+}

@@ -1,0 +1,71 @@
+/**
+ * BIP324 — Bitcoin's version 2 P2P encrypted transport — for Deno, edge
+ * runtimes and browsers.
+ *
+ * The library is a stack of small layers. Each has a pure, synchronous core
+ * (testable with the BIP's vectors) and, where data flows, a Web Streams
+ * wrapper:
+ *
+ * - handshake: ElligatorSwift keys, x-only ECDH, the HKDF key schedule;
+ * - length cipher (FSChaCha20) and packet AEAD (FSChaCha20Poly1305), which
+ *   share the 224-packet rekey schedule;
+ * - aliasing: message types ↔ one-byte short IDs.
+ *
+ * {@linkcode Bip324Cipher} drives the whole packet cipher directly, with the
+ * same shape as Bitcoin Core's `BIP324Cipher`.
+ *
+ * @example Two peers agree on a session and exchange one packet
+ * ```ts
+ * import { Bip324Cipher } from "@bip324/bip324";
+ *
+ * const initiator = Bip324Cipher.create();
+ * const responder = Bip324Cipher.create();
+ * initiator.initialize(responder.ourEllswift, true, "regtest");
+ * responder.initialize(initiator.ourEllswift, false, "regtest");
+ *
+ * const packet = initiator.encrypt(new TextEncoder().encode("hello"));
+ * const length = responder.decryptLength(packet.subarray(0, 3));
+ * const { contents } = responder.decrypt(packet.subarray(3, 3 + length + 17));
+ * console.log(new TextDecoder().decode(contents)); // "hello"
+ * ```
+ *
+ * @module
+ */
+
+export { Bip324Error } from "./layers/errors.ts";
+export type { Bip324ErrorCode, Bip324ErrorOptions, Bip324ErrorOrigin } from "./layers/errors.ts";
+export {
+  Bip324Cipher,
+  decryptPacket,
+  encryptPacket,
+  HEADER_LEN,
+  IGNORE_BIT,
+  MAX_CONTENTS_LENGTH,
+  PACKET_OVERHEAD,
+} from "./layers/packet_cipher.ts";
+export type { DecryptedPacket, DirectionalCiphers } from "./layers/packet_cipher.ts";
+export {
+  ellswiftCreate,
+  ellswiftDecode,
+  ellswiftEcdhXonly,
+  taggedHash,
+  v2Ecdh,
+  xswiftecInv,
+} from "./layers/handshake/ellswift.ts";
+export { deriveSessionKeys, GARBAGE_TERMINATOR_LEN } from "./layers/handshake/key_schedule.ts";
+export type { SessionKeys } from "./layers/handshake/key_schedule.ts";
+export { FSChaCha20, LENGTH_FIELD_LEN } from "./layers/length_cipher.ts";
+export { FSChaCha20Poly1305, TAG_LEN } from "./layers/aead.ts";
+export { REKEY_INTERVAL, RekeySchedule } from "./layers/rekeying.ts";
+export {
+  BIP324_SHORT_IDS,
+  checkMessageType,
+  DEFAULT_MESSAGE_TYPES,
+  MESSAGE_TYPE_LEN,
+  MessageTypeTable,
+  PROPOSED_SHORT_IDS,
+} from "./layers/aliasing.ts";
+export type { Message } from "./layers/aliasing.ts";
+export { DEFAULT_PORT, NETWORK_MAGIC, networkMagic, networkName } from "./layers/network.ts";
+export type { Network } from "./layers/network.ts";
+export { bytesEqual, fromHex, toHex } from "./layers/bytes.ts";
