@@ -89,12 +89,12 @@ export class Bip324Cipher {
     this.#rekeyInterval = rekeyInterval;
   }
 
-  /** A cipher with a fresh random key pair. */
-  static create(): Bip324Cipher {
+  /** A cipher with a fresh random key pair (`rekeyInterval` is for tests only). */
+  static create(rekeyInterval: number = REKEY_INTERVAL): Bip324Cipher {
     for (;;) {
       const priv = randomBytes(32);
       try {
-        return new Bip324Cipher(priv, ellswiftCreate(priv));
+        return new Bip324Cipher(priv, ellswiftCreate(priv), rekeyInterval);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e; // out-of-range scalar: draw again
       } finally {

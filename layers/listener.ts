@@ -1,0 +1,174 @@
+/**
+ * Turns a stream of incoming byte pairs (from any transport's listener) into
+ * a stream of established responder sessions. Handshakes run concurrently; a
+ * failed one closes only its own connection; the number of handshakes in
+ * flight is capped (as btcd's handshake admission does), and connections over
+ * the cap are refused at once.
+ *
+ * @module
+ */
+
+import { Bip324Error } from "./errors.ts";
+import type { BytePair } from "./handshake/driver.ts";
+import { openSession, type Session, type SessionOptions } from "./session.ts";
+
+/** Default cap on handshakes in flight per listener. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
+
+/** An incoming connection as a transport hands it over. */
+export interface IncomingConnection {
+  /** The connection's bytes. */
+  pair: BytePair;
+  /** Where it came from, for logs (e.g. `"127.0.0.1:50000"`). */
+  remote?: string;
+  /** Closes the connection outright. */
+  close(): void;
+}
+
+/** Options for {@linkcode acceptSessions}. */
+export interface AcceptOptions extends SessionOptions {
+  /** Handshakes allowed in flight at once; more connections are refused. Default 128. */
+  maxPendingHandshakes?: number;
+  /** Established sessions waiting to be taken by the iterator before new ones are closed. Default 64. */
+  maxQueuedSessions?: number;
+  /** Called when a connection fails its handshake or is refused. */
+  onError?: (error: Bip324Error, remote: string | undefined) => void;
+  /**
+   * Called when a peer speaks v1 (`V1_PROTOCOL`). Return a session to accept
+   * it, or `undefined` to close it. Default: close it.
+   */
+  onV1?: (
+    error: Bip324Error,
+    connection: IncomingConnection,
+  ) => Promise<Session | undefined> | Session | undefined;
+}
+
+/** A stream of established sessions from one listening transport. */
+export interface SessionListener extends AsyncIterable<Session> {
+  /** The local address, as the transport reports it. */
+  readonly addr: { hostname: string; port: number };
+  /** Stops accepting; established sessions stay open. */
+  close(): Promise<void>;
+  /** Handshakes now in flight. */
+  readonly pendingHandshakes: number;
+}
+
+/**
+ * Accepts sessions from `incoming`.
+ *
+ * @example
+ * ```ts ignore
+ * import { acceptSessions } from "./listener.ts";
+ * declare const incoming: AsyncIterable<import("./listener.ts").IncomingConnection>;
+ * const sessions = acceptSessions(incoming, { hostname: "127.0.0.1", port: 0 }, () => {}, {});
+ * for await (const session of sessions) session.close();
+ * ```
+ */
+export function acceptSessions(
+  incoming: AsyncIterable<IncomingConnection>,
+  addr: { hostname: string; port: number },
+  stop: () => void | Promise<void>,
+  options: AcceptOptions = {},
+): SessionListener {
+  const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+  const maxQueued = options.maxQueuedSessions ?? 64;
+  const ready: Session[] = [];
+  const waiters: ((r: IteratorResult<Session>) => void)[] = [];
+  let pending = 0;
+  let done = false;
+
+  const deliver = (session: Session) => {
+    const waiter = waiters.shift();
+    if (waiter) waiter({ value: session, done: false });
+    else if (ready.length < maxQueued) ready.push(session);
+    else session.close(); // nobody is taking sessions: do not let them pile up
+  };
+  const finish = () => {
+    done = true;
+    for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+  };
+  const report = (error: unknown, remote?: string) => {
+    const e = error instanceof Bip324Error
+      ? error
+      : new Bip324Error("TRANSPORT", String(error), { cause: error });
+    try {
+      options.onError?.(e, remote);
+    } catch { /* a throwing callback must not stop the listener */ }
+  };
+
+  const handle = async (conn: IncomingConnection) => {
+    pending++;
+    try {
+      const session = await openSession(conn.pair, { ...options, role: "responder" });
+      deliver(session);
+    } catch (error) {
+      if (error instanceof Bip324Error && error.code === "V1_PROTOCOL" && options.onV1) {
+        try {
+          const v1 = await options.onV1(error, conn);
+          if (v1) return deliver(v1);
+        } catch (e) {
+          report(e, conn.remote);
+        }
+      } else {
+        report(error, conn.remote);
+      }
+      conn.close();
+    } finally {
+      pending--;
+    }
+  };
+
+  (async () => {
+    try {
+      for await (const conn of incoming) {
+        if (done) {
+          conn.close();
+          break;
+        }
+        if (pending >= maxPending) {
+          conn.close();
+          report(
+            new Bip324Error("BUSY", `refused: ${pending} handshakes already in flight`, {
+              origin: "local",
+            }),
+            conn.remote,
+          );
+          continue;
+        }
+        handle(conn);
+      }
+    } catch (error) {
+      report(error);
+    } finally {
+      finish();
+    }
+  })();
+
+  return {
+    addr,
+    get pendingHandshakes() {
+      return pending;
+    },
+    async close() {
+      if (done) return;
+      finish();
+      await stop();
+      for (const s of ready.splice(0)) s.close();
+    },
+    [Symbol.asyncIterator](): AsyncIterator<Session> {
+      return {
+        next: () => {
+          const s = ready.shift();
+          if (s) return Promise.resolve({ value: s, done: false });
+          if (done) return Promise.resolve({ value: undefined, done: true });
+          return new Promise((resolve) => waiters.push(resolve));
+        },
+        return: async () => {
+          finish();
+          await stop();
+          return { value: undefined, done: true };
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,364 @@
+/**
+ * {@linkcode Session}: an established BIP324 connection, read and written as
+ * `{ type, payload }` messages, and {@linkcode openSession}, which performs
+ * the handshake over any byte pair and stacks the layers:
+ *
+ * ```
+ * application  ⇅ Message
+ *   [messages layers]  aliasing  [contents layers]  AEAD
+ *   [packets layers]   length    [wire layers]
+ * transport    ⇅ Uint8Array
+ * ```
+ *
+ * The bracketed slots take the caller's own layers (logging, metrics, …).
+ *
+ * @module
+ */
+
+import { aliasingLayer, type AliasingOptions } from "./aliasing_stream.ts";
+import { aeadLayer } from "./aead_stream.ts";
+import type { Message } from "./aliasing.ts";
+import { Bip324Error } from "./errors.ts";
+import { performHandshake } from "./handshake/driver.ts";
+import type { BytePair, HandshakeDriverOptions } from "./handshake/driver.ts";
+import type { HandshakeResult, Role } from "./handshake/handshake.ts";
+import { lengthLayer } from "./length_stream.ts";
+import type { Network } from "./network.ts";
+import { type Layer, pipeline, prepend } from "./pipeline.ts";
+import type { ShapingPolicy } from "./shaping.ts";
+
+/** Caller-supplied layers, by the point of the stack where they go. */
+export interface ExtraLayers {
+  /** Between the transport and the length layer (raw encrypted bytes). */
+  wire?: Layer<Uint8Array, Uint8Array>[];
+  /** Between the length layer and the AEAD layer (encrypted packet bodies). */
+  packets?: Layer<Uint8Array, Uint8Array>[];
+  /** Between the AEAD layer and aliasing (decrypted contents). */
+  contents?: Layer<Uint8Array, Uint8Array>[];
+  /** Above aliasing (messages). */
+  messages?: Layer<Message, Message>[];
+}
+
+/** Options for {@linkcode openSession} (and every `connect`/`listen`). */
+export interface SessionOptions extends Omit<HandshakeDriverOptions, "role"> {
+  /** Decoy policy for outbound messages. Default: no decoys. */
+  shaping?: ShapingPolicy;
+  /** Message type table and handling of invalid types. */
+  aliasing?: AliasingOptions;
+  /** Extra layers to insert into the stack. */
+  layers?: ExtraLayers;
+  /** Close the session after this many ms without inbound bytes. Default: never. */
+  idleTimeout?: number;
+  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
+  closeTimeout?: number;
+}
+
+/** Handshake facts, for display and diagnostics. */
+export interface HandshakeInfo {
+  /** Garbage bytes we sent. */
+  garbageSent: number;
+  /** Garbage bytes the peer sent. */
+  garbageReceived: number;
+  /** Contents lengths of the decoys we sent during the handshake. */
+  decoysSent: number[];
+  /** Decoys the peer sent before its version packet. */
+  decoysReceived: number;
+}
+
+/** Running counts for a session. */
+export interface SessionStats {
+  /** Decoy packets received and dropped after the handshake. */
+  decoysReceived: number;
+  /** Decoy packets sent after the handshake. */
+  decoysSent: number;
+  /** Messages dropped because their type was malformed or unknown. */
+  messagesDropped: number;
+}
+
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+
+/**
+ * An established BIP324 session.
+ *
+ * Reading yields the peer's messages; writing sends ours. Closing either
+ * stream, calling {@linkcode Session.close}, or the transport ending closes
+ * the whole session: reads then resolve `done`, writes reject with
+ * `Bip324Error` `CLOSED`, and all keys are wiped. A protocol failure (e.g. a
+ * bad tag) makes the pending read reject with the `Bip324Error` and closes the
+ * session the same way. {@linkcode Session.closed} resolves (it never rejects)
+ * once everything is shut; {@linkcode Session.closeReason} says why.
+ *
+ * @example A session over an in-memory pair
+ * ```ts
+ * import { openSession } from "./session.ts";
+ * const ab = new TransformStream<Uint8Array, Uint8Array>();
+ * const ba = new TransformStream<Uint8Array, Uint8Array>();
+ * const [alice, bob] = await Promise.all([
+ *   openSession({ readable: ba.readable, writable: ab.writable }, { role: "initiator" }),
+ *   openSession({ readable: ab.readable, writable: ba.writable }, { role: "responder" }),
+ * ]);
+ * const writer = alice.writable.getWriter();
+ * await writer.write({ type: "ping", payload: new Uint8Array(8) });
+ * const { value } = await bob.readable.getReader().read();
+ * console.assert(value?.type === "ping");
+ * await alice.close();
+ * await bob.closed;
+ * ```
+ */
+export class Session {
+  /** The peer's messages. */
+  readonly readable: ReadableStream<Message>;
+  /** Our messages to the peer. */
+  readonly writable: WritableStream<Message>;
+  /** 32-byte session id, equal on both ends (compare out of band to detect a MitM). */
+  readonly sessionId: Uint8Array;
+  /** Whether we initiated or accepted the connection. */
+  readonly role: Role;
+  /** The network both ends agreed on. */
+  readonly network: Network | Uint8Array;
+  /** The transport protocol version: 2 for BIP324. */
+  readonly transportVersion: 1 | 2 = 2;
+  /** The peer's version packet contents (empty today; reserved for upgrades). */
+  readonly peerVersionContents: Uint8Array;
+  /** Garbage and decoy figures from the handshake. */
+  readonly handshake: HandshakeInfo;
+  /** Running counts. */
+  readonly stats: SessionStats = { decoysReceived: 0, decoysSent: 0, messagesDropped: 0 };
+  /** Resolves once the session has fully shut down. Never rejects. */
+  readonly closed: Promise<void>;
+
+  #result: HandshakeResult;
+  #reader: ReadableStreamDefaultReader<Message>;
+  #writer: WritableStreamDefaultWriter<Message>;
+  #readController!: ReadableStreamDefaultController<Message>;
+  #writeController!: WritableStreamDefaultController;
+  #resolveClosed!: () => void;
+  #state: "open" | "closing" | "closed" = "open";
+  #closeReason?: Bip324Error;
+  #closeTimeout: number;
+  #idleTimer?: ReturnType<typeof setTimeout>;
+  #closing?: Promise<void>;
+  #writableClosedByUser = false;
+
+  /** Builds the layer stack over `pair` for a finished handshake (use {@linkcode openSession}). */
+  constructor(
+    pair: BytePair,
+    result: HandshakeResult,
+    network: Network | Uint8Array,
+    options: SessionOptions = {},
+  ) {
+    this.#result = result;
+    this.role = result.role;
+    this.network = network;
+    this.sessionId = result.sessionId.slice();
+    this.peerVersionContents = result.peerVersionContents;
+    this.handshake = {
+      garbageSent: result.garbageSent,
+      garbageReceived: result.garbageReceived,
+      decoysSent: result.decoysSent,
+      decoysReceived: result.decoysReceived,
+    };
+    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+
+    const ciphers = result.cipher.ciphers;
+    const extra = options.layers ?? {};
+    const wire = [...(extra.wire ?? [])];
+    if (options.idleTimeout !== undefined) wire.unshift(this.#idleLayer(options.idleTimeout));
+    const stats = this.stats;
+    const top = pipeline<Message>(
+      { readable: prepend(result.leftover, pair.readable), writable: pair.writable },
+      ...wire,
+      lengthLayer({
+        send: ciphers.sendLength,
+        recv: ciphers.recvLength,
+        maxMessageSize: options.maxMessageSize,
+      }),
+      ...(extra.packets ?? []),
+      aeadLayer({
+        send: ciphers.sendPacket,
+        recv: ciphers.recvPacket,
+        shaping: options.shaping,
+        onDecoyReceived: () => stats.decoysReceived++,
+        onDecoySent: () => stats.decoysSent++,
+      }),
+      ...(extra.contents ?? []),
+      aliasingLayer({
+        ...options.aliasing,
+        onDropped: (e) => {
+          stats.messagesDropped++;
+          options.aliasing?.onDropped?.(e);
+        },
+      }),
+      ...(extra.messages ?? []),
+    );
+    this.#reader = top.readable.getReader();
+    this.#writer = top.writable.getWriter();
+    this.#writer.closed.catch(() => {});
+
+    this.readable = new ReadableStream<Message>({
+      start: (controller) => {
+        this.#readController = controller;
+      },
+      pull: async (controller) => {
+        let next: ReadableStreamReadResult<Message>;
+        try {
+          next = await this.#reader.read();
+        } catch (error) {
+          if (this.#state === "open") this.#shutdown(asSessionError(error));
+          return;
+        }
+        if (next.done) {
+          if (this.#state === "open") this.#shutdown();
+          return;
+        }
+        controller.enqueue(next.value);
+      },
+      cancel: async () => {
+        await this.close();
+      },
+    }, { highWaterMark: 0 });
+
+    this.writable = new WritableStream<Message>({
+      start: (controller) => {
+        this.#writeController = controller;
+      },
+      write: async (message) => {
+        if (this.#state !== "open") throw this.#closedError();
+        try {
+          await this.#writer.write(message);
+        } catch (error) {
+          if (error instanceof TypeError || error instanceof RangeError) throw error;
+          if (this.#state === "open") this.#shutdown(asSessionError(error));
+          throw this.#closedError();
+        }
+      },
+      close: async () => {
+        this.#writableClosedByUser = true;
+        await this.close();
+      },
+      abort: () => {
+        if (this.#state === "open") this.#shutdown();
+      },
+    }, { highWaterMark: 1 });
+  }
+
+  /** Why the session ended: `undefined` for a clean close, else the protocol error. */
+  get closeReason(): Bip324Error | undefined {
+    return this.#closeReason;
+  }
+
+  /** Whether the session is still open. */
+  get isOpen(): boolean {
+    return this.#state === "open";
+  }
+
+  /**
+   * Flushes pending writes (up to `closeTimeout`), closes the transport and
+   * wipes the keys. Safe to call more than once.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    if (this.#state !== "open") return this.closed;
+    this.#state = "closing";
+    this.#closing = (async () => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#closeTimeout);
+      });
+      try {
+        await Promise.race([this.#writer.close().catch(() => {}), timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+      this.#shutdown();
+    })();
+    return this.#closing;
+  }
+
+  #closedError(): Bip324Error {
+    return new Bip324Error("CLOSED", "session is closed", {
+      origin: "local",
+      cause: this.#closeReason,
+    });
+  }
+
+  /** Ends everything at once: streams, transport, timers, keys. */
+  #shutdown(error?: Bip324Error): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    this.#closeReason = error;
+    clearTimeout(this.#idleTimer);
+    const closedError = this.#closedError();
+    try {
+      if (error) this.#readController.error(error);
+      else this.#readController.close();
+    } catch { /* already closed by the consumer */ }
+    if (!this.#writableClosedByUser) this.#writeController.error(closedError);
+    this.#reader.cancel(closedError).catch(() => {});
+    this.#writer.abort(closedError).catch(() => {});
+    this.#result.cipher.destroy();
+    this.#resolveClosed();
+  }
+
+  #idleLayer(ms: number): Layer<Uint8Array, Uint8Array> {
+    if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
+    const arm = () => {
+      clearTimeout(this.#idleTimer);
+      this.#idleTimer = setTimeout(() => {
+        if (this.#state === "open") {
+          this.#shutdown(
+            new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
+              origin: "local",
+            }),
+          );
+        }
+      }, ms);
+    };
+    arm();
+    return {
+      inbound: new TransformStream({
+        transform(chunk, controller) {
+          arm();
+          controller.enqueue(chunk);
+        },
+      }),
+      outbound: new TransformStream(),
+    };
+  }
+}
+
+function asSessionError(error: unknown): Bip324Error {
+  if (error instanceof Bip324Error) return error;
+  return new Bip324Error("TRANSPORT", `transport failed: ${error}`, { cause: error });
+}
+
+/** Options for {@linkcode openSession}: the session options plus our role. */
+export interface OpenSessionOptions extends SessionOptions {
+  /** Initiator (we connected) or responder (we accepted). */
+  role: Role;
+}
+
+/**
+ * Runs the handshake over `pair` and returns the established session. On
+ * failure the transport is closed and a {@linkcode Bip324Error} is thrown
+ * (for `V1_PROTOCOL` the transport is left open and unlocked, see
+ * `performHandshake`).
+ *
+ * @example
+ * ```ts
+ * import { openSession } from "./session.ts";
+ * const ab = new TransformStream<Uint8Array, Uint8Array>();
+ * const ba = new TransformStream<Uint8Array, Uint8Array>();
+ * const [a, b] = await Promise.all([
+ *   openSession({ readable: ba.readable, writable: ab.writable }, { role: "initiator", network: "signet" }),
+ *   openSession({ readable: ab.readable, writable: ba.writable }, { role: "responder", network: "signet" }),
+ * ]);
+ * console.assert(a.sessionId.every((v, i) => v === b.sessionId[i]));
+ * await Promise.all([a.close(), b.close()]);
+ * ```
+ */
+export async function openSession(pair: BytePair, options: OpenSessionOptions): Promise<Session> {
+  const result = await performHandshake(pair, options);
+  return new Session(pair, result, options.network ?? "mainnet", options);
+}

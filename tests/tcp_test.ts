@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { connect, listen } from "../transports/tcp.ts";
+import { Bip324Error } from "../layers/errors.ts";
+import type { Session } from "../layers/session.ts";
+
+async function echo(session: Session) {
+  await session.readable.pipeTo(session.writable).catch(() => {});
+}
+
+Deno.test("tcp: initiator and responder over loopback, echo", async () => {
+  const listener = listen({ port: 0, network: "regtest" });
+  const served = (async () => {
+    for await (const s of listener) echo(s);
+  })();
+  const client = await connect({ port: listener.addr.port, network: "regtest" });
+  const w = client.writable.getWriter(), r = client.readable.getReader();
+  for (let i = 0; i < 20; i++) {
+    const payload = new Uint8Array(i * 1000).fill(i);
+    await w.write({ type: i % 2 ? "inv" : "custommsg", payload });
+    const { value } = await r.read();
+    assert.equal(value?.type, i % 2 ? "inv" : "custommsg");
+    assert.deepEqual(value?.payload, payload);
+  }
+  await client.close();
+  await listener.close();
+  await served;
+});
+
+Deno.test("tcp: a failed handshake (wrong network) does not affect the listener", async () => {
+  const errors: string[] = [];
+  const listener = listen({
+    port: 0,
+    network: "regtest",
+    handshakeTimeout: 500,
+    onError: (e) => errors.push(e.code),
+  });
+  const accepted: Session[] = [];
+  const served = (async () => {
+    for await (const s of listener) accepted.push(s);
+  })();
+  await assert.rejects(
+    connect({ port: listener.addr.port, network: "mainnet", handshakeTimeout: 500 }),
+    (e) => e instanceof Bip324Error,
+  );
+  const good = await connect({ port: listener.addr.port, network: "regtest" });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(accepted.length, 1);
+  assert.deepEqual(accepted[0].sessionId, good.sessionId);
+  assert.ok(errors.length >= 1, `errors: ${errors}`);
+  await good.close();
+  for (const s of accepted) await s.close();
+  await listener.close();
+  await served;
+});
+
+Deno.test("tcp: connecting to a closed port is a TRANSPORT error", async () => {
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  await assert.rejects(
+    connect({ port }),
+    (e) => e instanceof Bip324Error && e.code === "TRANSPORT",
+  );
+  await assert.rejects(connect({ port: 70000 }), RangeError);
+});

@@ -1,0 +1,192 @@
+/**
+ * TCP transport over `Deno.connect` / `Deno.listen`, plus `connect` and
+ * `listen`, which open BIP324 sessions over it.
+ *
+ * The byte pair itself ({@linkcode connPair}) knows nothing of BIP324.
+ *
+ * @module
+ */
+
+import type { BytePair } from "../layers/handshake/driver.ts";
+import { openSession, type Session, type SessionOptions } from "../layers/session.ts";
+import {
+  type AcceptOptions,
+  acceptSessions,
+  type IncomingConnection,
+  type SessionListener,
+} from "../layers/listener.ts";
+import { Bip324Error } from "../layers/errors.ts";
+
+const READ_SIZE = 64 * 1024;
+
+/**
+ * Wraps a `Deno.Conn` as a byte pair. The connection is closed when the
+ * readable is cancelled or the writable is closed or aborted.
+ *
+ * @example
+ * ```ts ignore
+ * import { connPair } from "./tcp.ts";
+ * const pair = connPair(await Deno.connect({ hostname: "127.0.0.1", port: 8333 }));
+ * ```
+ */
+export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  };
+  const buffer = new Uint8Array(READ_SIZE);
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (error) {
+        if (closed) return controller.close();
+        close();
+        return controller.error(error);
+      }
+      if (n === null) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(buffer.slice(0, n));
+    },
+    cancel: close,
+  }, { highWaterMark: 0 });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      let offset = 0;
+      while (offset < chunk.length) offset += await conn.write(chunk.subarray(offset));
+    },
+    close,
+    abort: close,
+  });
+  return { readable, writable, close };
+}
+
+/** Where to connect. */
+export interface TcpAddress {
+  /** Host name or address. Default `"127.0.0.1"`. */
+  hostname?: string;
+  /** TCP port. */
+  port: number;
+}
+
+/** Options for {@linkcode connect}. */
+export interface ConnectOptions extends SessionOptions, TcpAddress {}
+
+/**
+ * Opens a TCP connection and performs the BIP324 handshake as initiator.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "./tcp.ts";
+ * const session = await connect({ hostname: "127.0.0.1", port: 18444, network: "regtest" });
+ * console.log(session.sessionId);
+ * ```
+ */
+export async function connect(options: ConnectOptions): Promise<Session> {
+  const conn = await connectTcp(options);
+  try {
+    return await openSession(conn, { ...options, role: "initiator" });
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/** Opens a raw TCP byte pair (no BIP324), with transport errors as `Bip324Error` `TRANSPORT`. */
+export async function connectTcp(address: TcpAddress): Promise<BytePair & { close(): void }> {
+  checkPort(address.port);
+  try {
+    const conn = await Deno.connect({
+      hostname: address.hostname ?? "127.0.0.1",
+      port: address.port,
+    });
+    conn.setNoDelay(true);
+    return connPair(conn);
+  } catch (cause) {
+    throw new Bip324Error(
+      "TRANSPORT",
+      `cannot connect to ${address.hostname ?? "127.0.0.1"}:${address.port}: ${cause}`,
+      { cause, origin: "local" },
+    );
+  }
+}
+
+/** Options for {@linkcode listen}. */
+export interface ListenOptions extends AcceptOptions {
+  /** Port to listen on (0 picks a free one; see `listener.addr.port`). */
+  port: number;
+  /** Address to bind. Default `"127.0.0.1"`. */
+  hostname?: string;
+}
+
+/** Accepts raw TCP connections as {@linkcode IncomingConnection}s. */
+export function listenTcp(
+  options: { port: number; hostname?: string },
+): {
+  addr: { hostname: string; port: number };
+  incoming: AsyncIterable<IncomingConnection>;
+  stop(): void;
+} {
+  checkPort(options.port);
+  const listener = Deno.listen({ port: options.port, hostname: options.hostname ?? "127.0.0.1" });
+  const addr = listener.addr as Deno.NetAddr;
+  let stopped = false;
+  async function* incoming(): AsyncGenerator<IncomingConnection> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await listener.accept() as Deno.TcpConn;
+      } catch (error) {
+        if (stopped) return;
+        throw error;
+      }
+      conn.setNoDelay(true);
+      const remote = conn.remoteAddr as Deno.NetAddr;
+      const pair = connPair(conn);
+      yield { pair, remote: `${remote.hostname}:${remote.port}`, close: pair.close };
+    }
+  }
+  return {
+    addr: { hostname: addr.hostname, port: addr.port },
+    incoming: incoming(),
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    },
+  };
+}
+
+/**
+ * Listens for TCP connections and yields established BIP324 sessions (we
+ * are the responder). A peer that fails its handshake is closed and reported
+ * to `onError`; it never affects other peers or the listener.
+ *
+ * @example
+ * ```ts ignore
+ * import { listen } from "./tcp.ts";
+ * const listener = listen({ port: 0, network: "regtest" });
+ * for await (const session of listener) {
+ *   console.log("session", session.sessionId);
+ * }
+ * ```
+ */
+export function listen(options: ListenOptions): SessionListener {
+  const tcp = listenTcp(options);
+  return acceptSessions(tcp.incoming, tcp.addr, tcp.stop, options);
+}
+
+function checkPort(port: unknown): void {
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) {
+    throw new RangeError(`port must be an integer 0..65535, got ${port}`);
+  }
+}

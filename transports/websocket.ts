@@ -1,0 +1,256 @@
+/**
+ * WebSocket transport: binary frames carry raw BIP324 bytes, with frame
+ * boundaries meaning nothing. Works wherever the standard `WebSocket` exists
+ * (Deno, browsers, edge runtimes); the server side uses `Deno.serve` and
+ * `Deno.upgradeWebSocket`.
+ *
+ * The byte pair ({@linkcode webSocketPair}) knows nothing of BIP324.
+ *
+ * @module
+ */
+
+import type { BytePair } from "../layers/handshake/driver.ts";
+import { Bip324Error } from "../layers/errors.ts";
+import { openSession, type Session, type SessionOptions } from "../layers/session.ts";
+import {
+  type AcceptOptions,
+  acceptSessions,
+  type IncomingConnection,
+  type SessionListener,
+} from "../layers/listener.ts";
+
+/** Options for {@linkcode webSocketPair}. */
+export interface WebSocketPairOptions {
+  /** Writes wait while more than this many bytes are queued in the socket. Default 1 MiB. */
+  sendHighWater?: number;
+  /**
+   * Received bytes the reader may fall behind by before the connection is
+   * failed (WebSocket cannot pause the sender). Default 16 MiB.
+   */
+  receiveLimit?: number;
+}
+
+/**
+ * Wraps an open (or opening) WebSocket as a byte pair. The socket is closed
+ * when the readable is cancelled or the writable closed or aborted.
+ *
+ * @example
+ * ```ts ignore
+ * import { webSocketPair } from "./websocket.ts";
+ * const pair = await webSocketPair(new WebSocket("ws://127.0.0.1:8080"));
+ * ```
+ */
+export async function webSocketPair(
+  ws: WebSocket,
+  options: WebSocketPairOptions = {},
+): Promise<BytePair & { close(): void }> {
+  const sendHighWater = options.sendHighWater ?? 1 << 20;
+  const receiveLimit = options.receiveLimit ?? 16 << 20;
+  ws.binaryType = "arraybuffer";
+  if (ws.readyState === WebSocket.CONNECTING) {
+    await new Promise<void>((resolve, reject) => {
+      ws.addEventListener("open", () => resolve(), { once: true });
+      ws.addEventListener(
+        "error",
+        (e) => reject(new Bip324Error("TRANSPORT", `WebSocket failed to open: ${describe(e)}`)),
+        { once: true },
+      );
+      ws.addEventListener(
+        "close",
+        () => reject(new Bip324Error("TRANSPORT", "WebSocket closed before opening")),
+        { once: true },
+      );
+    });
+  }
+  if (ws.readyState !== WebSocket.OPEN) {
+    throw new Bip324Error("TRANSPORT", "WebSocket is not open");
+  }
+  const close = () => {
+    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+      try {
+        ws.close(1000);
+      } catch { /* already closing */ }
+    }
+  };
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let ended = false;
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel: close,
+  }, { highWaterMark: receiveLimit, size: (chunk) => chunk.byteLength });
+  ws.addEventListener("message", (event) => {
+    if (ended) return;
+    const data = event.data;
+    if (!(data instanceof ArrayBuffer)) {
+      ended = true;
+      controller.error(new Bip324Error("TRANSPORT", "received a text frame; BIP324 uses binary"));
+      close();
+      return;
+    }
+    controller.enqueue(new Uint8Array(data));
+    if ((controller.desiredSize ?? 0) < 0) {
+      ended = true;
+      controller.error(
+        new Bip324Error("TRANSPORT", `reader fell more than ${receiveLimit} bytes behind`, {
+          origin: "local",
+        }),
+      );
+      close();
+    }
+  });
+  ws.addEventListener("close", () => {
+    if (ended) return;
+    ended = true;
+    try {
+      controller.close();
+    } catch { /* cancelled */ }
+  });
+  ws.addEventListener("error", (e) => {
+    if (ended) return;
+    ended = true;
+    try {
+      controller.error(new Bip324Error("TRANSPORT", `WebSocket error: ${describe(e)}`));
+    } catch { /* cancelled */ }
+  });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (ws.readyState !== WebSocket.OPEN) {
+        throw new Bip324Error("TRANSPORT", "WebSocket is closed");
+      }
+      ws.send(chunk);
+      while (ws.bufferedAmount > sendHighWater && ws.readyState === WebSocket.OPEN) {
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
+    close,
+    abort: close,
+  });
+  return { readable, writable, close };
+}
+
+function describe(event: Event): string {
+  return (event as ErrorEvent).message ?? event.type;
+}
+
+/** Options for {@linkcode connectWebSocket}. */
+export interface ConnectWebSocketOptions extends SessionOptions, WebSocketPairOptions {
+  /** `ws://` or `wss://` URL of a BIP324 WebSocket endpoint (or a relay to a node). */
+  url: string | URL;
+}
+
+/**
+ * Opens a WebSocket and performs the BIP324 handshake as initiator.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectWebSocket } from "./websocket.ts";
+ * const session = await connectWebSocket({ url: "ws://127.0.0.1:8080", network: "regtest" });
+ * ```
+ */
+export async function connectWebSocket(options: ConnectWebSocketOptions): Promise<Session> {
+  let ws: WebSocket;
+  try {
+    ws = new WebSocket(options.url);
+  } catch (cause) {
+    throw new TypeError(`invalid WebSocket url: ${options.url}`, { cause });
+  }
+  const pair = await webSocketPair(ws, options);
+  try {
+    return await openSession(pair, { ...options, role: "initiator" });
+  } catch (error) {
+    pair.close();
+    throw error;
+  }
+}
+
+/**
+ * Upgrades a `Deno.serve` request to a WebSocket and returns the response to
+ * send plus a promise of the byte pair (for servers that route themselves).
+ *
+ * @example
+ * ```ts ignore
+ * import { upgradeToPair } from "./websocket.ts";
+ * Deno.serve((req) => {
+ *   const { response, pair } = upgradeToPair(req);
+ *   pair.then((p) => p.close());
+ *   return response;
+ * });
+ * ```
+ */
+export function upgradeToPair(
+  request: Request,
+  options: WebSocketPairOptions = {},
+): { response: Response; pair: Promise<BytePair & { close(): void }> } {
+  const { socket, response } = Deno.upgradeWebSocket(request);
+  return { response, pair: webSocketPair(socket, options) };
+}
+
+/** Options for {@linkcode listenWebSocket}. */
+export interface ListenWebSocketOptions extends AcceptOptions, WebSocketPairOptions {
+  /** Port to serve on (0 picks a free one). */
+  port: number;
+  /** Address to bind. Default `"127.0.0.1"`. */
+  hostname?: string;
+  /** Only upgrade requests for this path. Default: any path. */
+  path?: string;
+}
+
+/**
+ * Serves WebSocket upgrades with `Deno.serve` and yields established BIP324
+ * sessions (we are the responder). Plain HTTP requests get 426.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenWebSocket } from "./websocket.ts";
+ * const listener = listenWebSocket({ port: 8080, network: "regtest" });
+ * for await (const session of listener) console.log(session.sessionId);
+ * ```
+ */
+export function listenWebSocket(options: ListenWebSocketOptions): SessionListener {
+  const queue: IncomingConnection[] = [];
+  const waiters: ((c: IteratorResult<IncomingConnection>) => void)[] = [];
+  let stopped = false;
+  const push = (c: IncomingConnection) => {
+    const w = waiters.shift();
+    if (w) w({ value: c, done: false });
+    else queue.push(c);
+  };
+  const server = Deno.serve({
+    port: options.port,
+    hostname: options.hostname ?? "127.0.0.1",
+    onListen: () => {},
+  }, (request, info) => {
+    const url = new URL(request.url);
+    if (options.path && url.pathname !== options.path) {
+      return new Response("not found", { status: 404 });
+    }
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("BIP324 over WebSocket: upgrade required", { status: 426 });
+    }
+    const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
+    const { response, pair } = upgradeToPair(request, options);
+    pair.then((p) => push({ pair: p, remote, close: p.close })).catch(() => {});
+    return response;
+  });
+  const incoming: AsyncIterable<IncomingConnection> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const c = queue.shift();
+        if (c) return Promise.resolve({ value: c, done: false });
+        if (stopped) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => waiters.push(resolve));
+      },
+    }),
+  };
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+    for (const c of queue.splice(0)) c.close();
+    await server.shutdown();
+  };
+  const addr = server.addr as Deno.NetAddr;
+  return acceptSessions(incoming, { hostname: addr.hostname, port: addr.port }, stop, options);
+}
