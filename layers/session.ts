@@ -51,6 +51,12 @@ export interface SessionOptions extends Omit<HandshakeDriverOptions, "role"> {
   idleTimeout?: number;
   /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
   closeTimeout?: number;
+  /**
+   * Payload bytes of decoded messages the session reads ahead of the
+   * application (so it notices the peer closing even while nobody reads).
+   * Default 1 MiB; one larger message is still read, but nothing after it.
+   */
+  readAhead?: number;
 }
 
 /** Handshake facts, for display and diagnostics. */
@@ -76,14 +82,17 @@ export interface SessionStats {
 }
 
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
+const DEFAULT_READ_AHEAD = 1 << 20;
 
 /**
  * An established BIP324 session.
  *
  * Reading yields the peer's messages; writing sends ours. Closing either
  * stream, calling {@linkcode Session.close}, or the transport ending closes
- * the whole session: reads then resolve `done`, writes reject with
- * `Bip324Error` `CLOSED`, and all keys are wiped. A protocol failure (e.g. a
+ * the whole session: reads then resolve `done` (after any messages already
+ * received), writes reject with `Bip324Error` `CLOSED`, and all keys are
+ * wiped. The session reads up to `readAhead` bytes ahead of the application,
+ * so it notices the end of the transport even while nobody reads. A protocol failure (e.g. a
  * bad tag) makes the pending read reject with the `Bip324Error` and closes the
  * session the same way. {@linkcode Session.closed} resolves (it never rejects)
  * once everything is shut; {@linkcode Session.closeReason} says why.
@@ -139,6 +148,7 @@ export class Session {
   #idleTimer?: ReturnType<typeof setTimeout>;
   #closing?: Promise<void>;
   #writableClosedByUser = false;
+  #readAhead: number;
 
   /** Builds the layer stack over `pair` for a finished handshake (use {@linkcode openSession}). */
   constructor(
@@ -159,6 +169,7 @@ export class Session {
       decoysReceived: result.decoysReceived,
     };
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+    this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
     const ciphers = result.cipher.ciphers;
@@ -217,7 +228,7 @@ export class Session {
       cancel: async () => {
         await this.close();
       },
-    }, { highWaterMark: 0 });
+    }, { highWaterMark: this.#readAhead, size: (m) => m.payload.length + 64 });
 
     this.writable = new WritableStream<Message>({
       start: (controller) => {

@@ -43,3 +43,399 @@ Deno.test("session: handshake over memory, equal session ids, messages both ways
   );
   assert.equal(a.closeReason, undefined);
 });
+
+import { chunk, concat, fixedCipher, isCode, readAll, within } from "./helpers.ts";
+import { performHandshake } from "../layers/handshake/driver.ts";
+import { encryptPacket } from "../layers/packet_cipher.ts";
+import { randomDecoys } from "../layers/shaping.ts";
+import { networkMagic } from "../layers/network.ts";
+import { Handshake } from "../layers/handshake/handshake.ts";
+import type { Layer } from "../layers/pipeline.ts";
+
+const MESSAGES: Message[] = [
+  msg("verack"),
+  msg("ping", 1, 2, 3, 4, 5, 6, 7, 8),
+  { type: "inv", payload: new Uint8Array(37).fill(3) },
+  { type: "block", payload: new Uint8Array(70_000).map((_, i) => i & 0xff) },
+  msg("sendaddrv2"),
+  { type: "tx", payload: new Uint8Array(300).fill(9) },
+];
+
+/** Records what a fixed-key initiator sends (handshake + MESSAGES, with decoys). */
+async function recordInitiatorStream(): Promise<Uint8Array> {
+  const [x, y] = memoryPair();
+  const captured: Uint8Array[] = [];
+  const capture: Layer<Uint8Array, Uint8Array> = {
+    inbound: new TransformStream(),
+    outbound: new TransformStream({
+      transform(c, ctl) {
+        captured.push(c.slice());
+        ctl.enqueue(c);
+      },
+    }),
+  };
+  // the capture layer sees post-handshake bytes; the handshake bytes are captured at the pair
+  const tapped = new TransformStream<Uint8Array, Uint8Array>({
+    transform(c, ctl) {
+      handshakeBytes.push(c.slice());
+      ctl.enqueue(c);
+    },
+  });
+  const handshakeBytes: Uint8Array[] = [];
+  tapped.readable.pipeTo(x.writable);
+  const [a, b] = await Promise.all([
+    openSession({ readable: x.readable, writable: tapped.writable }, {
+      role: "initiator",
+      network: "regtest",
+      cipher: fixedCipher(1),
+      garbage: new Uint8Array(333).fill(0xab),
+      decoys: [0, 50],
+      shaping: randomDecoys({ probability: 0.5, maxSize: 100, random: prng(5) }),
+      layers: { wire: [capture] },
+    }),
+    openSession(y, { role: "responder", network: "regtest", cipher: fixedCipher(2) }),
+  ]);
+  const w = a.writable.getWriter();
+  for (const m of MESSAGES) await w.write(m);
+  const r = b.readable.getReader();
+  for (const m of MESSAGES) assert.deepEqual((await r.read()).value, m);
+  assert.ok(a.stats.decoysSent > 0, "shaping should have sent decoys");
+  assert.equal(b.stats.decoysReceived, a.stats.decoysSent);
+  await a.close();
+  await b.closed;
+  // all bytes passed the tap (handshake and, through it, the session's packets)
+  void captured;
+  return concat(handshakeBytes);
+}
+
+import { prng } from "./helpers.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead.ts";
+
+Deno.test("session: one transcript, fed in every chunking, yields identical messages", async () => {
+  const stream = await recordInitiatorStream();
+  for (const how of ["whole", "single", 11, 12, 13] as const) {
+    const [x, y] = memoryPair({ highWaterMark: 1 << 20 });
+    const responder = openSession(y, {
+      role: "responder",
+      network: "regtest",
+      cipher: fixedCipher(2),
+    });
+    x.readable.pipeTo(new WritableStream()).catch(() => {}); // drain the responder's output
+    const feed = (async () => {
+      const w = x.writable.getWriter();
+      for (const c of chunk(stream, how)) await w.write(c);
+      await w.close();
+    })();
+    const session = await within(responder, 5000, `handshake (${how})`);
+    const got = await within(readAll(session.readable), 5000, `messages (${how})`);
+    await feed;
+    assert.deepEqual(got, MESSAGES, `chunking ${how}`);
+    assert.equal(session.handshake.garbageReceived, 333);
+    assert.equal(session.handshake.decoysReceived, 2);
+    await session.closed;
+  }
+});
+
+Deno.test("session: zero-length and 4,000,000-byte messages", async () => {
+  const [a, b] = await sessionPair();
+  const big = new Uint8Array(4_000_000).map((_, i) => (i * 7) & 0xff);
+  const w = a.writable.getWriter();
+  const r = b.readable.getReader();
+  const sent = w.write({ type: "block", payload: big });
+  await w.write(msg("getaddr"));
+  await w.write(msg("verack"));
+  await sent;
+  const got1 = (await r.read()).value!;
+  assert.equal(got1.type, "block");
+  assert.deepEqual(got1.payload, big);
+  assert.deepEqual((await r.read()).value, msg("getaddr"));
+  assert.deepEqual((await r.read()).value, msg("verack"));
+  await a.close();
+  await b.closed;
+});
+
+Deno.test("session: decoys before the version packet and after it are dropped", async () => {
+  const [a, b] = await sessionPair(
+    { decoys: [0, 1, 1000], shaping: randomDecoys({ probability: 1, maxSize: 64 }) },
+    { decoys: [3] },
+  );
+  assert.equal(b.handshake.decoysReceived, 3);
+  assert.equal(a.handshake.decoysReceived, 1);
+  assert.deepEqual(a.handshake.decoysSent, [0, 1, 1000]);
+  const w = a.writable.getWriter(), r = b.readable.getReader();
+  for (let i = 0; i < 10; i++) await w.write(msg("inv", i));
+  for (let i = 0; i < 10; i++) assert.deepEqual((await r.read()).value, msg("inv", i));
+  assert.equal(a.stats.decoysSent, 10);
+  assert.equal(b.stats.decoysReceived, 10);
+  await a.close();
+});
+
+Deno.test("session: rekeying across 224-packet boundaries (injected interval 3)", async () => {
+  const [a, b] = await sessionPair({ rekeyInterval: 3 }, { rekeyInterval: 3 });
+  const w = a.writable.getWriter(), r = b.readable.getReader();
+  for (let i = 0; i < 20; i++) await w.write(msg("inv", i));
+  for (let i = 0; i < 20; i++) assert.deepEqual((await r.read()).value, msg("inv", i));
+  await a.close();
+  // mismatched intervals break at the first rekey
+  const [c, d] = await sessionPair({ rekeyInterval: 3 }, {});
+  const cw = c.writable.getWriter(), dr = d.readable.getReader();
+  for (let i = 0; i < 4; i++) cw.write(msg("inv", i)).catch(() => {});
+  assert.deepEqual((await dr.read()).value, msg("inv", 0));
+  // the wrong key shows first as a bad tag, a nonsense length, or a stream that ends mid-packet
+  const error = await (async () => {
+    for (;;) if ((await dr.read()).done) return undefined;
+  })().catch((e) => e);
+  assert.ok(
+    error instanceof Bip324Error &&
+      ["DECRYPTION", "OVERSIZED", "UNEXPECTED_EOF"].includes(error.code),
+    String(error),
+  );
+  await c.close();
+});
+
+/** Opens a responder session against a raw initiator we control byte by byte. */
+async function rawInitiator(options: Partial<OpenSessionOptions> = {}) {
+  const [x, y] = memoryPair();
+  const [raw, session] = await Promise.all([
+    performHandshake(x, { role: "initiator", network: "regtest" }),
+    openSession(y, { role: "responder", network: "regtest", ...options }),
+  ]);
+  const writer = x.writable.getWriter();
+  return { raw, session, writer, x };
+}
+
+Deno.test("session: a flipped ciphertext bit → DECRYPTION, session closed, keys wiped", async () => {
+  const { raw, session, writer } = await rawInitiator();
+  const packet = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, 1, 2, 3]));
+  packet[packet.length - 5] ^= 0x10;
+  await writer.write(packet);
+  const r = session.readable.getReader();
+  await assert.rejects(r.read(), isCode("DECRYPTION"));
+  await session.closed;
+  assert.equal(session.closeReason?.code, "DECRYPTION");
+  assert.equal(session.closeReason?.origin, "peer");
+  await assert.rejects(
+    session.writable.getWriter().write(msg("ping")),
+    isCode("CLOSED"),
+  );
+});
+
+Deno.test("session: a claimed length over maxMessageSize → OVERSIZED before buffering", async () => {
+  const { raw, session, writer } = await rawInitiator({ maxMessageSize: 1000 });
+  const field = new Uint8Array(3);
+  raw.cipher.ciphers.sendLength.encryptLength(1001, field);
+  await writer.write(field); // only the length: the session must fail without waiting for the body
+  await assert.rejects(session.readable.getReader().read(), isCode("OVERSIZED"));
+  await session.closed;
+});
+
+Deno.test("session: default maxMessageSize is Core's 4,000,013", async () => {
+  const { raw, session, writer } = await rawInitiator();
+  const field = new Uint8Array(3);
+  raw.cipher.ciphers.sendLength.encryptLength(4_000_014, field);
+  await writer.write(field);
+  await assert.rejects(session.readable.getReader().read(), isCode("OVERSIZED"));
+});
+
+Deno.test("session: peer closing inside a packet → UNEXPECTED_EOF", async () => {
+  const { raw, session, writer } = await rawInitiator();
+  const packet = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, 1]));
+  await writer.write(packet.subarray(0, 10));
+  await writer.close();
+  await assert.rejects(session.readable.getReader().read(), isCode("UNEXPECTED_EOF"));
+});
+
+Deno.test("session: invalid message types are dropped (Core) or fail with onInvalid: error", async () => {
+  {
+    const { raw, session, writer } = await rawInitiator();
+    await writer.write(encryptPacket(raw.cipher.ciphers, new Uint8Array([99, 1])));
+    await writer.write(encryptPacket(raw.cipher.ciphers, new Uint8Array([18, 7])));
+    assert.deepEqual((await session.readable.getReader().read()).value, msg("ping", 7));
+    assert.equal(session.stats.messagesDropped, 1);
+    await session.close();
+  }
+  {
+    const { raw, session, writer } = await rawInitiator({ aliasing: { onInvalid: "error" } });
+    await writer.write(encryptPacket(raw.cipher.ciphers, new Uint8Array([99, 1])));
+    await assert.rejects(session.readable.getReader().read(), isCode("INVALID_MESSAGE_TYPE"));
+  }
+});
+
+Deno.test("session: transport drop ends both streams (reads done, writes CLOSED)", async () => {
+  const { session, writer } = await rawInitiator();
+  await writer.close();
+  const r = session.readable.getReader();
+  assert.equal((await within(r.read(), 2000, "read")).done, true);
+  await within(session.closed, 2000, "closed");
+  await assert.rejects(session.writable.getWriter().write(msg("ping")), isCode("CLOSED"));
+  assert.equal(session.isOpen, false);
+});
+
+Deno.test("session: cancelling the readable or closing the writable closes the session", async () => {
+  {
+    const [a, b] = await sessionPair();
+    await a.readable.cancel();
+    await within(a.closed, 2000, "a closed");
+    assert.equal((await within(b.readable.getReader().read(), 2000, "b read")).done, true);
+  }
+  {
+    const [a, b] = await sessionPair();
+    const w = a.writable.getWriter();
+    await w.write(msg("inv", 1));
+    await w.close(); // flushes, then closes
+    const r = b.readable.getReader();
+    assert.deepEqual((await r.read()).value, msg("inv", 1));
+    assert.equal((await within(r.read(), 2000, "b read")).done, true);
+    await within(a.closed, 2000, "a closed");
+  }
+});
+
+Deno.test("session: keys are zeroed on close", async () => {
+  const [x, y] = memoryPair();
+  const cipher = fixedCipher(5);
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", cipher }),
+    openSession(y, { role: "responder" }),
+  ]);
+  const before = cipher.encrypt(new Uint8Array(4));
+  await a.close();
+  await within(b.closed, 2000, "b closed");
+  // After close every key is zero: packets now equal those of a cipher keyed with zeros
+  // at the same positions, and no longer what the real keys would produce.
+  const zeroKeyed = new FSChaCha20Poly1305(new Uint8Array(32));
+  const after = cipher.ciphers.sendPacket.encrypt(new Uint8Array(0), new Uint8Array(4));
+  const expectedEpochIndex = cipher.ciphers.sendPacket.packetCounter - 1;
+  for (let i = 0; i < expectedEpochIndex; i++) {
+    zeroKeyed.encrypt(new Uint8Array(0), new Uint8Array(0));
+  }
+  assert.deepEqual(after, zeroKeyed.encrypt(new Uint8Array(0), new Uint8Array(4)));
+  assert.notDeepEqual(before.subarray(3), after);
+});
+
+Deno.test("handshake driver: a silent peer → HANDSHAKE_TIMEOUT (origin local)", async () => {
+  const [x] = memoryPair();
+  await assert.rejects(
+    within(openSession(x, { role: "initiator", handshakeTimeout: 100 }), 2000),
+    (e) => isCode("HANDSHAKE_TIMEOUT")(e) && (e as Bip324Error).origin === "local",
+  );
+  const [, y] = memoryPair();
+  await assert.rejects(
+    openSession(y, { role: "responder", handshakeTimeout: 100 }),
+    isCode("HANDSHAKE_TIMEOUT"),
+  );
+});
+
+Deno.test("handshake driver: peer closes without answering our key → V1_ONLY_PEER", async () => {
+  const [x, y] = memoryPair();
+  const peer = (async () => {
+    const r = y.readable.getReader();
+    await r.read(); // our key arrives
+    await y.writable.close();
+    r.cancel();
+  })();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
+  await peer;
+});
+
+Deno.test("handshake driver: peer closes mid-handshake → UNEXPECTED_EOF", async () => {
+  const [x, y] = memoryPair();
+  const w = y.writable.getWriter();
+  await w.write(fixedCipher(3).ourEllswift.subarray(0, 40));
+  await w.close();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("UNEXPECTED_EOF"));
+});
+
+Deno.test("handshake driver: V1_PROTOCOL leaves the streams open and unlocked for a v1 layer", async () => {
+  const [x, y] = memoryPair();
+  const v1 = concat([
+    networkMagic("mainnet"),
+    new TextEncoder().encode("version\0\0\0\0\0"),
+    new Uint8Array([1, 2, 3]),
+  ]);
+  const w = x.writable.getWriter();
+  await w.write(v1);
+  const error = await openSession(y, { role: "responder" }).catch((e) => e);
+  assert.ok(isCode("V1_PROTOCOL")(error));
+  assert.deepEqual(error.v1Bytes, v1);
+  assert.equal(y.readable.locked, false);
+  assert.equal(y.writable.locked, false);
+  // the connection still works: later bytes arrive in order
+  await w.write(new Uint8Array([4, 5]));
+  assert.deepEqual((await y.readable.getReader().read()).value, new Uint8Array([4, 5]));
+});
+
+Deno.test("handshake driver: WRONG_NETWORK for a v1 peer of another network", async () => {
+  const [x, y] = memoryPair();
+  const w = x.writable.getWriter();
+  await w.write(concat([networkMagic("testnet4"), new TextEncoder().encode("version\0\0\0\0\0")]));
+  await assert.rejects(
+    openSession(y, { role: "responder", network: "regtest" }),
+    isCode("WRONG_NETWORK"),
+  );
+});
+
+Deno.test("handshake driver: garbage without terminator → NO_GARBAGE_TERMINATOR", async () => {
+  const [x, y] = memoryPair();
+  const w = x.writable.getWriter();
+  const fake = new Handshake({ role: "initiator" });
+  w.write(concat([fake.start().subarray(0, 64), new Uint8Array(5000).fill(1)])).catch(() => {});
+  await assert.rejects(openSession(y, { role: "responder" }), isCode("NO_GARBAGE_TERMINATOR"));
+});
+
+Deno.test("session: caller layers can be inserted at every point", async () => {
+  const seen: Record<string, number> = { wire: 0, packets: 0, contents: 0, messages: 0 };
+  const counter = <T>(name: string): Layer<T, T> => ({
+    inbound: new TransformStream<T, T>({
+      transform(c, ctl) {
+        seen[name]++;
+        ctl.enqueue(c);
+      },
+    }),
+    outbound: new TransformStream<T, T>(),
+  });
+  const [a, b] = await sessionPair({}, {
+    layers: {
+      wire: [counter("wire")],
+      packets: [counter("packets")],
+      contents: [counter("contents")],
+      messages: [counter("messages")],
+    },
+  });
+  const w = a.writable.getWriter(), r = b.readable.getReader();
+  await w.write(msg("inv", 1));
+  await w.write(msg("inv", 2));
+  await r.read();
+  await r.read();
+  assert.ok(seen.wire >= 1);
+  assert.equal(seen.packets, 2);
+  assert.equal(seen.contents, 2);
+  assert.equal(seen.messages, 2);
+  await a.close();
+});
+
+Deno.test("session: idle timeout closes a silent session with IDLE_TIMEOUT", async () => {
+  const [a, b] = await sessionPair({ idleTimeout: 100 });
+  await within(a.closed, 2000, "idle close");
+  assert.equal(a.closeReason?.code, "IDLE_TIMEOUT");
+  assert.equal(a.closeReason?.origin, "local");
+  await within(b.closed, 2000, "peer sees close");
+});
+
+Deno.test("session: backpressure — a writer waits while the reader does not read", async () => {
+  const [a, b] = await sessionPair();
+  const w = a.writable.getWriter();
+  let written = 0;
+  const writing = (async () => {
+    for (let i = 0; i < 1000; i++) {
+      await w.write({ type: "block", payload: new Uint8Array(10_000) });
+      written++;
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(written < 1000, `writer should be held back, wrote ${written}`);
+  const r = b.readable.getReader();
+  for (let i = 0; i < 1000; i++) await r.read();
+  await writing;
+  assert.equal(written, 1000);
+  await a.close();
+});

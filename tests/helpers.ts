@@ -1,0 +1,71 @@
+// Shared test helpers: deterministic ciphers, raw peers, chunkers, deadlines.
+import { Bip324Cipher } from "../layers/packet_cipher.ts";
+import { ellswiftCreate } from "../layers/handshake/ellswift.ts";
+import { Bip324Error, type Bip324ErrorCode } from "../layers/errors.ts";
+
+/** A cipher with a fixed key pair, so transcripts are reproducible. */
+export function fixedCipher(seed: number, rekeyInterval?: number): Bip324Cipher {
+  const priv = new Uint8Array(32).fill(seed);
+  return new Bip324Cipher(priv, ellswiftCreate(priv, new Uint8Array(32).fill(seed)), rekeyInterval);
+}
+
+/** Deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Splits bytes into chunks: "single" (1-byte), "whole", or random sizes from a seed. */
+export function chunk(bytes: Uint8Array, how: "single" | "whole" | number): Uint8Array[] {
+  if (how === "whole") return [bytes];
+  const out: Uint8Array[] = [];
+  const rand = typeof how === "number" ? prng(how) : undefined;
+  for (let i = 0; i < bytes.length;) {
+    const n = rand ? 1 + Math.floor(rand() * 300) : 1;
+    out.push(bytes.slice(i, i + n));
+    i += n;
+  }
+  return out;
+}
+
+/** Asserts that `fn` (or a promise) fails with a Bip324Error of `code`. */
+export function isCode(code: Bip324ErrorCode): (e: unknown) => boolean {
+  return (e: unknown) => {
+    if (e instanceof Bip324Error && e.code === code) return true;
+    throw new Error(`expected Bip324Error ${code}, got ${e instanceof Bip324Error ? e.code : e}`);
+  };
+}
+
+/** Rejects if `p` does not settle within `ms` (so a hang fails the test). */
+export function within<T>(p: Promise<T>, ms: number, what = "operation"): Promise<T> {
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
+/** Reads everything from a stream. */
+export async function readAll<T>(readable: ReadableStream<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const x of readable) out.push(x);
+  return out;
+}
+
+export function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
