@@ -11,8 +11,23 @@
  *   share the 224-packet rekey schedule;
  * - aliasing: message types ↔ one-byte short IDs.
  *
- * {@linkcode Bip324Cipher} drives the whole packet cipher directly, with the
- * same shape as Bitcoin Core's `BIP324Cipher`.
+ * {@linkcode connect} / {@linkcode listen} (TCP), {@linkcode connectWebSocket} /
+ * {@linkcode listenWebSocket} and {@linkcode openSession} (any byte pair, e.g.
+ * {@linkcode memoryPair}) give a {@linkcode Session}: a readable and a
+ * writable of `{ type, payload }` messages. {@linkcode Bip324Cipher} drives
+ * the whole packet cipher directly, with the same shape as Bitcoin Core's
+ * `BIP324Cipher`.
+ *
+ * @example A session over TCP
+ * ```ts ignore
+ * import { connect } from "@bip324/bip324";
+ *
+ * const session = await connect({ hostname: "127.0.0.1", port: 18444, network: "regtest" });
+ * console.log("session id", session.sessionId);
+ * const writer = session.writable.getWriter();
+ * await writer.write({ type: "ping", payload: new Uint8Array(8) });
+ * for await (const message of session.readable) console.log(message.type);
+ * ```
  *
  * @example Two peers agree on a session and exchange one packet
  * ```ts
@@ -69,3 +84,63 @@ export type { Message } from "./layers/aliasing.ts";
 export { DEFAULT_PORT, NETWORK_MAGIC, networkMagic, networkName } from "./layers/network.ts";
 export type { Network } from "./layers/network.ts";
 export { bytesEqual, fromHex, toHex } from "./layers/bytes.ts";
+
+// Sessions, layers and transports
+export { openSession, Session } from "./layers/session.ts";
+export type {
+  ExtraLayers,
+  HandshakeInfo,
+  OpenSessionOptions,
+  SessionOptions,
+  SessionStats,
+} from "./layers/session.ts";
+export {
+  DEFAULT_MAX_MESSAGE_SIZE,
+  ELLSWIFT_LEN,
+  Handshake,
+  MAX_GARBAGE_LEN,
+} from "./layers/handshake/handshake.ts";
+export type {
+  HandshakeOptions,
+  HandshakeResult,
+  HandshakeState,
+  Role,
+} from "./layers/handshake/handshake.ts";
+export { DEFAULT_HANDSHAKE_TIMEOUT, performHandshake } from "./layers/handshake/driver.ts";
+export type { BytePair, HandshakeDriverOptions } from "./layers/handshake/driver.ts";
+export { pipeline, prepend, stack } from "./layers/pipeline.ts";
+export type { Duplex, Layer } from "./layers/pipeline.ts";
+export { LengthDecoderStream, LengthEncoderStream, lengthLayer } from "./layers/length_stream.ts";
+export type { LengthDecoderOptions, LengthLayerOptions } from "./layers/length_stream.ts";
+export { AeadDecryptStream, AeadEncryptStream, aeadLayer } from "./layers/aead_stream.ts";
+export type {
+  AeadDecryptOptions,
+  AeadEncryptOptions,
+  AeadLayerOptions,
+} from "./layers/aead_stream.ts";
+export { AliasDecoderStream, AliasEncoderStream, aliasingLayer } from "./layers/aliasing_stream.ts";
+export type { AliasingOptions } from "./layers/aliasing_stream.ts";
+export { randomDecoys } from "./layers/shaping.ts";
+export type { RandomDecoyOptions, ShapingPolicy } from "./layers/shaping.ts";
+export { acceptSessions, DEFAULT_MAX_PENDING_HANDSHAKES } from "./layers/listener.ts";
+export type { AcceptOptions, IncomingConnection, SessionListener } from "./layers/listener.ts";
+export { ByteQueue } from "./layers/byte_queue.ts";
+export { memoryPair } from "./transports/memory.ts";
+export type { MemoryPairOptions } from "./transports/memory.ts";
+export { connect, connectTcp, connPair, listen, listenTcp } from "./transports/tcp.ts";
+export type { ConnectOptions, ListenOptions, TcpAddress } from "./transports/tcp.ts";
+export {
+  connectWebSocket,
+  listenWebSocket,
+  upgradeToPair,
+  webSocketPair,
+} from "./transports/websocket.ts";
+export type {
+  ConnectWebSocketOptions,
+  ListenWebSocketOptions,
+  WebSocketPairOptions,
+} from "./transports/websocket.ts";
+
+// Bitcoin P2P messages and the v1 transport framing
+export * from "./layers/messages.ts";
+export * from "./layers/v1_framing.ts";

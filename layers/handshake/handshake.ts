@@ -85,17 +85,17 @@ export interface HandshakeResult {
 /**
  * One side of a BIP324 handshake, without I/O.
  *
- * @example Two machines talking to each other directly
+ * @example The 1.5 round trips, with the machines talking to each other directly
  * ```ts
  * import { Handshake } from "./handshake.ts";
  * const a = new Handshake({ role: "initiator", network: "regtest" });
  * const b = new Handshake({ role: "responder", network: "regtest" });
- * let toB = a.start(), toA = b.start();
- * while (!a.done || !b.done) {
- *   const fromB = toA, fromA = toB;
- *   toA = b.receive(fromA);
- *   toB = a.receive(fromB);
- * }
+ * const keyAndGarbage = a.start(); // initiator: key + garbage
+ * b.start(); // responder: nothing until the peer's first byte
+ * const reply = b.receive(keyAndGarbage); // key + garbage + terminator + version packet
+ * const last = a.receive(reply); // terminator + version packet; `a` is done
+ * b.receive(last); // `b` is done
+ * console.assert(a.done && b.done);
  * console.assert(a.result().sessionId.every((v, i) => v === b.result().sessionId[i]));
  * ```
  */
