@@ -144,3 +144,9 @@ export type {
 // Bitcoin P2P messages and the v1 transport framing
 export * from "./layers/messages.ts";
 export * from "./layers/v1_framing.ts";
+export { openV1Session, V1DecoderStream, V1EncoderStream, v1Layer } from "./layers/v1_stream.ts";
+export type { OpenV1SessionOptions, V1LayerOptions } from "./layers/v1_stream.ts";
+export { peerHandshake, pingPeer, PROTOCOL_VERSION } from "./layers/peer_handshake.ts";
+export type { PeerHandshakeOptions, PeerInfo } from "./layers/peer_handshake.ts";
+export type { SessionInit } from "./layers/session.ts";
+export type { Stack } from "./layers/pipeline.ts";

@@ -11,6 +11,7 @@
 import { Bip324Error } from "./errors.ts";
 import type { BytePair } from "./handshake/driver.ts";
 import { openSession, type Session, type SessionOptions } from "./session.ts";
+import { openV1Session } from "./v1_stream.ts";
 
 /** Default cap on handshakes in flight per listener. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
@@ -34,8 +35,15 @@ export interface AcceptOptions extends SessionOptions {
   /** Called when a connection fails its handshake or is refused. */
   onError?: (error: Bip324Error, remote: string | undefined) => void;
   /**
-   * Called when a peer speaks v1 (`V1_PROTOCOL`). Return a session to accept
-   * it, or `undefined` to close it. Default: close it.
+   * What to do with a peer that speaks the legacy v1 protocol (its first
+   * bytes are a v1 `version` message): `"accept"` (default, as Bitcoin Core
+   * does) hands every byte already read to a v1 session
+   * (`transportVersion === 1`); `"reject"` closes the connection.
+   */
+  v1?: "accept" | "reject";
+  /**
+   * Overrides `v1`: called when a peer speaks v1 (`V1_PROTOCOL`). Return a
+   * session to accept it, or `undefined` to close it.
    */
   onV1?: (
     error: Bip324Error,
@@ -76,6 +84,11 @@ export function acceptSessions(
   const waiters: ((r: IteratorResult<Session>) => void)[] = [];
   let pending = 0;
   let done = false;
+  const onV1 = options.onV1 ??
+    (options.v1 === "reject"
+      ? undefined
+      : (error: Bip324Error, conn: IncomingConnection) =>
+        openV1Session(conn.pair, { ...options, role: "responder", replay: error.v1Bytes }));
 
   const deliver = (session: Session) => {
     const waiter = waiters.shift();
@@ -102,9 +115,9 @@ export function acceptSessions(
       const session = await openSession(conn.pair, { ...options, role: "responder" });
       deliver(session);
     } catch (error) {
-      if (error instanceof Bip324Error && error.code === "V1_PROTOCOL" && options.onV1) {
+      if (error instanceof Bip324Error && error.code === "V1_PROTOCOL" && onV1) {
         try {
-          const v1 = await options.onV1(error, conn);
+          const v1 = await onV1(error, conn);
           if (v1) return deliver(v1);
         } catch (e) {
           report(e, conn.remote);

@@ -64,11 +64,31 @@ export function stack<Lower, Upper>(
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export function pipeline<T = any>(bottom: Duplex<any>, ...layers: Layer<any, any>[]): Duplex<T> {
+export function pipeline<T = any>(bottom: Duplex<any>, ...layers: Layer<any, any>[]): Stack<T> {
   // deno-lint-ignore no-explicit-any
   let top: Duplex<any> = bottom;
-  for (const layer of layers) top = stack(top, layer);
-  return top;
+  let delivered: Promise<void> = Promise.resolve();
+  layers.forEach((layer, i) => {
+    if (i === 0) {
+      // The first layer's pipe into the transport: settles once the transport's writable
+      // has closed (or failed), i.e. everything written has been handed to the transport.
+      const readable = top.readable.pipeThrough(layer.inbound);
+      delivered = layer.outbound.readable.pipeTo(top.writable).catch(() => {});
+      top = { readable, writable: layer.outbound.writable };
+    } else {
+      top = stack(top, layer);
+    }
+  });
+  return { ...top, delivered };
+}
+
+/** The top of a stack of layers, as {@linkcode pipeline} returns it. */
+export interface Stack<T> extends Duplex<T> {
+  /**
+   * Settles (never rejects) when the bottom layer has finished writing to
+   * the transport and closed it, or when that failed.
+   */
+  delivered: Promise<void>;
 }
 
 /**

@@ -119,14 +119,17 @@ export class Session {
   readonly readable: ReadableStream<Message>;
   /** Our messages to the peer. */
   readonly writable: WritableStream<Message>;
-  /** 32-byte session id, equal on both ends (compare out of band to detect a MitM). */
+  /**
+   * 32-byte session id, equal on both ends (compare out of band to detect a
+   * MitM). Empty for a v1 session.
+   */
   readonly sessionId: Uint8Array;
   /** Whether we initiated or accepted the connection. */
   readonly role: Role;
   /** The network both ends agreed on. */
   readonly network: Network | Uint8Array;
-  /** The transport protocol version: 2 for BIP324. */
-  readonly transportVersion: 1 | 2 = 2;
+  /** The transport protocol version: 2 for BIP324, 1 after a fallback to the legacy protocol. */
+  readonly transportVersion: 1 | 2;
   /** The peer's version packet contents (empty today; reserved for upgrades). */
   readonly peerVersionContents: Uint8Array;
   /** Garbage and decoy figures from the handshake. */
@@ -136,7 +139,7 @@ export class Session {
   /** Resolves once the session has fully shut down. Never rejects. */
   readonly closed: Promise<void>;
 
-  #result: HandshakeResult;
+  #destroyKeys: () => void;
   #reader: ReadableStreamDefaultReader<Message>;
   #writer: WritableStreamDefaultWriter<Message>;
   #readController!: ReadableStreamDefaultController<Message>;
@@ -149,60 +152,35 @@ export class Session {
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #readAhead: number;
+  #delivered: Promise<void>;
 
-  /** Builds the layer stack over `pair` for a finished handshake (use {@linkcode openSession}). */
-  constructor(
-    pair: BytePair,
-    result: HandshakeResult,
-    network: Network | Uint8Array,
-    options: SessionOptions = {},
-  ) {
-    this.#result = result;
-    this.role = result.role;
-    this.network = network;
-    this.sessionId = result.sessionId.slice();
-    this.peerVersionContents = result.peerVersionContents;
-    this.handshake = {
-      garbageSent: result.garbageSent,
-      garbageReceived: result.garbageReceived,
-      decoysSent: result.decoysSent,
-      decoysReceived: result.decoysReceived,
-    };
+  /**
+   * Builds the layer stack over `pair` (use {@linkcode openSession} for v2,
+   * `openV1Session` for v1).
+   */
+  constructor(pair: BytePair, init: SessionInit, options: SessionOptions = {}) {
+    this.transportVersion = init.transportVersion;
+    this.role = init.role;
+    this.network = init.network;
+    this.sessionId = init.sessionId.slice();
+    this.peerVersionContents = init.peerVersionContents;
+    this.handshake = init.handshake;
+    this.#destroyKeys = init.destroy;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
     this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
-    const ciphers = result.cipher.ciphers;
     const extra = options.layers ?? {};
     const wire = [...(extra.wire ?? [])];
     if (options.idleTimeout !== undefined) wire.unshift(this.#idleLayer(options.idleTimeout));
     const stats = this.stats;
     const top = pipeline<Message>(
-      { readable: prepend(result.leftover, pair.readable), writable: pair.writable },
+      { readable: prepend(init.leftover, pair.readable), writable: pair.writable },
       ...wire,
-      lengthLayer({
-        send: ciphers.sendLength,
-        recv: ciphers.recvLength,
-        maxMessageSize: options.maxMessageSize,
-      }),
-      ...(extra.packets ?? []),
-      aeadLayer({
-        send: ciphers.sendPacket,
-        recv: ciphers.recvPacket,
-        shaping: options.shaping,
-        onDecoyReceived: () => stats.decoysReceived++,
-        onDecoySent: () => stats.decoysSent++,
-      }),
-      ...(extra.contents ?? []),
-      aliasingLayer({
-        ...options.aliasing,
-        onDropped: (e) => {
-          stats.messagesDropped++;
-          options.aliasing?.onDropped?.(e);
-        },
-      }),
+      ...init.layers(stats),
       ...(extra.messages ?? []),
     );
+    this.#delivered = top.delivered;
     this.#reader = top.readable.getReader();
     this.#writer = top.writable.getWriter();
     this.#writer.closed.catch(() => {});
@@ -278,7 +256,8 @@ export class Session {
         timer = setTimeout(resolve, this.#closeTimeout);
       });
       try {
-        await Promise.race([this.#writer.close().catch(() => {}), timeout]);
+        const flushed = this.#writer.close().catch(() => {}).then(() => this.#delivered);
+        await Promise.race([flushed, timeout]);
       } finally {
         clearTimeout(timer);
       }
@@ -308,7 +287,7 @@ export class Session {
     if (!this.#writableClosedByUser) this.#writeController.error(closedError);
     this.#reader.cancel(closedError).catch(() => {});
     this.#writer.abort(closedError).catch(() => {});
-    this.#result.cipher.destroy();
+    this.#destroyKeys();
     this.#resolveClosed();
   }
 
@@ -337,6 +316,77 @@ export class Session {
       outbound: new TransformStream(),
     };
   }
+}
+
+/** What a protocol hands to {@linkcode Session} to build a session. */
+export interface SessionInit {
+  /** 2 for BIP324, 1 for the legacy protocol. */
+  transportVersion: 1 | 2;
+  /** Our role. */
+  role: Role;
+  /** The network. */
+  network: Network | Uint8Array;
+  /** Session id (empty for v1). */
+  sessionId: Uint8Array;
+  /** The peer's version packet contents (empty for v1). */
+  peerVersionContents: Uint8Array;
+  /** Handshake figures (zeros for v1). */
+  handshake: HandshakeInfo;
+  /** Bytes already read from the transport that belong to the session's stream. */
+  leftover: Uint8Array;
+  /** The protocol's layers, bottom-up, from raw bytes to messages. */
+  // deno-lint-ignore no-explicit-any
+  layers: (stats: SessionStats) => Layer<any, any>[];
+  /** Wipes the session's keys. */
+  destroy: () => void;
+}
+
+/** The v2 layer stack for a finished handshake. */
+function v2Init(
+  result: HandshakeResult,
+  network: Network | Uint8Array,
+  options: SessionOptions,
+): SessionInit {
+  const ciphers = result.cipher.ciphers;
+  const extra = options.layers ?? {};
+  return {
+    transportVersion: 2,
+    role: result.role,
+    network,
+    sessionId: result.sessionId,
+    peerVersionContents: result.peerVersionContents,
+    handshake: {
+      garbageSent: result.garbageSent,
+      garbageReceived: result.garbageReceived,
+      decoysSent: result.decoysSent,
+      decoysReceived: result.decoysReceived,
+    },
+    leftover: result.leftover,
+    destroy: () => result.cipher.destroy(),
+    layers: (stats) => [
+      lengthLayer({
+        send: ciphers.sendLength,
+        recv: ciphers.recvLength,
+        maxMessageSize: options.maxMessageSize,
+      }),
+      ...(extra.packets ?? []),
+      aeadLayer({
+        send: ciphers.sendPacket,
+        recv: ciphers.recvPacket,
+        shaping: options.shaping,
+        onDecoyReceived: () => stats.decoysReceived++,
+        onDecoySent: () => stats.decoysSent++,
+      }),
+      ...(extra.contents ?? []),
+      aliasingLayer({
+        ...options.aliasing,
+        onDropped: (e) => {
+          stats.messagesDropped++;
+          options.aliasing?.onDropped?.(e);
+        },
+      }),
+    ],
+  };
 }
 
 function asSessionError(error: unknown): Bip324Error {
@@ -371,5 +421,5 @@ export interface OpenSessionOptions extends SessionOptions {
  */
 export async function openSession(pair: BytePair, options: OpenSessionOptions): Promise<Session> {
   const result = await performHandshake(pair, options);
-  return new Session(pair, result, options.network ?? "mainnet", options);
+  return new Session(pair, v2Init(result, options.network ?? "mainnet", options), options);
 }

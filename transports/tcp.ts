@@ -16,6 +16,7 @@ import {
   type SessionListener,
 } from "../layers/listener.ts";
 import { Bip324Error } from "../layers/errors.ts";
+import { openV1Session } from "../layers/v1_stream.ts";
 
 const READ_SIZE = 64 * 1024;
 
@@ -77,10 +78,20 @@ export interface TcpAddress {
 }
 
 /** Options for {@linkcode connect}. */
-export interface ConnectOptions extends SessionOptions, TcpAddress {}
+export interface ConnectOptions extends SessionOptions, TcpAddress {
+  /**
+   * What to do when the peer only speaks the legacy v1 protocol:
+   * `"v1"` (default, as Bitcoin Core does): if the peer closes the connection
+   * without sending a byte after our key, reconnect and speak v1;
+   * `"none"`: fail with `V1_ONLY_PEER`; `"v1-only"`: never try v2.
+   * The session's `transportVersion` says which one was used.
+   */
+  fallback?: "v1" | "none" | "v1-only";
+}
 
 /**
- * Opens a TCP connection and performs the BIP324 handshake as initiator.
+ * Opens a TCP connection and performs the BIP324 handshake as initiator,
+ * falling back to v1 as `options.fallback` says.
  *
  * @example
  * ```ts ignore
@@ -90,13 +101,22 @@ export interface ConnectOptions extends SessionOptions, TcpAddress {}
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Session> {
-  const conn = await connectTcp(options);
-  try {
-    return await openSession(conn, { ...options, role: "initiator" });
-  } catch (error) {
-    conn.close();
-    throw error;
+  const fallback = options.fallback ?? "v1";
+  if (fallback !== "v1" && fallback !== "none" && fallback !== "v1-only") {
+    throw new TypeError(`fallback must be "v1", "none" or "v1-only", got ${fallback}`);
   }
+  if (fallback !== "v1-only") {
+    const conn = await connectTcp(options);
+    try {
+      return await openSession(conn, { ...options, role: "initiator" });
+    } catch (error) {
+      conn.close();
+      if (!(error instanceof Bip324Error && error.code === "V1_ONLY_PEER" && fallback === "v1")) {
+        throw error;
+      }
+    }
+  }
+  return openV1Session(await connectTcp(options), { ...options, role: "initiator" });
 }
 
 /** Opens a raw TCP byte pair (no BIP324), with transport errors as `Bip324Error` `TRANSPORT`. */

@@ -28,6 +28,8 @@ export interface WebSocketPairOptions {
    * failed (WebSocket cannot pause the sender). Default 16 MiB.
    */
   receiveLimit?: number;
+  /** Milliseconds closing waits for the WebSocket closing handshake. Default 3,000. */
+  closeTimeout?: number;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface WebSocketPairOptions {
 export async function webSocketPair(
   ws: WebSocket,
   options: WebSocketPairOptions = {},
-): Promise<BytePair & { close(): void }> {
+): Promise<BytePair & { close(): Promise<void> }> {
   const sendHighWater = options.sendHighWater ?? 1 << 20;
   const receiveLimit = options.receiveLimit ?? 16 << 20;
   ws.binaryType = "arraybuffer";
@@ -65,12 +67,24 @@ export async function webSocketPair(
   if (ws.readyState !== WebSocket.OPEN) {
     throw new Bip324Error("TRANSPORT", "WebSocket is not open");
   }
-  const close = () => {
+  // Closing waits for the WebSocket closing handshake (bounded), so a process that exits
+  // right after closing a session does not leave the peer with an abrupt EOF.
+  const socketClosed = new Promise<void>((resolve) => {
+    if (ws.readyState === WebSocket.CLOSED) resolve();
+    else ws.addEventListener("close", () => resolve(), { once: true });
+  });
+  const close = async (): Promise<void> => {
     if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
       try {
         ws.close(1000);
       } catch { /* already closing */ }
     }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      socketClosed,
+      new Promise<void>((r) => (timer = setTimeout(r, options.closeTimeout ?? 3000))),
+    ]);
+    clearTimeout(timer);
   };
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let ended = false;
@@ -182,7 +196,7 @@ export async function connectWebSocket(options: ConnectWebSocketOptions): Promis
 export function upgradeToPair(
   request: Request,
   options: WebSocketPairOptions = {},
-): { response: Response; pair: Promise<BytePair & { close(): void }> } {
+): { response: Response; pair: Promise<BytePair & { close(): Promise<void> }> } {
   const { socket, response } = Deno.upgradeWebSocket(request);
   return { response, pair: webSocketPair(socket, options) };
 }

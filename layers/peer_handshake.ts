@@ -1,0 +1,209 @@
+/**
+ * The Bitcoin P2P application handshake on top of any session (v1 or v2):
+ * `version` → (`wtxidrelay`, `sendaddrv2`) → `verack` both ways, answering
+ * pings meanwhile, plus a `ping` round-trip helper.
+ *
+ * @module
+ */
+
+import type { Message } from "./aliasing.ts";
+import { Bip324Error } from "./errors.ts";
+import {
+  decodePing,
+  decodeVersion,
+  encodePing,
+  encodeVersion,
+  ipFromString,
+  NODE_NETWORK_LIMITED,
+  NODE_P2P_V2,
+  NODE_WITNESS,
+  type VersionPayload,
+} from "./messages.ts";
+import type { Session } from "./session.ts";
+
+/** Protocol version Bitcoin Core 26+ announces. */
+export const PROTOCOL_VERSION = 70016;
+
+/** Options for {@linkcode peerHandshake}. */
+export interface PeerHandshakeOptions {
+  /** Our service flags. Default: `NODE_NETWORK_LIMITED | NODE_WITNESS`, plus `NODE_P2P_V2` on a v2 session. */
+  services?: bigint;
+  /** Our user agent. Default `/bip324.ts:0.1.0/`. */
+  userAgent?: string;
+  /** Our best height. Default 0. */
+  startHeight?: number;
+  /** Whether we want transaction relay. Default false (a light client or probe). */
+  relay?: boolean;
+  /** The peer's address as we see it (`addr_recv`). Default `0.0.0.0:0`. */
+  peerAddress?: { host: string; port: number };
+  /** Protocol version to announce. Default 70016. */
+  protocolVersion?: number;
+  /** Send `wtxidrelay` and `sendaddrv2` before `verack`, as Core does. Default true. */
+  features?: boolean;
+  /** Milliseconds to wait for the peer's `version` and `verack`. Default 20,000. */
+  timeout?: number;
+}
+
+/** What {@linkcode peerHandshake} learned. */
+export interface PeerInfo {
+  /** The peer's `version` message, decoded. */
+  version: VersionPayload;
+  /** Whether the peer advertises BIP324 support (`NODE_P2P_V2`). */
+  supportsV2: boolean;
+  /** Other messages that arrived during the handshake (e.g. `sendaddrv2`), in order. */
+  received: Message[];
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Performs the version/verack exchange and resolves with the peer's version.
+ * As initiator we send our `version` first; as responder we answer theirs.
+ * The session's streams are unlocked again afterwards.
+ *
+ * @example
+ * ```ts ignore
+ * import { connect } from "../transports/tcp.ts";
+ * import { peerHandshake } from "./peer_handshake.ts";
+ * const session = await connect({ hostname: "seed.bitcoin.sipa.be", port: 8333 });
+ * const peer = await peerHandshake(session);
+ * console.log(peer.version.userAgent, peer.supportsV2);
+ * ```
+ */
+export async function peerHandshake(
+  session: Session,
+  options: PeerHandshakeOptions = {},
+): Promise<PeerInfo> {
+  const timeoutMs = options.timeout ?? 20_000;
+  const services = options.services ??
+    (NODE_NETWORK_LIMITED | NODE_WITNESS | (session.transportVersion === 2 ? NODE_P2P_V2 : 0n));
+  const nonce = randomNonce();
+  const ours: VersionPayload = {
+    protocolVersion: options.protocolVersion ?? PROTOCOL_VERSION,
+    services,
+    timestamp: BigInt(Math.floor(Date.now() / 1000)),
+    addrRecv: {
+      services: 0n,
+      ip: ipFromString(options.peerAddress?.host ?? "0.0.0.0"),
+      port: options.peerAddress?.port ?? 0,
+    },
+    addrFrom: { services, ip: ipFromString("0.0.0.0"), port: 0 },
+    nonce,
+    userAgent: options.userAgent ?? "/bip324.ts:0.1.0/",
+    startHeight: options.startHeight ?? 0,
+    relay: options.relay ?? false,
+  };
+  const reader = session.readable.getReader();
+  const writer = session.writable.getWriter();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new Bip324Error("TIMEOUT", `no version/verack from the peer within ${timeoutMs} ms`, {
+            origin: "local",
+          }),
+        ),
+      timeoutMs,
+    );
+  });
+  deadline.catch(() => {});
+  try {
+    // The initiator speaks first; a responder answers the peer's version with its own (as Core).
+    const sendVersion = () => writer.write({ type: "version", payload: encodeVersion(ours) });
+    if (session.role === "initiator") await Promise.race([sendVersion(), deadline]);
+    let version: VersionPayload | undefined;
+    let verack = false;
+    const received: Message[] = [];
+    while (!version || !verack) {
+      const next = await Promise.race([reader.read(), deadline]);
+      if (next.done) {
+        throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection during version/verack");
+      }
+      const m = next.value;
+      if (m.type === "version" && !version) {
+        version = decodeVersion(m.payload);
+        if (version.nonce === nonce && nonce !== 0n) {
+          throw new Bip324Error(
+            "MALFORMED_MESSAGE",
+            "connected to ourselves (version nonce matches)",
+          );
+        }
+        if (session.role === "responder") await sendVersion();
+        if (options.features ?? true) {
+          await writer.write({ type: "wtxidrelay", payload: EMPTY });
+          await writer.write({ type: "sendaddrv2", payload: EMPTY });
+        }
+        await writer.write({ type: "verack", payload: EMPTY });
+      } else if (m.type === "verack") {
+        verack = true;
+      } else if (m.type === "ping") {
+        await writer.write({ type: "pong", payload: m.payload });
+      } else {
+        received.push(m);
+      }
+    }
+    return { version, supportsV2: (version.services & NODE_P2P_V2) !== 0n, received };
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+    writer.releaseLock();
+  }
+}
+
+/**
+ * Sends a `ping` and resolves with the round-trip time in milliseconds once
+ * the matching `pong` arrives (other messages are passed to `onOther`; pings
+ * from the peer are answered).
+ *
+ * @example
+ * ```ts ignore
+ * import { pingPeer } from "./peer_handshake.ts";
+ * declare const session: import("./session.ts").Session;
+ * console.log(await pingPeer(session), "ms");
+ * ```
+ */
+export async function pingPeer(
+  session: Session,
+  options: { timeout?: number; onOther?: (m: Message) => void } = {},
+): Promise<number> {
+  const timeoutMs = options.timeout ?? 20_000;
+  const nonce = randomNonce();
+  const reader = session.readable.getReader();
+  const writer = session.writable.getWriter();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Bip324Error("TIMEOUT", `no pong within ${timeoutMs} ms`, { origin: "local" })),
+      timeoutMs,
+    );
+  });
+  deadline.catch(() => {});
+  try {
+    const start = performance.now();
+    await Promise.race([writer.write({ type: "ping", payload: encodePing({ nonce }) }), deadline]);
+    for (;;) {
+      const next = await Promise.race([reader.read(), deadline]);
+      if (next.done) {
+        throw new Bip324Error("UNEXPECTED_EOF", "peer closed before answering the ping");
+      }
+      const m = next.value;
+      if (m.type === "pong" && m.payload.length === 8 && decodePing(m.payload).nonce === nonce) {
+        return performance.now() - start;
+      }
+      if (m.type === "ping") await writer.write({ type: "pong", payload: m.payload });
+      else options.onOther?.(m);
+    }
+  } finally {
+    clearTimeout(timer);
+    reader.releaseLock();
+    writer.releaseLock();
+  }
+}
+
+function randomNonce(): bigint {
+  const b = new BigUint64Array(1);
+  crypto.getRandomValues(b);
+  return b[0];
+}
