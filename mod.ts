@@ -150,3 +150,6 @@ export { peerHandshake, pingPeer, PROTOCOL_VERSION } from "./layers/peer_handsha
 export type { PeerHandshakeOptions, PeerInfo } from "./layers/peer_handshake.ts";
 export type { SessionInit } from "./layers/session.ts";
 export type { Stack } from "./layers/pipeline.ts";
+export { V2Decoder, V2Encoder } from "./layers/v2_fused.ts";
+export type { V2DecoderOptions, V2EncoderOptions } from "./layers/v2_fused.ts";
+export type { FusedCodec } from "./layers/session.ts";

@@ -24,7 +24,8 @@ import type { BytePair, HandshakeDriverOptions } from "./handshake/driver.ts";
 import type { HandshakeResult, Role } from "./handshake/handshake.ts";
 import { lengthLayer } from "./length_stream.ts";
 import type { Network } from "./network.ts";
-import { type Layer, pipeline, prepend } from "./pipeline.ts";
+import { type Layer, pipeline, prepend, type Stack } from "./pipeline.ts";
+import { V2Decoder, V2Encoder } from "./v2_fused.ts";
 import type { ShapingPolicy } from "./shaping.ts";
 
 /** Caller-supplied layers, by the point of the stack where they go. */
@@ -51,6 +52,12 @@ export interface SessionOptions extends Omit<HandshakeDriverOptions, "role"> {
   idleTimeout?: number;
   /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
   closeTimeout?: number;
+  /**
+   * Always build the stack from the separate stream layers, even when no
+   * caller layers are inserted (by default such sessions use the fused hot
+   * path, which produces the same bytes faster). Default false.
+   */
+  layered?: boolean;
   /**
    * Payload bytes of decoded messages the session reads ahead of the
    * application (so it notices the peer closing even while nobody reads).
@@ -140,8 +147,7 @@ export class Session {
   readonly closed: Promise<void>;
 
   #destroyKeys: () => void;
-  #reader: ReadableStreamDefaultReader<Message>;
-  #writer: WritableStreamDefaultWriter<Message>;
+  #endpoint: Endpoint;
   #readController!: ReadableStreamDefaultController<Message>;
   #writeController!: WritableStreamDefaultController;
   #resolveClosed!: () => void;
@@ -152,7 +158,7 @@ export class Session {
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #readAhead: number;
-  #delivered: Promise<void>;
+  #idleMs = 0;
 
   /**
    * Builds the layer stack over `pair` (use {@linkcode openSession} for v2,
@@ -171,37 +177,45 @@ export class Session {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
     const extra = options.layers ?? {};
-    const wire = [...(extra.wire ?? [])];
-    if (options.idleTimeout !== undefined) wire.unshift(this.#idleLayer(options.idleTimeout));
-    const stats = this.stats;
-    const top = pipeline<Message>(
-      { readable: prepend(init.leftover, pair.readable), writable: pair.writable },
-      ...wire,
-      ...init.layers(stats),
-      ...(extra.messages ?? []),
-    );
-    this.#delivered = top.delivered;
-    this.#reader = top.readable.getReader();
-    this.#writer = top.writable.getWriter();
-    this.#writer.closed.catch(() => {});
+    const custom = [extra.wire, extra.packets, extra.contents, extra.messages]
+      .some((list) => list !== undefined && list.length > 0);
+    if (init.fused && !custom && !options.layered) {
+      this.#endpoint = fusedEndpoint(
+        pair,
+        init.leftover,
+        init.fused(this.stats),
+        () => this.#touch(),
+      );
+      if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
+    } else {
+      const wire = [...(extra.wire ?? [])];
+      if (options.idleTimeout !== undefined) wire.unshift(this.#idleLayer(options.idleTimeout));
+      const top = pipeline<Message>(
+        { readable: prepend(init.leftover, pair.readable), writable: pair.writable },
+        ...wire,
+        ...init.layers(this.stats),
+        ...(extra.messages ?? []),
+      );
+      this.#endpoint = pipelineEndpoint(top);
+    }
 
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
         this.#readController = controller;
       },
       pull: async (controller) => {
-        let next: ReadableStreamReadResult<Message>;
+        let batch: Message[] | null;
         try {
-          next = await this.#reader.read();
+          batch = await this.#endpoint.read();
         } catch (error) {
           if (this.#state === "open") this.#shutdown(asSessionError(error));
           return;
         }
-        if (next.done) {
+        if (batch === null) {
           if (this.#state === "open") this.#shutdown();
           return;
         }
-        controller.enqueue(next.value);
+        for (const message of batch) controller.enqueue(message);
       },
       cancel: async () => {
         await this.close();
@@ -212,15 +226,16 @@ export class Session {
       start: (controller) => {
         this.#writeController = controller;
       },
-      write: async (message) => {
+      // Synchronous unless the transport pushes back: no promise per message on the hot path.
+      write: (message) => {
         if (this.#state !== "open") throw this.#closedError();
+        let result: Promise<void> | void;
         try {
-          await this.#writer.write(message);
+          result = this.#endpoint.write(message);
         } catch (error) {
-          if (error instanceof TypeError || error instanceof RangeError) throw error;
-          if (this.#state === "open") this.#shutdown(asSessionError(error));
-          throw this.#closedError();
+          return this.#writeFailed(error);
         }
+        return result?.catch((error) => this.#writeFailed(error));
       },
       close: async () => {
         this.#writableClosedByUser = true;
@@ -256,14 +271,19 @@ export class Session {
         timer = setTimeout(resolve, this.#closeTimeout);
       });
       try {
-        const flushed = this.#writer.close().catch(() => {}).then(() => this.#delivered);
-        await Promise.race([flushed, timeout]);
+        await Promise.race([this.#endpoint.close().catch(() => {}), timeout]);
       } finally {
         clearTimeout(timer);
       }
       this.#shutdown();
     })();
     return this.#closing;
+  }
+
+  #writeFailed(error: unknown): never {
+    if (error instanceof TypeError || error instanceof RangeError) throw error;
+    if (this.#state === "open") this.#shutdown(asSessionError(error));
+    throw this.#closedError();
   }
 
   #closedError(): Bip324Error {
@@ -285,37 +305,177 @@ export class Session {
       else this.#readController.close();
     } catch { /* already closed by the consumer */ }
     if (!this.#writableClosedByUser) this.#writeController.error(closedError);
-    this.#reader.cancel(closedError).catch(() => {});
-    this.#writer.abort(closedError).catch(() => {});
+    this.#endpoint.cancel(closedError);
+    this.#endpoint.abort(closedError);
     this.#destroyKeys();
     this.#resolveClosed();
   }
 
-  #idleLayer(ms: number): Layer<Uint8Array, Uint8Array> {
+  /** Starts the idle timer (the fused path restarts it on every inbound chunk). */
+  #armIdle(ms: number): void {
     if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
-    const arm = () => {
-      clearTimeout(this.#idleTimer);
-      this.#idleTimer = setTimeout(() => {
-        if (this.#state === "open") {
-          this.#shutdown(
-            new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
-              origin: "local",
-            }),
-          );
-        }
-      }, ms);
-    };
-    arm();
+    this.#idleMs = ms;
+    this.#touch();
+  }
+
+  /** Inbound bytes arrived: restart the idle timer. */
+  #touch(): void {
+    if (this.#idleMs === 0) return;
+    clearTimeout(this.#idleTimer);
+    const ms = this.#idleMs;
+    this.#idleTimer = setTimeout(() => {
+      if (this.#state === "open") {
+        this.#shutdown(
+          new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
+            origin: "local",
+          }),
+        );
+      }
+    }, ms);
+  }
+
+  #idleLayer(ms: number): Layer<Uint8Array, Uint8Array> {
+    this.#armIdle(ms);
+    const touch = () => this.#touch();
     return {
       inbound: new TransformStream({
         transform(chunk, controller) {
-          arm();
+          touch();
           controller.enqueue(chunk);
         },
       }),
       outbound: new TransformStream(),
     };
   }
+}
+
+/** How a session reads and writes messages: through a layer pipeline or the fused hot path. */
+interface Endpoint {
+  /** The next messages (one or more), or `null` at the end of the stream. */
+  read(): Promise<Message[] | null>;
+  /** Sends one message; returns a promise only when the transport pushes back. */
+  write(message: Message): Promise<void> | void;
+  /** Flushes what was written and closes the transport's writable. */
+  close(): Promise<void>;
+  /** Stops reading (cancels the transport's readable). */
+  cancel(reason: unknown): void;
+  /** Stops writing (aborts the transport's writable). */
+  abort(reason: unknown): void;
+}
+
+function pipelineEndpoint(top: Stack<Message>): Endpoint {
+  const reader = top.readable.getReader();
+  const writer = top.writable.getWriter();
+  writer.closed.catch(() => {});
+  return {
+    read: async () => {
+      const next = await reader.read();
+      return next.done ? null : [next.value];
+    },
+    write: (message) => writer.write(message),
+    close: () => writer.close().catch(() => {}).then(() => top.delivered),
+    cancel: (reason) => void reader.cancel(reason).catch(() => {}),
+    abort: (reason) => void writer.abort(reason).catch(() => {}),
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Packets queued beyond this many bytes are flushed to the transport at once. */
+const COALESCE_LIMIT = 64 * 1024;
+
+/**
+ * The fused hot path: reads transport chunks and decodes every message in
+ * them at once; encodes each message in one pass and hands small packets
+ * written in the same turn of the event loop to the transport as one chunk.
+ */
+function fusedEndpoint(
+  pair: BytePair,
+  leftover: Uint8Array,
+  fused: FusedCodec,
+  onBytes: () => void,
+): Endpoint {
+  const reader = pair.readable.getReader();
+  const writer = pair.writable.getWriter();
+  writer.closed.catch(() => {});
+  let head: Uint8Array | undefined = leftover.length ? leftover : undefined;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let scheduled: Promise<void> | undefined;
+  let writeError: unknown;
+
+  const flush = (): Promise<void> => {
+    if (pendingBytes === 0) return Promise.resolve();
+    const chunk = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return writer.write(chunk).catch((e) => {
+      writeError ??= e;
+    });
+  };
+  const ready = async () => {
+    await writer.ready;
+    if (writeError !== undefined) throw writeError;
+  };
+  const scheduleFlush = () => {
+    scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
+      scheduled = undefined;
+      return flush();
+    });
+  };
+  return {
+    read: async () => {
+      fused.decoder.push(EMPTY); // surfaces an error left over from the last chunk
+      for (;;) {
+        let chunk: Uint8Array;
+        if (head) {
+          chunk = head;
+          head = undefined;
+        } else {
+          const next = await reader.read();
+          if (next.done) {
+            fused.decoder.finish();
+            return null;
+          }
+          chunk = next.value;
+          onBytes();
+        }
+        const messages = fused.decoder.push(chunk);
+        if (messages.length > 0) return messages;
+      }
+    },
+    write: (message) => {
+      if (writeError !== undefined) throw writeError;
+      for (const packet of fused.encoder.encode(message)) {
+        pending.push(packet);
+        pendingBytes += packet.length;
+      }
+      if (pendingBytes >= COALESCE_LIMIT) return flush().then(ready);
+      scheduleFlush();
+      if ((writer.desiredSize ?? 1) <= 0) return ready();
+    },
+    close: async () => {
+      await scheduled;
+      await flush();
+      await writer.close();
+    },
+    cancel: (reason) => void reader.cancel(reason).catch(() => {}),
+    abort: (reason) => {
+      pending = [];
+      pendingBytes = 0;
+      void writer.abort(reason).catch(() => {});
+    },
+  };
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
 }
 
 /** What a protocol hands to {@linkcode Session} to build a session. */
@@ -339,6 +499,19 @@ export interface SessionInit {
   layers: (stats: SessionStats) => Layer<any, any>[];
   /** Wipes the session's keys. */
   destroy: () => void;
+  /**
+   * Optional fused hot path equivalent to `layers`, used when the caller
+   * inserts no layers of their own.
+   */
+  fused?: (stats: SessionStats) => FusedCodec;
+}
+
+/** A protocol's fused encoder/decoder (see `v2_fused.ts`). */
+export interface FusedCodec {
+  /** Messages → wire packets. */
+  encoder: { encode(message: Message): Uint8Array[] };
+  /** Wire bytes → messages. */
+  decoder: { push(chunk: Uint8Array): Message[]; finish(): void };
 }
 
 /** The v2 layer stack for a finished handshake. */
@@ -363,6 +536,23 @@ function v2Init(
     },
     leftover: result.leftover,
     destroy: () => result.cipher.destroy(),
+    fused: (stats) => ({
+      encoder: new V2Encoder(ciphers, {
+        table: options.aliasing?.table,
+        shaping: options.shaping,
+        onDecoy: () => stats.decoysSent++,
+      }),
+      decoder: new V2Decoder(ciphers, {
+        table: options.aliasing?.table,
+        maxMessageSize: options.maxMessageSize,
+        onInvalid: options.aliasing?.onInvalid,
+        onDecoy: () => stats.decoysReceived++,
+        onDropped: (e) => {
+          stats.messagesDropped++;
+          options.aliasing?.onDropped?.(e);
+        },
+      }),
+    }),
     layers: (stats) => [
       lengthLayer({
         send: ciphers.sendLength,

@@ -113,12 +113,16 @@ import { FSChaCha20Poly1305 } from "../layers/aead.ts";
 
 Deno.test("session: one transcript, fed in every chunking, yields identical messages", async () => {
   const stream = await recordInitiatorStream();
-  for (const how of ["whole", "single", 11, 12, 13] as const) {
+  const runs = (["whole", "single", 11, 12, 13] as const).flatMap((how) =>
+    [false, true].map((layered) => [how, layered] as const)
+  );
+  for (const [how, layered] of runs) {
     const [x, y] = memoryPair({ highWaterMark: 1 << 20 });
     const responder = openSession(y, {
       role: "responder",
       network: "regtest",
       cipher: fixedCipher(2),
+      layered,
     });
     x.readable.pipeTo(new WritableStream()).catch(() => {}); // drain the responder's output
     const feed = (async () => {
