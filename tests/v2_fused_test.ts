@@ -3,7 +3,7 @@ import { V2Decoder, V2Encoder } from "../layers/v2_fused.ts";
 import { AliasEncoderStream } from "../layers/aliasing_stream.ts";
 import { AeadEncryptStream } from "../layers/aead_stream.ts";
 import { LengthEncoderStream } from "../layers/length_stream.ts";
-import { Bip324Cipher } from "../layers/packet_cipher.ts";
+import type { Bip324Cipher } from "../layers/packet_cipher.ts";
 import { openSession } from "../layers/session.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { randomDecoys } from "../layers/shaping.ts";
