@@ -8,18 +8,32 @@
  * nonce (0xffffffff, epoch): the same as the spec's "encrypt 32 zero bytes and
  * keep the first 32 bytes", without computing a Poly1305 tag.
  *
+ * The per-message work goes to a pluggable backend (`layers/crypto/backend.ts`):
+ * pure TypeScript, `node:crypto`, or `"auto"` (the default: pure for small
+ * packets, native for large ones where available). With an `out` buffer, the
+ * pure path allocates nothing per packet.
+ *
  * @module
  */
 
-import { chacha20, chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { checkBytes, wipe } from "./bytes.ts";
 import { Bip324Error } from "./errors.ts";
 import { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
+import { type AeadBackend, type AeadBackendKind, createAeadBackend } from "./crypto/backend.ts";
+import { ChaCha20 } from "./crypto/chacha20.ts";
 
 /** Bytes the Poly1305 tag adds to every packet. */
 export const TAG_LEN = 16;
 
-const EMPTY = new Uint8Array(0);
+/** Options for {@linkcode FSChaCha20Poly1305}. */
+export interface FSChaCha20Poly1305Options {
+  /**
+   * Which ChaCha20-Poly1305 implementation to use: `"auto"` (default),
+   * `"pure"`, `"native"` (throws if the runtime has none), or any
+   * {@linkcode AeadBackend} object.
+   */
+  backend?: AeadBackendKind | AeadBackend;
+}
 
 /**
  * Forward-secure ChaCha20-Poly1305. One instance serves one direction: it
@@ -33,25 +47,55 @@ const EMPTY = new Uint8Array(0);
  * const ct = enc.encrypt(new Uint8Array(0), new Uint8Array([1, 2, 3]));
  * console.assert(dec.decrypt(new Uint8Array(0), ct)[2] === 3);
  * ```
+ *
+ * @example Forcing the pure TypeScript backend
+ * ```ts
+ * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * const enc = new FSChaCha20Poly1305(new Uint8Array(32), 224, { backend: "pure" });
+ * console.assert(enc.backendName === "pure");
+ * ```
  */
 export class FSChaCha20Poly1305 {
   #key: Uint8Array;
   #schedule: RekeySchedule;
+  #backend: AeadBackend;
   #nonce = new Uint8Array(12);
   #rekeyNonce = new Uint8Array(12);
+  #rekeyCipher = new ChaCha20();
 
   /**
+   * Creates the cipher for one direction at packet 0.
+   *
    * @param key 32-byte initial key (copied; the copy is wiped by {@linkcode FSChaCha20Poly1305.destroy}).
    * @param interval packets per key; 224 on the wire, injectable for tests.
+   * @param options backend choice, see {@linkcode FSChaCha20Poly1305Options}.
    */
-  constructor(key: Uint8Array, interval: number = REKEY_INTERVAL) {
+  constructor(
+    key: Uint8Array,
+    interval: number = REKEY_INTERVAL,
+    options: FSChaCha20Poly1305Options = {},
+  ) {
     this.#key = checkBytes("key", key, 32).slice();
     this.#schedule = new RekeySchedule(interval);
+    const backend = options.backend ?? "auto";
+    if (typeof backend === "object" && backend !== null) {
+      if (typeof backend.seal !== "function" || typeof backend.open !== "function") {
+        throw new TypeError("options.backend must have seal() and open() methods");
+      }
+      this.#backend = backend;
+    } else {
+      this.#backend = createAeadBackend(backend);
+    }
   }
 
   /** Packets processed so far. */
   get packetCounter(): number {
     return this.#schedule.epoch * this.#schedule.interval + this.#schedule.index;
+  }
+
+  /** Name of the backend in use (`"pure"`, `"native"`, `"auto"`, or a custom backend's). */
+  get backendName(): string {
+    return this.#backend.name;
   }
 
   /**
@@ -64,10 +108,7 @@ export class FSChaCha20Poly1305 {
     checkBytes("plaintext", plaintext);
     const length = plaintext.length + TAG_LEN;
     out = out === undefined ? new Uint8Array(length) : outView(out, length);
-    chacha20poly1305(this.#key, this.#currentNonce(), aad.length ? aad : EMPTY).encrypt(
-      plaintext,
-      out,
-    );
+    this.#backend.seal(this.#key, this.#currentNonce(), aad, plaintext, out);
     this.#advance();
     return out;
   }
@@ -75,8 +116,9 @@ export class FSChaCha20Poly1305 {
   /**
    * Verifies and decrypts `ciphertext` (plaintext + 16-byte tag) into `out`
    * (default: a new array; may be the start of `ciphertext` itself). A bad tag
-   * throws {@linkcode Bip324Error} `DECRYPTION`; the packet still counts, so the
-   * cipher stays in step with the sender's, but the session must end.
+   * throws {@linkcode Bip324Error} `DECRYPTION` and writes nothing; the packet
+   * still counts, so the cipher stays in step with the sender's, but the
+   * session must end.
    */
   decrypt(aad: Uint8Array, ciphertext: Uint8Array, out?: Uint8Array): Uint8Array {
     checkBytes("aad", aad);
@@ -86,22 +128,20 @@ export class FSChaCha20Poly1305 {
     }
     const length = ciphertext.length - TAG_LEN;
     out = out === undefined ? new Uint8Array(length) : outView(out, length);
+    let ok: boolean;
     try {
-      chacha20poly1305(this.#key, this.#currentNonce(), aad.length ? aad : EMPTY).decrypt(
-        ciphertext,
-        out,
-      );
-    } catch (cause) {
-      throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)", { cause });
+      ok = this.#backend.open(this.#key, this.#currentNonce(), aad, ciphertext, out);
     } finally {
       this.#advance();
     }
+    if (!ok) throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)");
     return out;
   }
 
   /** Wipes the key. The cipher must not be used afterwards. */
   destroy(): void {
-    wipe(this.#key);
+    wipe(this.#key, this.#nonce, this.#rekeyNonce);
+    this.#rekeyCipher.wipe();
   }
 
   #currentNonce(): Uint8Array {
@@ -116,17 +156,17 @@ export class FSChaCha20Poly1305 {
   }
 
   #advance(): void {
-    const r = this.#rekeyNonce;
-    if (!this.#schedule.isLastInEpoch) {
-      this.#schedule.advance();
-      return;
+    if (this.#schedule.isLastInEpoch) {
+      // new key = ChaCha20(key, nonce (0xffffffff, epoch)) bytes 64..95, i.e. block 1
+      const r = this.#rekeyNonce, c = this.#rekeyCipher;
+      r.fill(0xff, 0, 4);
+      this.#schedule.writeEpoch(r, 4);
+      c.setKey(this.#key);
+      c.setNonce(r);
+      c.counter = 1;
+      c.keystream(this.#key, 0, 32); // the old key is already in c's state
+      c.wipe();
     }
-    r.fill(0xff, 0, 4);
-    this.#schedule.writeEpoch(r, 4);
-    const fresh = new Uint8Array(32);
-    chacha20(this.#key, r, fresh, fresh, 1);
-    this.#key.set(fresh);
-    wipe(fresh);
     this.#schedule.advance();
   }
 }

@@ -15,8 +15,8 @@
  * @module
  */
 
-import { chacha20 } from "@noble/ciphers/chacha.js";
 import { checkBytes, wipe } from "./bytes.ts";
+import { ChaCha20 } from "./crypto/chacha20.ts";
 import { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
 
 /** Bytes of the encrypted length field at the start of every packet. */
@@ -43,10 +43,13 @@ export class FSChaCha20 {
   #nonce = new Uint8Array(12);
   #scratch = new Uint8Array(32);
   #keystream: Uint8Array;
+  #cipher = new ChaCha20();
   #pos: number;
   #nextBlock = 0;
 
   /**
+   * Creates the cipher for one direction at chunk 0.
+   *
    * @param key 32-byte initial key (copied; the copy is wiped by {@linkcode FSChaCha20.destroy}).
    * @param interval chunks per key; 224 on the wire, injectable for tests.
    */
@@ -101,6 +104,7 @@ export class FSChaCha20 {
   /** Wipes the key and keystream. The cipher must not be used afterwards. */
   destroy(): void {
     wipe(this.#key, this.#keystream);
+    this.#cipher.wipe();
     this.#pos = this.#keystream.length;
   }
 
@@ -124,10 +128,14 @@ export class FSChaCha20 {
   }
 
   #refill(): void {
+    const c = this.#cipher;
     this.#nonce.fill(0);
     this.#schedule.writeEpoch(this.#nonce, 4);
-    this.#keystream.fill(0);
-    chacha20(this.#key, this.#nonce, this.#keystream, this.#keystream, this.#nextBlock);
+    c.setKey(this.#key);
+    c.setNonce(this.#nonce);
+    c.counter = this.#nextBlock;
+    c.keystream(this.#keystream, 0, this.#keystream.length);
+    c.wipe();
     this.#nextBlock += this.#keystream.length / BLOCK;
     this.#pos = 0;
   }

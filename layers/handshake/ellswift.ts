@@ -6,8 +6,13 @@
  *
  * Every 64-byte string is a valid encoding, and an encoder that samples
  * uniformly makes public keys indistinguishable from random bytes. Field
- * arithmetic uses BigInt; curve multiplication uses `@noble/secp256k1`.
- * The decode side handles public data only, so it need not be constant time.
+ * arithmetic uses BigInt (`layers/crypto/secp256k1_field.ts`): square roots
+ * by an addition chain, square tests by Jacobi symbols, and fractions
+ * instead of inversions where the BIP divides. Public keys use
+ * `@noble/secp256k1`'s precomputed base-point multiplication; ECDH uses the
+ * x-only multiplication of `layers/crypto/secp256k1_xonly.ts`, which needs
+ * neither y nor the decoded x in affine form. The decode side handles public
+ * data only, so it need not be constant time.
  *
  * @module
  */
@@ -15,52 +20,25 @@
 import { Point } from "@noble/secp256k1";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, randomBytes } from "../bytes.ts";
+import {
+  inv,
+  isSquare,
+  isValidX,
+  isValidXFraction,
+  mod,
+  P,
+  sqrt,
+  sqrtRatio,
+} from "../crypto/secp256k1_field.ts";
+import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
 
-/** The secp256k1 field prime. */
-const P = 2n ** 256n - 2n ** 32n - 977n;
-/** The secp256k1 group order. */
-const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 /** A square root of -3 mod p that is itself a square. */
 const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
-const SQRT_EXP = (P + 1n) / 4n;
-
-const mod = (a: bigint): bigint => {
-  const r = a % P;
-  return r < 0n ? r + P : r;
-};
-
-function pow(base: bigint, exp: bigint): bigint {
-  let result = 1n;
-  let b = mod(base);
-  while (exp > 0n) {
-    if (exp & 1n) result = (result * b) % P;
-    b = (b * b) % P;
-    exp >>= 1n;
-  }
-  return result;
-}
-
-/** Modular inverse by the extended Euclidean algorithm; `a` must be non-zero mod p. */
-function inv(a: bigint): bigint {
-  let low = mod(a), high = P, lm = 1n, hm = 0n;
-  while (low > 1n) {
-    const q = high / low;
-    [lm, hm] = [hm - lm * q, lm];
-    [low, high] = [high - low * q, low];
-  }
-  return mod(lm);
-}
-
-/** "The" square root (itself a square), or null when `a` is not a square. */
-function sqrt(a: bigint): bigint | null {
-  const r = pow(a, SQRT_EXP);
-  return (r * r) % P === mod(a) ? r : null;
-}
-
-/** Whether `x` is the x coordinate of a curve point (x³ + 7 is a square). */
-function isValidX(x: bigint): boolean {
-  return sqrt(x * x % P * x + 7n) !== null;
-}
+/** 1/2 mod p. */
+const HALF = (P + 1n) / 2n;
+/** (1 - c)/2 and (1 + c)/2 mod p, as XSwiftECInv's last step uses them. */
+const C_MINUS = mod((1n - C) * HALF);
+const C_PLUS = mod((1n + C) * HALF);
 
 /** Big-endian bytes to bigint. */
 function toBigInt(bytes: Uint8Array): bigint {
@@ -79,52 +57,73 @@ function toBytes32(n: bigint): Uint8Array {
   return out;
 }
 
-/** The SwiftEC map (u, t) → x, with the BIP's remapping of the exceptional inputs. */
-function xswiftec(uIn: bigint, tIn: bigint): bigint {
+/**
+ * The SwiftEC map (u, t) → x, with the BIP's remapping of the exceptional
+ * inputs, returning x as a fraction [n, d] so callers choose whether to pay
+ * for the inversion (ECDH does not need it).
+ *
+ * With g = u³ + 7 and s = t² (after the remaps), the BIP's
+ * X = (g - s)/(2t), Y = (X + t)/(cu) and c² = -3 give
+ *
+ * - x₁ = u + 4Y² = (3su³ - (g + s)²) / (3su²)
+ * - x₂ = (-X/Y - u)/2 = -u((g - s)c + (g + s)) / (2(g + s))
+ * - x₃ = (X/Y - u)/2 = u((g - s)c - (g + s)) / (2(g + s))
+ *
+ * (s ≠ 0, u ≠ 0 and g + s ≠ 0 after the remaps, so no denominator is 0.)
+ */
+function xswiftecFraction(uIn: bigint, tIn: bigint): [bigint, bigint] {
   let u = mod(uIn), t = mod(tIn);
   if (u === 0n) u = 1n;
   if (t === 0n) t = 1n;
-  const u3p7 = mod(u * u % P * u + 7n);
-  if (mod(u3p7 + t * t) === 0n) t = mod(2n * t);
-  const X = mod((u3p7 - t * t) * inv(2n * t));
-  const Y = mod((X + t) * inv(C * u));
-  const candidate1 = mod(u + 4n * Y * Y);
-  if (isValidX(candidate1)) return candidate1;
-  const xOverY = mod(X * inv(Y));
-  const candidate2 = mod((-xOverY - u) * inv(2n));
-  if (isValidX(candidate2)) return candidate2;
-  const candidate3 = mod((xOverY - u) * inv(2n));
-  if (isValidX(candidate3)) return candidate3;
-  throw new Error("unreachable: XSwiftEC found no valid x");
+  const u2 = (u * u) % P;
+  const g = (u2 * u + 7n) % P;
+  let s = (t * t) % P;
+  if ((g + s) % P === 0n) s = (4n * s) % P; // t = 2t
+  const gs = (g + s) % P;
+  const d1 = (((3n * s) % P) * u2) % P;
+  const n1 = mod(d1 * u - gs * gs);
+  if (isValidXFraction(n1, d1)) return [n1, d1];
+  const d23 = (2n * gs) % P;
+  const gsc = ((g - s) * C) % P;
+  const n2 = mod(-u * (gsc + gs));
+  if (isValidXFraction(n2, d23)) return [n2, d23];
+  return [mod(u * (gsc - gs)), d23];
 }
 
 /** XSwiftECInv(x, u, case): a t with XSwiftEC(u, t) = x, or null. */
 function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null {
-  let v: bigint, s: bigint;
+  let v: bigint, w: bigint | null;
+  const g = (((u * u) % P) * u + 7n) % P;
   if ((caseIndex & 2) === 0) {
     if (isValidX(mod(-x - u))) return null;
     v = x;
-    s = mod(-(u * u % P * u + 7n) * inv(u * u + u * v + v * v));
+    // s = -g/(u² + uv + v²); w = sqrt(s) without inverting the denominator
+    const m = (u * u + u * v + v * v) % P;
+    if (m === 0n) return null; // only when x is not on the curve: no t maps to it
+    w = sqrtRatio(mod(-g), m);
   } else {
-    s = mod(x - u);
+    const s = mod(x - u);
     if (s === 0n) return null;
-    const r = sqrt(mod(-s * (4n * (u * u % P * u + 7n) + 3n * u * u % P * s)));
+    // the BIP asks for sqrt(s) last; testing s first (a cheaper Jacobi symbol) fails early
+    if (!isSquare(s)) return null;
+    const r = sqrt(mod(-s * (4n * g + ((3n * u * u) % P) * s)));
     if (r === null) return null;
     if ((caseIndex & 1) === 1 && r === 0n) return null;
-    v = mod((r * inv(s) - u) * inv(2n));
+    // one exponentiation gives 1/sqrt(s), hence sqrt(s) = s/sqrt(s) and 1/s = (1/sqrt(s))²
+    const rootInv = sqrtRatio(1n, s) as bigint; // s is a square
+    w = (s * rootInv) % P;
+    v = mod(((((r * rootInv) % P) * rootInv) % P - u) * HALF); // (r/s - u)/2
   }
-  const w = sqrt(s);
   if (w === null) return null;
-  const half = inv(2n);
   switch (caseIndex & 5) {
     case 0:
-      return mod(-w * (u * (1n - C) % P * half + v));
+      return mod(-w * ((u * C_MINUS) % P + v));
     case 1:
-      return mod(w * (u * (1n + C) % P * half + v));
+      return mod(w * ((u * C_PLUS) % P + v));
     case 4:
-      return mod(w * (u * (1n - C) % P * half + v));
+      return mod(w * ((u * C_MINUS) % P + v));
     default: // 5
-      return mod(-w * (u * (1n + C) % P * half + v));
+      return mod(-w * ((u * C_PLUS) % P + v));
   }
 }
 
@@ -140,9 +139,11 @@ function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null 
  */
 export function ellswiftDecode(encoding: Uint8Array): Uint8Array {
   checkBytes("encoding", encoding, 64);
-  const u = toBigInt(encoding.subarray(0, 32));
-  const t = toBigInt(encoding.subarray(32, 64));
-  return toBytes32(xswiftec(u, t));
+  const [n, d] = xswiftecFraction(
+    toBigInt(encoding.subarray(0, 32)),
+    toBigInt(encoding.subarray(32, 64)),
+  );
+  return toBytes32(mod(n * inv(d)));
 }
 
 /**
@@ -237,10 +238,12 @@ export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): 
  */
 export function ellswiftEcdhXonly(ellswiftTheirs: Uint8Array, privateKey: Uint8Array): Uint8Array {
   const d = scalarOf(privateKey);
-  const x = toBigInt(ellswiftDecode(ellswiftTheirs));
-  const y = sqrt(x * x % P * x + 7n);
-  if (y === null) throw new Error("unreachable: decoded x is not on the curve");
-  return toBytes32(Point.fromAffine({ x, y }).multiply(d).toAffine().x);
+  checkBytes("ellswiftTheirs", ellswiftTheirs, 64);
+  const [n, xd] = xswiftecFraction(
+    toBigInt(ellswiftTheirs.subarray(0, 32)),
+    toBigInt(ellswiftTheirs.subarray(32, 64)),
+  );
+  return toBytes32(xOnlyMultiply(n, xd, d));
 }
 
 const ECDH_TAG = sha256(new TextEncoder().encode("bip324_ellswift_xonly_ecdh"));

@@ -1,0 +1,93 @@
+/**
+ * The contract every ChaCha20-Poly1305 backend fulfils, and the argument
+ * checks they share.
+ *
+ * @module
+ */
+
+import { checkBytes } from "../bytes.ts";
+
+/** Bytes of the Poly1305 tag after every ciphertext. */
+export const AEAD_TAG_LEN = 16;
+
+/**
+ * One RFC 8439 ChaCha20-Poly1305 message at a time. Implementations are
+ * synchronous and may keep scratch state, so one instance must not be used
+ * re-entrantly (nothing in a synchronous call can re-enter it).
+ *
+ * @example A custom backend that wraps another
+ * ```ts
+ * import type { AeadBackend } from "./aead_types.ts";
+ * import { PureAead } from "./pure_aead.ts";
+ * const inner = new PureAead();
+ * const counting: AeadBackend & { calls: number } = {
+ *   name: "counting",
+ *   calls: 0,
+ *   seal(key, nonce, aad, plaintext, out) {
+ *     this.calls++;
+ *     inner.seal(key, nonce, aad, plaintext, out);
+ *   },
+ *   open(key, nonce, aad, ciphertext, out) {
+ *     this.calls++;
+ *     return inner.open(key, nonce, aad, ciphertext, out);
+ *   },
+ * };
+ * counting.seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(1), new Uint8Array(17));
+ * console.assert(counting.calls === 1);
+ * ```
+ */
+export interface AeadBackend {
+  /** A short name for diagnostics: `"pure"`, `"native"`, `"auto"`, … */
+  readonly name: string;
+  /**
+   * Encrypts `plaintext` under the 32-byte `key` and 12-byte `nonce`,
+   * authenticating `aad`, and writes ciphertext followed by the 16-byte tag
+   * (`plaintext.length + 16` bytes) to the start of `out`. `out` may begin
+   * at `plaintext` itself (in place).
+   */
+  seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+  ): void;
+  /**
+   * Verifies `ciphertext` (ciphertext followed by the 16-byte tag) and, only
+   * if the tag is valid, writes the plaintext (`ciphertext.length - 16`
+   * bytes) to the start of `out` and returns `true`. A bad tag returns
+   * `false` and leaves `out` untouched. `out` may begin at `ciphertext`.
+   */
+  open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    out: Uint8Array,
+  ): boolean;
+}
+
+/**
+ * The checks every backend runs: byte arrays of the right sizes. `textLength`
+ * is the plaintext length; `outNeeded` how many bytes `out` must hold.
+ *
+ * @example
+ * ```ts
+ * import { checkAeadArgs } from "./aead_types.ts";
+ * checkAeadArgs(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(4), 4);
+ * ```
+ */
+export function checkAeadArgs(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  out: Uint8Array,
+  outNeeded: number,
+): void {
+  checkBytes("key", key, 32);
+  checkBytes("nonce", nonce, 12);
+  checkBytes("aad", aad);
+  if (checkBytes("out", out).length < outNeeded) {
+    throw new RangeError(`out must be at least ${outNeeded} bytes, got ${out.length}`);
+  }
+}

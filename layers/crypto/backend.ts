@@ -1,0 +1,128 @@
+/**
+ * The pluggable AEAD backend behind `FSChaCha20Poly1305`: one RFC 8439
+ * ChaCha20-Poly1305 message at a time, with the key and 12-byte nonce given
+ * per call and the result written into a caller buffer.
+ *
+ * Backends:
+ *
+ * - `"pure"`: {@linkcode PureAead}, this library's allocation-free
+ *   TypeScript. Works everywhere; the only choice in browsers.
+ * - `"native"`: {@linkcode NativeAead}, `node:crypto`'s `chacha20-poly1305`
+ *   (OpenSSL/BoringSSL), where the runtime provides it (Deno, Node.js, Bun).
+ * - `"auto"` (the default): native for messages of at least
+ *   {@linkcode AUTO_NATIVE_MIN} bytes when available, pure otherwise. Native
+ *   calls cost a fixed few microseconds of setup, so small packets are faster
+ *   in pure TypeScript.
+ *
+ * @module
+ */
+
+import { findNativeCrypto, NativeAead, nativeAeadAvailable } from "./native_aead.ts";
+import { PureAead } from "./pure_aead.ts";
+import { AEAD_TAG_LEN, type AeadBackend } from "./aead_types.ts";
+
+export {
+  AEAD_TAG_LEN,
+  type AeadBackend,
+  findNativeCrypto,
+  NativeAead,
+  nativeAeadAvailable,
+  PureAead,
+};
+
+/** The backend names {@linkcode createAeadBackend} accepts. */
+export type AeadBackendKind = "pure" | "native" | "auto";
+
+/**
+ * Message size (plaintext bytes) from which `"auto"` hands a message to the
+ * native backend. Below it the pure backend is faster (measured with
+ * `bench/cipher_bench.ts` under Deno 2.9).
+ */
+export const AUTO_NATIVE_MIN = 1536;
+
+/**
+ * Picks native or pure per message by size (see {@linkcode AUTO_NATIVE_MIN}).
+ *
+ * @example
+ * ```ts
+ * import { AutoAead } from "./backend.ts";
+ * const aead = new AutoAead();
+ * const out = new Uint8Array(3 + 16);
+ * aead.seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(3), out);
+ * console.assert(aead.name === "auto");
+ * ```
+ */
+export class AutoAead implements AeadBackend {
+  /** Always `"auto"`. */
+  readonly name: string = "auto";
+  #pure: PureAead;
+  #native: NativeAead | undefined;
+  #threshold: number;
+
+  /** `threshold`: plaintext bytes from which native is used (default {@linkcode AUTO_NATIVE_MIN}). */
+  constructor(threshold: number = AUTO_NATIVE_MIN) {
+    if (!(threshold >= 0)) throw new RangeError(`threshold must be ≥ 0, got ${threshold}`);
+    this.#pure = new PureAead();
+    this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
+    this.#threshold = threshold;
+  }
+
+  /** Whether large messages go to the native backend in this runtime. */
+  get usesNative(): boolean {
+    return this.#native !== undefined;
+  }
+
+  /** See {@linkcode AeadBackend.seal}. */
+  seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+  ): void {
+    const b = this.#native !== undefined && plaintext.length >= this.#threshold
+      ? this.#native
+      : this.#pure;
+    b.seal(key, nonce, aad, plaintext, out);
+  }
+
+  /** See {@linkcode AeadBackend.open}. */
+  open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    out: Uint8Array,
+  ): boolean {
+    const b = this.#native !== undefined && ciphertext.length - AEAD_TAG_LEN >= this.#threshold
+      ? this.#native
+      : this.#pure;
+    return b.open(key, nonce, aad, ciphertext, out);
+  }
+}
+
+/**
+ * Creates a backend by name. `"native"` throws an `Error` when the runtime
+ * has no usable `node:crypto` ChaCha20-Poly1305 (e.g. in a browser).
+ *
+ * @example
+ * ```ts
+ * import { createAeadBackend } from "./backend.ts";
+ * console.assert(createAeadBackend("pure").name === "pure");
+ * ```
+ */
+export function createAeadBackend(kind: AeadBackendKind = "auto"): AeadBackend {
+  switch (kind) {
+    case "pure":
+      return new PureAead();
+    case "native":
+      if (!nativeAeadAvailable()) {
+        throw new Error('backend "native" is unavailable: no node:crypto chacha20-poly1305 here');
+      }
+      return new NativeAead();
+    case "auto":
+      return new AutoAead();
+    default:
+      throw new TypeError(`backend must be "pure", "native" or "auto", got ${String(kind)}`);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * The native ChaCha20-Poly1305 backend: `node:crypto`'s `chacha20-poly1305`
+ * cipher (OpenSSL in Node.js and Deno, BoringSSL in Bun).
+ *
+ * `node:crypto` is never imported statically, so bundles for browsers stay
+ * free of it. It is looked up once, on first use, with
+ * `globalThis.process.getBuiltinModule("node:crypto")` (Node.js ≥ 20.16,
+ * Deno 2, Bun), and accepted only after a self-test against the pure
+ * backend.
+ *
+ * @module
+ */
+
+import { AEAD_TAG_LEN, type AeadBackend, checkAeadArgs } from "./aead_types.ts";
+import { PureAead } from "./pure_aead.ts";
+import { checkBytes } from "../bytes.ts";
+
+const ALGORITHM = "chacha20-poly1305";
+const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
+
+/** The slice of a `node:crypto` Cipher/Decipher object this backend uses. */
+export interface NodeCipher {
+  /** Sets the additional authenticated data. */
+  setAAD(aad: Uint8Array): unknown;
+  /** Sets the expected tag (decipher only). */
+  setAuthTag(tag: Uint8Array): unknown;
+  /** Processes data; returns the output produced so far. */
+  update(data: Uint8Array): Uint8Array;
+  /** Finishes; a decipher throws here when the tag does not verify. */
+  final(): Uint8Array;
+  /** The computed tag (cipher only, after `final`). */
+  getAuthTag(): Uint8Array;
+}
+
+/** The slice of `node:crypto` this backend uses. */
+export interface NodeCrypto {
+  /** `crypto.createCipheriv`. */
+  createCipheriv(alg: string, key: Uint8Array, iv: Uint8Array, options: object): NodeCipher;
+  /** `crypto.createDecipheriv`. */
+  createDecipheriv(alg: string, key: Uint8Array, iv: Uint8Array, options: object): NodeCipher;
+}
+
+let detected: NodeCrypto | null | undefined;
+
+/**
+ * Looks up `node:crypto` through `scope.process.getBuiltinModule` (no static
+ * import, so bundlers never see it) and returns it if its
+ * `chacha20-poly1305` passes a self-test against the pure backend; otherwise
+ * null. Never throws. Uncached: {@linkcode nativeAeadAvailable} caches the
+ * answer for `globalThis`.
+ *
+ * @example
+ * ```ts
+ * import { findNativeCrypto } from "./native_aead.ts";
+ * console.assert(findNativeCrypto({}) === null); // e.g. a browser: no process
+ * ```
+ */
+export function findNativeCrypto(scope: object = globalThis): NodeCrypto | null {
+  try {
+    const proc = (scope as { process?: { getBuiltinModule?: unknown } }).process;
+    const get = proc?.getBuiltinModule;
+    if (typeof get !== "function") return null;
+    const mod = get.call(proc, "node:crypto") as Partial<NodeCrypto> | undefined;
+    if (typeof mod?.createCipheriv !== "function" || typeof mod.createDecipheriv !== "function") {
+      return null;
+    }
+    return selfTest(mod as NodeCrypto) ? mod as NodeCrypto : null;
+  } catch {
+    return null; // no such cipher, a sandboxed module, …: stay pure
+  }
+}
+
+/** Seals and opens one message natively and checks it against the pure backend. */
+function selfTest(crypto: NodeCrypto): boolean {
+  const key = Uint8Array.from({ length: 32 }, (_, i) => 0x80 + i);
+  const nonce = Uint8Array.from({ length: 12 }, (_, i) => 7 * i);
+  const aad = Uint8Array.of(0x50, 0x51, 0x52, 0x53, 0xc0, 0xc1, 0xc2);
+  const plaintext = Uint8Array.from({ length: 100 }, (_, i) => i * 31);
+  const expected = new Uint8Array(plaintext.length + AEAD_TAG_LEN);
+  new PureAead().seal(key, nonce, aad, plaintext, expected);
+  const native = new NativeAead(crypto);
+  const got = new Uint8Array(expected.length);
+  native.seal(key, nonce, aad, plaintext, got);
+  if (!got.every((v, i) => v === expected[i])) return false;
+  const back = new Uint8Array(plaintext.length);
+  if (!native.open(key, nonce, aad, got, back)) return false;
+  if (!back.every((v, i) => v === plaintext[i])) return false;
+  got[got.length - 1] ^= 1;
+  return !native.open(key, nonce, aad, got, back);
+}
+
+/**
+ * Whether the native backend works in this runtime: `node:crypto` is
+ * reachable without a static import, has `chacha20-poly1305`, and passes a
+ * self-test. Decided once and cached; never throws.
+ *
+ * @example
+ * ```ts
+ * import { nativeAeadAvailable } from "./native_aead.ts";
+ * console.assert(typeof nativeAeadAvailable() === "boolean");
+ * ```
+ */
+export function nativeAeadAvailable(): boolean {
+  if (detected === undefined) detected = findNativeCrypto(globalThis);
+  return detected !== null;
+}
+
+/**
+ * ChaCha20-Poly1305 through `node:crypto`. Each call creates one native
+ * cipher object (node:crypto cannot re-key one), so small messages pay a
+ * fixed setup cost; large ones run at OpenSSL speed.
+ *
+ * @example
+ * ```ts
+ * import { NativeAead, nativeAeadAvailable } from "./native_aead.ts";
+ * if (nativeAeadAvailable()) {
+ *   const aead = new NativeAead(), key = new Uint8Array(32), nonce = new Uint8Array(12);
+ *   const box = new Uint8Array(1 + 16);
+ *   aead.seal(key, nonce, new Uint8Array(0), Uint8Array.of(42), box);
+ *   const out = new Uint8Array(1);
+ *   console.assert(aead.open(key, nonce, new Uint8Array(0), box, out) && out[0] === 42);
+ * }
+ * ```
+ */
+export class NativeAead implements AeadBackend {
+  /** Always `"native"`. */
+  readonly name: string = "native";
+  #crypto: NodeCrypto;
+
+  /**
+   * Uses the detected `node:crypto` (throws an `Error` when
+   * {@linkcode nativeAeadAvailable} is false). `crypto` is for tests.
+   */
+  constructor(crypto?: NodeCrypto) {
+    if (crypto === undefined) {
+      if (!nativeAeadAvailable()) {
+        throw new Error(`backend "native" is unavailable: no node:crypto ${ALGORITHM} here`);
+      }
+      crypto = detected as NodeCrypto;
+    }
+    this.#crypto = crypto;
+  }
+
+  /** See {@linkcode AeadBackend.seal}. */
+  seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    plaintext: Uint8Array,
+    out: Uint8Array,
+  ): void {
+    const length = checkBytes("plaintext", plaintext).length;
+    checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
+    const cipher = this.#crypto.createCipheriv(ALGORITHM, key, nonce, OPTIONS);
+    if (aad.length > 0) cipher.setAAD(aad);
+    const body = cipher.update(plaintext); // a copy, so in-place use is safe
+    const tail = cipher.final();
+    out.set(body, 0);
+    if (tail.length > 0) out.set(tail, body.length);
+    out.set(cipher.getAuthTag(), length);
+  }
+
+  /** See {@linkcode AeadBackend.open}. */
+  open(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    ciphertext: Uint8Array,
+    out: Uint8Array,
+  ): boolean {
+    const length = checkBytes("ciphertext", ciphertext).length - AEAD_TAG_LEN;
+    if (length < 0) return false;
+    checkAeadArgs(key, nonce, aad, out, length);
+    const decipher = this.#crypto.createDecipheriv(ALGORITHM, key, nonce, OPTIONS);
+    decipher.setAuthTag(ciphertext.subarray(length));
+    if (aad.length > 0) decipher.setAAD(aad);
+    const body = decipher.update(ciphertext.subarray(0, length));
+    let tail: Uint8Array;
+    try {
+      tail = decipher.final(); // OpenSSL compares the tag in constant time
+    } catch {
+      body.fill(0);
+      return false;
+    }
+    out.set(body, 0);
+    if (tail.length > 0) out.set(tail, body.length);
+    body.fill(0);
+    return true;
+  }
+}
