@@ -4,6 +4,8 @@
  * ```sh
  * deno run -A cli.ts cat 127.0.0.1:18444 --network regtest      # initiator
  * deno run -A cli.ts listen --port 0 --network regtest --echo   # responder
+ * deno run -A cli.ts probe seed.bitcoin.sipa.be                  # one node: v2? version? ping?
+ * deno run -A cli.ts proxy --listen 127.0.0.1:8333 --to HOST:PORT # v1 programs → v2 node
  * ```
  *
  * Output (stdout, one JSON object per line):
@@ -23,6 +25,18 @@
  * A received `ping` with an 8-byte payload is answered with a `pong` carrying
  * the same payload, as a Bitcoin node would.
  *
+ * `probe` prints exactly one line and exits: the {@linkcode ProbeResult}
+ * (`{"address":..,"network":..,"transport":"v2"|"v1","session_id":..,
+ * "advertises_v2":..,"user_agent":..,"protocol_version":..,"start_height":..,
+ * "services":"0x…","service_names":[..],"relay":..,"ping_ms":..}`, exit 0) or an
+ * error event (exit 1).
+ *
+ * `proxy` prints `{"event":"listening","hostname":..,"port":N,"network":..,"to":..}`
+ * once, then one {@linkcode ProxyEvent} per line (`connection`, `closed`,
+ * `error`) until SIGINT/SIGTERM.
+ *
+ * `relay ARGS…` hands its arguments to `examples/relay.ts` (`runRelayCli`).
+ *
  * @module
  */
 
@@ -30,22 +44,45 @@ import { checkMessageType, type Message } from "./layers/aliasing.ts";
 import { fromHex, toHex } from "./layers/bytes.ts";
 import { Bip324Error } from "./layers/errors.ts";
 import type { SessionListener } from "./layers/listener.ts";
-import { type Network, NETWORK_MAGIC } from "./layers/network.ts";
+import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "./layers/network.ts";
 import { openSession, type Session } from "./layers/session.ts";
 import { connect, listen } from "./transports/tcp.ts";
 import { listenWebSocket, webSocketPair } from "./transports/websocket.ts";
+import {
+  formatHostPort,
+  type HostPort,
+  parseHostPort,
+  probe,
+  type ProbeFallback,
+  type ProbeResult,
+} from "./examples/probe.ts";
+import { type Proxy, type ProxyEvent, startProxy } from "./examples/proxy.ts";
 
 /** Usage text, printed by `--help` (stdout) and on usage errors (stderr). */
 export const USAGE: string = `Usage:
   cli.ts cat HOST:PORT [--network NET] [--ws]
   cli.ts cat ws://HOST:PORT/PATH [--network NET]
   cli.ts listen --port N [--hostname ADDR] [--network NET] [--ws] [--echo]
+  cli.ts probe HOST[:PORT] [--network NET] [--timeout MS] [--v1-only | --no-fallback]
+  cli.ts proxy [--listen HOST:PORT] [--to HOST[:PORT]] [--network NET] [--timeout MS]
+               [--no-fallback]
+  cli.ts relay ARGS...
   cli.ts --help
 
 cat      connect as initiator; send each stdin line {"type":..,"payload":"<hex>"},
          print each received message as a JSON line; EOF on stdin closes the session.
 listen   accept sessions as responder (concurrently) and print their messages
          (with "session_id"); runs until SIGINT/SIGTERM.
+probe    connect to a node (v2, falling back to v1), exchange version/verack and one
+         ping, print ONE JSON line (transport, session_id, advertises_v2, user_agent,
+         services, ping_ms, ...) and exit. PORT defaults to the network's P2P port;
+         write IPv6 with a port as [ADDR]:PORT.
+proxy    accept legacy v1 connections (default 127.0.0.1:<network port>) and forward
+         their messages to a node over BIP324 v2 (v1 if the node cannot do v2). The
+         node is --to, or else the addr_recv of each client's version message.
+         Prints a "listening" line, then connection/closed/error lines; runs until
+         SIGINT/SIGTERM.
+relay    run examples/relay.ts with the remaining arguments.
 
 Options:
   --network NET    ${Object.keys(NETWORK_MAGIC).join(", ")} (default mainnet)
@@ -53,6 +90,12 @@ Options:
   --port N         port to listen on (0 picks a free one; see the "listening" event)
   --hostname ADDR  address to bind (default 127.0.0.1)
   --echo           send every received message straight back
+  --timeout MS     probe: whole probe (default 20000); proxy: client's first message
+                   and the node's handshake (default 20000)
+  --v1-only        probe: speak only the legacy v1 protocol
+  --no-fallback    probe/proxy: v2 only; a node that cannot do v2 is an error
+  --listen ADDR    proxy: HOST:PORT to accept v1 clients on (port 0 picks a free one)
+  --to ADDR        proxy: the node to connect every client to
   -h, --help       show this help
 
 Received pings (8-byte payload) are answered with a pong, as a Bitcoin node does.
@@ -108,8 +151,54 @@ export interface HelpCommand {
   command: "help";
 }
 
+/** Options for `probe`. */
+export interface ProbeCommand {
+  /** The command. */
+  command: "probe";
+  /** The node's host (IPv6 without brackets). */
+  host: string;
+  /** The node's port (the network's default when not given). */
+  port: number;
+  /** The node's network. */
+  network: Network;
+  /** Milliseconds for the whole probe, if given. */
+  timeout?: number;
+  /** v1 fallback policy (`--v1-only` → `"v1-only"`, `--no-fallback` → `"none"`). */
+  fallback: ProbeFallback;
+}
+
+/** Options for `proxy`. */
+export interface ProxyCommand {
+  /** The command. */
+  command: "proxy";
+  /** Where to accept v1 clients. */
+  listen: { hostname: string; port: number };
+  /** The node to connect every client to; absent: each client's `version.addr_recv`. */
+  to?: HostPort;
+  /** The network both sides speak. */
+  network: Network;
+  /** Milliseconds for a client's first message and the node's handshake, if given. */
+  timeout?: number;
+  /** v1 fallback toward the node (`--no-fallback` → `"none"`). */
+  fallback: "v1" | "none";
+}
+
+/** `relay ARGS…`: handed to `examples/relay.ts` unparsed. */
+export interface RelayCommand {
+  /** The command. */
+  command: "relay";
+  /** The arguments after `relay`. */
+  args: string[];
+}
+
 /** A parsed command line. */
-export type CliCommand = CatCommand | ListenCommand | HelpCommand;
+export type CliCommand =
+  | CatCommand
+  | ListenCommand
+  | ProbeCommand
+  | ProxyCommand
+  | RelayCommand
+  | HelpCommand;
 
 /**
  * Parses the command line (without the program name). Throws
@@ -117,10 +206,16 @@ export type CliCommand = CatCommand | ListenCommand | HelpCommand;
  */
 export function parseCliArgs(args: readonly string[]): CliCommand {
   if (!Array.isArray(args)) throw new TypeError("args must be an array of strings");
+  if (args[0] === "relay") {
+    if (!args.every((arg) => typeof arg === "string")) {
+      throw new TypeError("args must be an array of strings");
+    }
+    return { command: "relay", args: args.slice(1) };
+  }
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  const valued = new Set(["network", "port", "hostname"]);
-  const boolean = new Set(["ws", "echo", "help"]);
+  const valued = new Set(["network", "port", "hostname", "timeout", "listen", "to"]);
+  const boolean = new Set(["ws", "echo", "help", "v1-only", "no-fallback"]);
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg !== "string") throw new TypeError("args must be an array of strings");
@@ -177,8 +272,60 @@ export function parseCliArgs(args: readonly string[]): CliCommand {
       echo: flags.has("echo"),
     };
   }
+  if (command === "probe") {
+    allow("network", "timeout", "v1-only", "no-fallback");
+    if (rest.length !== 1) throw new UsageError("probe needs exactly one target, HOST[:PORT]");
+    if (flags.has("v1-only") && flags.has("no-fallback")) {
+      throw new UsageError("--v1-only and --no-fallback exclude each other");
+    }
+    const { host, port } = parseAddress(rest[0], { defaultPort: DEFAULT_PORT[network] });
+    const timeout = flags.get("timeout");
+    return {
+      command,
+      host,
+      port,
+      network,
+      ...(timeout !== undefined ? { timeout: parseTimeout(timeout as string) } : {}),
+      fallback: flags.has("v1-only") ? "v1-only" : flags.has("no-fallback") ? "none" : "v1",
+    };
+  }
+  if (command === "proxy") {
+    allow("network", "listen", "to", "timeout", "no-fallback");
+    if (rest.length !== 0) throw new UsageError(`unexpected argument ${rest[0]}`);
+    const listenAt = parseAddress(
+      (flags.get("listen") as string | undefined) ?? `127.0.0.1:${DEFAULT_PORT[network]}`,
+      { allowPortZero: true },
+    );
+    const to = flags.get("to") as string | undefined;
+    const timeout = flags.get("timeout");
+    return {
+      command,
+      listen: { hostname: listenAt.host, port: listenAt.port },
+      ...(to !== undefined ? { to: parseAddress(to, { defaultPort: DEFAULT_PORT[network] }) } : {}),
+      network,
+      ...(timeout !== undefined ? { timeout: parseTimeout(timeout as string) } : {}),
+      fallback: flags.has("no-fallback") ? "none" : "v1",
+    };
+  }
   if (command === undefined) throw new UsageError("no command given");
   throw new UsageError(`unknown command ${command}`);
+}
+
+function parseAddress(
+  text: string,
+  options: { defaultPort?: number; allowPortZero?: boolean },
+): HostPort {
+  try {
+    return parseHostPort(text, options);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseTimeout(value: string): number {
+  const ms = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!(ms > 0)) throw new UsageError(`invalid timeout ${value}; expected milliseconds > 0`);
+  return ms;
 }
 
 function parseNetwork(value: string | true | undefined): Network {
@@ -274,7 +421,11 @@ export class JsonLineWriter {
 /** An error as the `code` and `message` of an error event. */
 export function describeError(error: unknown): { code: string; message: string } {
   if (error instanceof Bip324Error) return { code: error.code, message: error.message };
-  if (error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotConnected) {
+  if (
+    error instanceof Deno.errors.ConnectionRefused || error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.AddrInUse || error instanceof Deno.errors.AddrNotAvailable ||
+    error instanceof Deno.errors.PermissionDenied
+  ) {
     return { code: "TRANSPORT", message: String(error.message) };
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -598,6 +749,98 @@ async function runListen(
   return 0;
 }
 
+/** Runs `probe`: prints one line (the result or an error) and returns the exit code. */
+async function runProbe(
+  command: ProbeCommand,
+  out: JsonLineWriter,
+  signal: AbortSignal,
+): Promise<number> {
+  let result: ProbeResult;
+  try {
+    result = await probe({
+      host: command.host,
+      port: command.port,
+      network: command.network,
+      timeout: command.timeout,
+      fallback: command.fallback,
+      signal,
+    });
+  } catch (error) {
+    const info = signal.aborted
+      ? { code: "ABORTED", message: "interrupted before the probe finished" }
+      : describeError(error);
+    await out.write({ event: "error", ...info });
+    return 1;
+  }
+  await out.write({ ...result });
+  return out.failed ? 1 : 0;
+}
+
+/** Runs `proxy` until `signal` aborts: returns the exit code. */
+async function runProxy(
+  command: ProxyCommand,
+  out: JsonLineWriter,
+  signal: AbortSignal,
+): Promise<number> {
+  let proxy: Proxy;
+  try {
+    proxy = startProxy({
+      listen: command.listen,
+      to: command.to,
+      network: command.network,
+      timeout: command.timeout,
+      fallback: command.fallback,
+      onEvent: (event: ProxyEvent) => {
+        out.write({ ...event });
+      },
+    });
+  } catch (error) {
+    await out.write({ event: "error", ...describeError(error) });
+    return 1;
+  }
+  await out.write({
+    event: "listening",
+    hostname: proxy.addr.hostname,
+    port: proxy.addr.port,
+    network: command.network,
+    ...(command.to ? { to: formatHostPort(command.to.host, command.to.port) } : {}),
+  });
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+  await proxy.close();
+  return 0;
+}
+
+/**
+ * Runs `relay`: hands the arguments to `examples/relay.ts`'s `runRelayCli`
+ * (loaded only when needed), with this CLI's output streams and stop signal.
+ */
+async function runRelay(
+  command: RelayCommand,
+  out: JsonLineWriter,
+  err: JsonLineWriter,
+  signal: AbortSignal,
+): Promise<number> {
+  let relay: typeof import("./examples/relay.ts");
+  try {
+    relay = await import("./examples/relay.ts");
+  } catch (error) {
+    await out.write({ event: "error", code: "INTERNAL", message: `cannot load relay: ${error}` });
+    return 1;
+  }
+  return await relay.runRelayCli(command.args, {
+    signal,
+    print: (line: string) => {
+      out.text(line + "\n");
+    },
+    printError: (line: string) => {
+      err.text(line + "\n");
+    },
+  });
+}
+
 /**
  * Runs the CLI with `args` (without the program name) and returns the exit
  * code: 0 on success (including a clean close by the peer), 1 on failure,
@@ -625,6 +868,12 @@ export async function main(args: readonly string[], io: CliIo = {}): Promise<num
         return await runCat(command, out, err, io.stdin ?? Deno.stdin.readable, controller.signal);
       case "listen":
         return await runListen(command, out, controller.signal);
+      case "probe":
+        return await runProbe(command, out, controller.signal);
+      case "proxy":
+        return await runProxy(command, out, controller.signal);
+      case "relay":
+        return await runRelay(command, out, err, controller.signal);
     }
   } finally {
     removeSignals();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { connect } from "../transports/tcp.ts";
 import { toHex } from "../layers/bytes.ts";
-import { MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
+import { main, MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
 
 /** Every wait in these tests is bounded by this, so a broken CLI fails instead of hanging. */
 const TIMEOUT = 20_000;
@@ -468,4 +468,36 @@ Deno.test("cli: argument and input parsing", () => {
     () => parseInputLine(`{"type":"inv","payload":"${"00".repeat(MAX_INPUT_PAYLOAD + 1)}"}`),
     RangeError,
   );
+});
+
+Deno.test("cli: relay hands its arguments to examples/relay.ts (help, then a run stopped by the signal)", async () => {
+  const help = new Cli(["relay", "--help"]);
+  try {
+    assert.equal((await help.status()).code, 0);
+    assert.match(help.stdout.all.map((l) => l.raw ?? "").join("\n"), /--to HOST:PORT/);
+  } finally {
+    await help.dispose();
+  }
+
+  // In process, with injected streams and signal: the relay prints through the CLI's stdout.
+  const stdout = new TransformStream<Uint8Array, Uint8Array>();
+  const stderr = new TransformStream<Uint8Array, Uint8Array>();
+  const lines = new LineReader(stdout.readable);
+  const errors = new LineReader(stderr.readable);
+  const controller = new AbortController();
+  const running = main(["relay", "--port", "0", "--to", "127.0.0.1:18444"], {
+    stdout: stdout.writable,
+    stderr: stderr.writable,
+    signal: controller.signal,
+  });
+  try {
+    const listening = await lines.next((l) => l.event === "listening", "relay listening");
+    assert.ok((listening.port as number) > 0);
+  } finally {
+    controller.abort();
+    assert.equal(await withTimeout(running, "relay exit"), 0, errors.dump());
+    await stdout.writable.close();
+    await stderr.writable.close();
+  }
+  await lines.next((l) => l.event === "stopped", "relay stopped line");
 });

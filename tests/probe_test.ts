@@ -1,0 +1,460 @@
+// examples/probe.ts and `cli.ts probe`: against local v2 and v1-only peers (loopback only).
+import assert from "node:assert/strict";
+import {
+  formatHostPort,
+  parseHostPort,
+  probe,
+  type ProbeResult,
+  serviceNames,
+  servicesHex,
+} from "../examples/probe.ts";
+import { parseCliArgs, UsageError } from "../cli.ts";
+import { toHex } from "../layers/bytes.ts";
+import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/messages.ts";
+import { peerHandshake } from "../layers/peer_handshake.ts";
+import type { Session } from "../layers/session.ts";
+import { openV1Session } from "../layers/v1_stream.ts";
+import { listen, listenTcp } from "../transports/tcp.ts";
+import { isCode, within } from "./helpers.ts";
+
+/** Every wait is bounded by this. */
+const TIMEOUT = 20_000;
+const ROOT = new URL("../", import.meta.url);
+
+/** Answers version/verack, then pings, until the session ends. */
+async function serveLikeANode(s: Session, userAgent: string, services?: bigint): Promise<void> {
+  try {
+    await peerHandshake(s, { userAgent, services, startHeight: 123, timeout: 5000 });
+    const r = s.readable.getReader(), w = s.writable.getWriter();
+    for (;;) {
+      const { done, value } = await r.read();
+      if (done) break;
+      if (value.type === "ping") await w.write({ type: "pong", payload: value.payload });
+    }
+  } catch {
+    /* closed, or a v2 key sent to a v1-only peer */
+  } finally {
+    await s.close();
+  }
+}
+
+/** A BIP324 listener (v1 accepted too) whose sessions behave like a node. */
+function nodeLike(hostname = "127.0.0.1") {
+  const listener = listen({ port: 0, hostname, network: "regtest" });
+  const sessions: Session[] = [];
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const s of listener) {
+      sessions.push(s);
+      served.push(serveLikeANode(s, "/node-like:2/"));
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    sessions,
+    async close() {
+      await listener.close();
+      await accepting;
+      await Promise.all(sessions.map((s) => s.close()));
+      await Promise.all(served);
+    },
+  };
+}
+
+/** A peer that only speaks v1: hangs up on a v2 key, as Bitcoin Core without v2 does. */
+function v1OnlyPeer() {
+  const tcp = listenTcp({ port: 0 });
+  const sessions: Session[] = [];
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const conn of tcp.incoming) {
+      const s = openV1Session(conn.pair, { role: "responder", network: "regtest" });
+      sessions.push(s);
+      served.push(serveLikeANode(s, "/v1-only:1/", NODE_NETWORK));
+    }
+  })();
+  return {
+    port: tcp.addr.port,
+    async close() {
+      tcp.stop();
+      await accepting.catch(() => {});
+      await Promise.all(sessions.map((s) => s.close()));
+      await Promise.all(served);
+    },
+  };
+}
+
+/** Accepts TCP connections and never says a word. */
+function silentPeer() {
+  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for (;;) conns.push(await listener.accept());
+    } catch { /* closed */ }
+  })();
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    async close() {
+      listener.close();
+      await accepting;
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* already closed */ }
+      }
+    },
+  };
+}
+
+/** A port nobody listens on. */
+function closedPort(): number {
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** Runs `cli.ts ARGS` to completion (killed after TIMEOUT) and returns its output. */
+async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "cli.ts", ...args],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const [status, stdout, stderr] = await within(
+      Promise.all([
+        child.status,
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+      ]),
+      TIMEOUT,
+      `cli.ts ${args.join(" ")}`,
+    );
+    return { code: status.code, stdout, stderr };
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* already exited */ }
+    await child.status;
+  }
+}
+
+/** The one JSON line the CLI must print. */
+function oneLine(stdout: string): Record<string, unknown> {
+  const lines = stdout.split("\n").filter((l) => l !== "");
+  assert.equal(lines.length, 1, `expected one line, got:\n${stdout}`);
+  assert.ok(stdout.endsWith("\n"));
+  return JSON.parse(lines[0]);
+}
+
+function assertV2Result(r: ProbeResult | Record<string, unknown>, port: number, id: string) {
+  assert.equal(r.address, `127.0.0.1:${port}`);
+  assert.equal(r.network, "regtest");
+  assert.equal(r.transport, "v2");
+  assert.equal(r.session_id, id);
+  assert.equal(r.advertises_v2, true);
+  assert.equal(r.user_agent, "/node-like:2/");
+  assert.equal(r.protocol_version, 70016);
+  assert.equal(r.start_height, 123);
+  assert.match(r.services as string, /^0x[0-9a-f]{16}$/);
+  assert.ok((r.service_names as string[]).includes("P2P_V2"), String(r.service_names));
+  assert.equal(r.relay, false);
+  assert.equal(typeof r.ping_ms, "number");
+  assert.ok((r.ping_ms as number) >= 0 && (r.ping_ms as number) < TIMEOUT);
+}
+
+Deno.test("probe: v2 node → transport v2, the responder's session id, advertises_v2", async () => {
+  const node = nodeLike();
+  try {
+    const r = await within(
+      probe({ host: "127.0.0.1", port: node.port, network: "regtest", timeout: 5000 }),
+      TIMEOUT,
+      "probe",
+    );
+    assert.equal(node.sessions.length, 1);
+    assert.equal(node.sessions[0].transportVersion, 2);
+    assertV2Result(r, node.port, toHex(node.sessions[0].sessionId));
+    assert.match(r.session_id!, /^[0-9a-f]{64}$/);
+    // The probe closed its connection: the node sees the end.
+    await within(node.sessions[0].closed, TIMEOUT, "node session closed");
+  } finally {
+    await node.close();
+  }
+});
+
+Deno.test("probe: v1-only node → transport v1 (after the fallback), no session id", async () => {
+  const peer = v1OnlyPeer();
+  try {
+    const r = await within(
+      probe({ host: "127.0.0.1", port: peer.port, network: "regtest", timeout: 5000 }),
+      TIMEOUT,
+      "probe",
+    );
+    assert.equal(r.transport, "v1");
+    assert.equal("session_id" in r, false);
+    assert.equal(r.advertises_v2, false);
+    assert.equal(r.user_agent, "/v1-only:1/");
+    assert.equal(r.services, "0x0000000000000001");
+    assert.deepEqual(r.service_names, ["NETWORK"]);
+    assert.equal(r.start_height, 123);
+
+    await assert.rejects(
+      probe({
+        host: "127.0.0.1",
+        port: peer.port,
+        network: "regtest",
+        fallback: "none",
+        timeout: 5000,
+      }),
+      isCode("V1_ONLY_PEER"),
+    );
+  } finally {
+    await peer.close();
+  }
+});
+
+Deno.test("probe: --v1-only against a v2 node speaks v1 (and the node then hides P2P_V2)", async () => {
+  const node = nodeLike();
+  try {
+    const r = await probe({
+      host: "127.0.0.1",
+      port: node.port,
+      network: "regtest",
+      fallback: "v1-only",
+      timeout: 5000,
+    });
+    assert.equal(r.transport, "v1");
+    assert.equal(r.advertises_v2, false);
+    assert.equal(node.sessions[0].transportVersion, 1);
+  } finally {
+    await node.close();
+  }
+});
+
+Deno.test("probe: closed port → TRANSPORT; silent peer → TIMEOUT in time; abort", async () => {
+  await assert.rejects(
+    probe({ host: "127.0.0.1", port: closedPort(), network: "regtest", timeout: 5000 }),
+    isCode("TRANSPORT"),
+  );
+  const silent = silentPeer();
+  try {
+    const started = performance.now();
+    await assert.rejects(
+      within(
+        probe({ host: "127.0.0.1", port: silent.port, network: "regtest", timeout: 300 }),
+        TIMEOUT,
+        "probe timeout",
+      ),
+      isCode("TIMEOUT"),
+    );
+    assert.ok(performance.now() - started < 5000);
+
+    const controller = new AbortController();
+    const reason = new Error("stop");
+    const probing = probe({ host: "127.0.0.1", port: silent.port, signal: controller.signal });
+    setTimeout(() => controller.abort(reason), 50);
+    await assert.rejects(within(probing, TIMEOUT, "aborted probe"), (e) => e === reason);
+  } finally {
+    await silent.close();
+  }
+});
+
+Deno.test("probe: over IPv6 loopback ([::1]:PORT through the CLI)", async () => {
+  let node: ReturnType<typeof nodeLike>;
+  try {
+    node = nodeLike("::1");
+  } catch {
+    return; // no IPv6 loopback here
+  }
+  try {
+    const { code, stdout, stderr } = await runCli([
+      "probe",
+      `[::1]:${node.port}`,
+      "--network",
+      "regtest",
+      "--timeout",
+      "5000",
+    ]);
+    assert.equal(code, 0, stderr + stdout);
+    const r = oneLine(stdout);
+    assert.equal(r.address, `[::1]:${node.port}`);
+    assert.equal(r.transport, "v2");
+    assert.equal(r.session_id, toHex(node.sessions[0].sessionId));
+  } finally {
+    await node.close();
+  }
+});
+
+Deno.test("cli: probe prints one JSON line for a v2 node and for a v1-only node", async () => {
+  const node = nodeLike();
+  const peer = v1OnlyPeer();
+  try {
+    {
+      const { code, stdout, stderr } = await runCli([
+        "probe",
+        `127.0.0.1:${node.port}`,
+        "--network",
+        "regtest",
+      ]);
+      assert.equal(code, 0, stderr + stdout);
+      assertV2Result(oneLine(stdout), node.port, toHex(node.sessions[0].sessionId));
+    }
+    {
+      const { code, stdout, stderr } = await runCli([
+        "probe",
+        `127.0.0.1:${peer.port}`,
+        "--network=regtest",
+        "--timeout",
+        "5000",
+      ]);
+      assert.equal(code, 0, stderr + stdout);
+      const r = oneLine(stdout);
+      assert.equal(r.transport, "v1");
+      assert.equal(r.advertises_v2, false);
+      assert.equal(r.session_id, undefined);
+      assert.equal(r.user_agent, "/v1-only:1/");
+    }
+    {
+      const { code, stdout } = await runCli([
+        "probe",
+        `127.0.0.1:${peer.port}`,
+        "--network",
+        "regtest",
+        "--no-fallback",
+      ]);
+      assert.equal(code, 1);
+      assert.equal(oneLine(stdout).code, "V1_ONLY_PEER");
+    }
+  } finally {
+    await node.close();
+    await peer.close();
+  }
+});
+
+Deno.test("cli: probe to a closed port / a silent peer → one error line, exit 1", async () => {
+  {
+    const { code, stdout } = await runCli([
+      "probe",
+      `127.0.0.1:${closedPort()}`,
+      "--network",
+      "regtest",
+    ]);
+    assert.equal(code, 1);
+    const line = oneLine(stdout);
+    assert.equal(line.event, "error");
+    assert.equal(line.code, "TRANSPORT");
+    assert.equal(typeof line.message, "string");
+  }
+  const silent = silentPeer();
+  try {
+    const { code, stdout } = await runCli([
+      "probe",
+      `127.0.0.1:${silent.port}`,
+      "--network",
+      "regtest",
+      "--timeout",
+      "300",
+    ]);
+    assert.equal(code, 1);
+    assert.deepEqual(Object.keys(oneLine(stdout)), ["event", "code", "message"]);
+    assert.equal(oneLine(stdout).code, "TIMEOUT");
+  } finally {
+    await silent.close();
+  }
+});
+
+Deno.test("cli: probe usage errors exit 2", async () => {
+  for (
+    const args of [
+      ["probe"],
+      ["probe", "a", "b"],
+      ["probe", "127.0.0.1:0"],
+      ["probe", "127.0.0.1:8333", "--timeout", "0"],
+      ["probe", "127.0.0.1:8333", "--v1-only", "--no-fallback"],
+      ["probe", "127.0.0.1:8333", "--echo"],
+    ]
+  ) {
+    const { code, stdout, stderr } = await runCli(args);
+    assert.equal(code, 2, args.join(" "));
+    assert.equal(stdout, "");
+    assert.match(stderr, /Usage:/);
+  }
+});
+
+Deno.test("probe: address parsing, service names", () => {
+  assert.deepEqual(parseHostPort("seed.bitcoin.sipa.be", { defaultPort: 8333 }), {
+    host: "seed.bitcoin.sipa.be",
+    port: 8333,
+  });
+  assert.deepEqual(parseHostPort("1.2.3.4:18444"), { host: "1.2.3.4", port: 18444 });
+  assert.deepEqual(parseHostPort("[::1]:8333"), { host: "::1", port: 8333 });
+  assert.deepEqual(parseHostPort("[2001:db8::1]", { defaultPort: 1 }), {
+    host: "2001:db8::1",
+    port: 1,
+  });
+  assert.deepEqual(parseHostPort("2001:db8::1", { defaultPort: 2 }), {
+    host: "2001:db8::1",
+    port: 2,
+  });
+  assert.deepEqual(parseHostPort("127.0.0.1:0", { allowPortZero: true }), {
+    host: "127.0.0.1",
+    port: 0,
+  });
+  for (
+    const bad of ["", "host:", ":8333", "host:x", "host:65536", "[1.2.3.4]:1", "[::1", "a b:1"]
+  ) {
+    assert.throws(() => parseHostPort(bad, { defaultPort: 1 }), TypeError, bad);
+  }
+  assert.throws(() => parseHostPort("host"), TypeError); // no default port
+  assert.throws(() => parseHostPort("host:0"), TypeError);
+  assert.equal(formatHostPort("::1", 8333), "[::1]:8333");
+  assert.equal(formatHostPort("1.2.3.4", 8333), "1.2.3.4:8333");
+
+  assert.deepEqual(serviceNames(NODE_NETWORK | NODE_WITNESS | (1n << 10n) | NODE_P2P_V2), [
+    "NETWORK",
+    "WITNESS",
+    "NETWORK_LIMITED",
+    "P2P_V2",
+  ]);
+  assert.deepEqual(serviceNames((1n << 24n) | 4n | 64n), [
+    "BLOOM",
+    "COMPACT_FILTERS",
+    "UNKNOWN[2^24]",
+  ]);
+  assert.deepEqual(serviceNames(0n), []);
+  assert.equal(servicesHex(0xc09n), "0x0000000000000c09");
+  assert.equal(servicesHex((1n << 64n) - 1n), "0xffffffffffffffff");
+
+  assert.deepEqual(parseCliArgs(["probe", "seed.bitcoin.sipa.be"]), {
+    command: "probe",
+    host: "seed.bitcoin.sipa.be",
+    port: 8333,
+    network: "mainnet",
+    fallback: "v1",
+  });
+  assert.deepEqual(parseCliArgs(["probe", "[::1]", "--network", "testnet4", "--v1-only"]), {
+    command: "probe",
+    host: "::1",
+    port: 48333,
+    network: "testnet4",
+    fallback: "v1-only",
+  });
+  assert.deepEqual(
+    parseCliArgs(["probe", "10.0.0.1:1", "--no-fallback", "--timeout=2500"]),
+    {
+      command: "probe",
+      host: "10.0.0.1",
+      port: 1,
+      network: "mainnet",
+      timeout: 2500,
+      fallback: "none",
+    },
+  );
+  assert.throws(() => parseCliArgs(["probe", "x", "--timeout", "-5"]), UsageError);
+  assert.throws(() => parseCliArgs(["probe", "x", "--timeout", "1.5"]), UsageError);
+  assert.throws(() => parseCliArgs(["probe", "[x]:1"]), UsageError);
+});
