@@ -25,8 +25,11 @@ export class ByteQueue {
   #start = 0;
   #end = 0;
 
-  /** Creates an empty queue with `capacity` bytes preallocated (default 4096). */
-  constructor(capacity = 4096) {
+  /**
+   * Creates an empty queue with `capacity` bytes preallocated (default 0:
+   * storage is allocated on the first push, so idle parsers cost nothing).
+   */
+  constructor(capacity = 0) {
     this.#buf = new Uint8Array(capacity);
   }
 
@@ -85,7 +88,7 @@ export class ByteQueue {
     if (live + n <= this.#buf.length && this.#start >= this.#buf.length / 2) {
       this.#buf.copyWithin(0, this.#start, this.#end); // compact: at most once per half-buffer consumed
     } else {
-      let capacity = this.#buf.length * 2;
+      let capacity = Math.max(256, this.#buf.length * 2);
       while (capacity < live + n) capacity *= 2;
       const next = new Uint8Array(capacity);
       next.set(this.#buf.subarray(this.#start, this.#end));

@@ -18,7 +18,9 @@ import {
 import { Bip324Error } from "../layers/errors.ts";
 import { openV1Session } from "../layers/v1_stream.ts";
 
-const READ_SIZE = 64 * 1024;
+/** Smallest and largest read buffer: an idle connection holds the small one. */
+const MIN_READ = 4 * 1024;
+const MAX_READ = 64 * 1024;
 
 /**
  * Wraps a `Deno.Conn` as a byte pair. The connection is closed when the
@@ -39,7 +41,9 @@ export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
       conn.close();
     } catch { /* already closed */ }
   };
-  const buffer = new Uint8Array(READ_SIZE);
+  // The buffer grows while reads fill it (bulk transfer) and shrinks back when they do not,
+  // so thousands of idle connections cost 4 KiB each, not 64 KiB.
+  let buffer = new Uint8Array(MIN_READ);
   const readable = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let n: number | null;
@@ -55,6 +59,11 @@ export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
         return;
       }
       controller.enqueue(buffer.slice(0, n));
+      if (n === buffer.length && buffer.length < MAX_READ) {
+        buffer = new Uint8Array(buffer.length * 2);
+      } else if (n < buffer.length / 4 && buffer.length > MIN_READ) {
+        buffer = new Uint8Array(MIN_READ);
+      }
     },
     cancel: close,
   }, { highWaterMark: 0 });
