@@ -159,6 +159,8 @@ export class Session {
   #writableClosedByUser = false;
   #readAhead: number;
   #idleMs = 0;
+  #writesSeen = 0;
+  #inflight: Promise<void> = Promise.resolve();
 
   /**
    * Builds the layer stack over `pair` (use {@linkcode openSession} for v2,
@@ -227,15 +229,20 @@ export class Session {
         this.#writeController = controller;
       },
       // Synchronous unless the transport pushes back: no promise per message on the hot path.
+      // Writes issued before close() still go out while it drains them ("closing").
       write: (message) => {
-        if (this.#state !== "open") throw this.#closedError();
+        if (this.#state === "closed") throw this.#closedError();
+        this.#writesSeen++;
         let result: Promise<void> | void;
         try {
           result = this.#endpoint.write(message);
         } catch (error) {
           return this.#writeFailed(error);
         }
-        return result?.catch((error) => this.#writeFailed(error));
+        if (!result) return;
+        const settled = result.catch((error) => this.#writeFailed(error));
+        this.#inflight = settled.catch(() => {});
+        return settled;
       },
       close: async () => {
         this.#writableClosedByUser = true;
@@ -258,8 +265,8 @@ export class Session {
   }
 
   /**
-   * Flushes pending writes (up to `closeTimeout`), closes the transport and
-   * wipes the keys. Safe to call more than once.
+   * Sends every message already written (waiting up to `closeTimeout` for
+   * them), closes the transport and wipes the keys. Safe to call more than once.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
@@ -271,13 +278,28 @@ export class Session {
         timer = setTimeout(resolve, this.#closeTimeout);
       });
       try {
-        await Promise.race([this.#endpoint.close().catch(() => {}), timeout]);
+        const flushed = this.#drainWrites().then(() => this.#endpoint.close()).catch(() => {});
+        await Promise.race([flushed, timeout]);
       } finally {
         clearTimeout(timer);
       }
       this.#shutdown();
     })();
     return this.#closing;
+  }
+
+  /**
+   * Lets writes the application already issued reach the endpoint: they may
+   * still sit in the writable's queue for a turn or wait on backpressure.
+   * Done when a whole turn of the event loop brings no new write.
+   */
+  async #drainWrites(): Promise<void> {
+    for (;;) {
+      const seen = this.#writesSeen;
+      await this.#inflight;
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (this.#writesSeen === seen) return;
+    }
   }
 
   #writeFailed(error: unknown): never {

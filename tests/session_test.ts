@@ -184,6 +184,8 @@ Deno.test("session: rekeying across 224-packet boundaries (injected interval 3)"
   const [c, d] = await sessionPair({ rekeyInterval: 3 }, {});
   const cw = c.writable.getWriter(), dr = d.readable.getReader();
   for (let i = 0; i < 4; i++) cw.write(msg("inv", i)).catch(() => {});
+  // Close the sender so a garbled length that looks small cannot leave the reader waiting.
+  const closing = c.close();
   assert.deepEqual((await dr.read()).value, msg("inv", 0));
   // the wrong key shows first as a bad tag, a nonsense length, or a stream that ends mid-packet
   const error = await (async () => {
@@ -194,7 +196,7 @@ Deno.test("session: rekeying across 224-packet boundaries (injected interval 3)"
       ["DECRYPTION", "OVERSIZED", "UNEXPECTED_EOF"].includes(error.code),
     String(error),
   );
-  await c.close();
+  await closing;
 });
 
 /** Opens a responder session against a raw initiator we control byte by byte. */
@@ -442,4 +444,29 @@ Deno.test("session: backpressure — a writer waits while the reader does not re
   await writing;
   assert.equal(written, 1000);
   await a.close();
+});
+
+Deno.test("handshake driver: peer resets the connection after our key → V1_ONLY_PEER", async () => {
+  const [x, y] = memoryPair();
+  const peer = (async () => {
+    const r = y.readable.getReader();
+    await r.read(); // our key arrives
+    await y.writable.abort(new Error("connection reset"));
+    r.cancel();
+  })();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
+  await peer;
+});
+
+Deno.test("session: close() still sends writes issued just before it", async () => {
+  for (const layered of [false, true]) {
+    const [a, b] = await sessionPair({ layered });
+    const w = a.writable.getWriter();
+    for (let i = 0; i < 50; i++) w.write(msg("inv", i)).catch(() => {});
+    const closing = a.close(); // not awaited writes, then close at once
+    const got = await within(readAll(b.readable), 3000, "read all");
+    await closing;
+    assert.equal(got.length, 50, `layered=${layered}`);
+    assert.deepEqual(got[49], msg("inv", 49));
+  }
 });

@@ -63,3 +63,19 @@ Deno.test("tcp: connecting to a closed port is a TRANSPORT error", async () => {
   );
   await assert.rejects(connect({ port: 70000 }), RangeError);
 });
+
+Deno.test("tcp: connect honours an abort signal; IPv6 hosts are bracketed in errors", async () => {
+  const controller = new AbortController();
+  controller.abort();
+  await assert.rejects(
+    connect({ hostname: "127.0.0.1", port: 9, signal: controller.signal }),
+    (e) => e instanceof Bip324Error,
+  );
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  await assert.rejects(
+    connect({ hostname: "::1", port }),
+    (e) => e instanceof Bip324Error && e.message.includes(`[::1]:${port}`),
+  );
+});

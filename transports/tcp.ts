@@ -129,21 +129,21 @@ export async function connect(options: ConnectOptions): Promise<Session> {
 }
 
 /** Opens a raw TCP byte pair (no BIP324), with transport errors as `Bip324Error` `TRANSPORT`. */
-export async function connectTcp(address: TcpAddress): Promise<BytePair & { close(): void }> {
+export async function connectTcp(
+  address: TcpAddress & { signal?: AbortSignal },
+): Promise<BytePair & { close(): void }> {
   checkPort(address.port);
+  const hostname = address.hostname ?? "127.0.0.1";
   try {
-    const conn = await Deno.connect({
-      hostname: address.hostname ?? "127.0.0.1",
-      port: address.port,
-    });
+    const conn = await Deno.connect({ hostname, port: address.port, signal: address.signal });
     conn.setNoDelay(true);
     return connPair(conn);
   } catch (cause) {
-    throw new Bip324Error(
-      "TRANSPORT",
-      `cannot connect to ${address.hostname ?? "127.0.0.1"}:${address.port}: ${cause}`,
-      { cause, origin: "local" },
-    );
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    throw new Bip324Error("TRANSPORT", `cannot connect to ${host}:${address.port}: ${cause}`, {
+      cause,
+      origin: "local",
+    });
   }
 }
 

@@ -92,15 +92,14 @@ export async function performHandshake(
       try {
         chunk = await race(reader.read());
       } catch (e) {
-        throw e instanceof Bip324Error ? e : transportError(e);
+        if (e instanceof Bip324Error) throw e;
+        // Core reconnects with v1 however the connection ended (close or reset), as long as
+        // nothing came back after our key.
+        if (machine.role === "initiator" && !receivedAny) throw v1OnlyPeer(e);
+        throw transportError(e);
       }
       if (chunk.done) {
-        if (machine.role === "initiator" && !receivedAny) {
-          throw new Bip324Error(
-            "V1_ONLY_PEER",
-            "peer closed the connection without answering our key (a v1-only peer?)",
-          );
-        }
+        if (machine.role === "initiator" && !receivedAny) throw v1OnlyPeer();
         throw new Bip324Error(
           "UNEXPECTED_EOF",
           `peer closed the connection during the handshake (${machine.state})`,
@@ -133,6 +132,14 @@ export async function performHandshake(
     clearTimeout(timer);
     if (onAbort) options.signal?.removeEventListener("abort", onAbort);
   }
+}
+
+function v1OnlyPeer(cause?: unknown): Bip324Error {
+  return new Bip324Error(
+    "V1_ONLY_PEER",
+    "peer closed the connection without answering our key (a v1-only peer?)",
+    { cause },
+  );
 }
 
 function transportError(cause: unknown): Bip324Error {
