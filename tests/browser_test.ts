@@ -1,0 +1,309 @@
+/**
+ * End to end in a real headless Chromium: the page (examples/browser) runs the
+ * BIP324 handshake in the browser, through the relay (examples/relay.ts), with
+ * a responder from this library as the node.
+ *
+ * The browser is driven with playwright-core in a child process
+ * (`deno run -A tests/browser_test.ts --driver URL`): playwright needs
+ * permissions the `test` task does not grant (`--allow-sys`, and reads of
+ * `/proc/sys`, which only `--allow-all` allows), and it must not be loaded in
+ * the test process. The servers run here, in the test process.
+ *
+ * Chromium is expected at /usr/bin/chromium (`apt-get install -y chromium`);
+ * if it is missing or cannot run, the test fails (it never skips).
+ */
+import assert from "node:assert/strict";
+import { buildBrowserBundles, serveBrowserExample } from "../examples/browser/build.ts";
+import { startRelay } from "../examples/relay.ts";
+import { listen } from "../transports/tcp.ts";
+import { peerHandshake } from "../layers/peer_handshake.ts";
+import type { Session } from "../layers/session.ts";
+import { toHex } from "../layers/bytes.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
+/** Bound on the whole browser session in the driver. */
+const DRIVER_TIMEOUT = 90_000;
+/** Bound on any single wait in the driver. */
+const STEP_TIMEOUT = 30_000;
+
+/** What the driver reads off the page. */
+interface PageResult {
+  sessionId: string;
+  transport: string;
+  garbageSent: string;
+  garbageReceived: string;
+  decoysSent: string;
+  decoysReceived: string;
+  peer: string;
+  pongStatus: string;
+  pongStatusAfterClick: string;
+  pongs: string;
+  statusAfterDisconnect: string;
+  log: string[];
+  consoleErrors: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver (child process).
+
+async function drive(pageUrl: string, relayUrl: string): Promise<PageResult> {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    timeout: STEP_TIMEOUT,
+  });
+  const consoleErrors: string[] = [];
+  try {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT);
+    page.on("pageerror", (e) => consoleErrors.push(`pageerror: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") consoleErrors.push(`console: ${m.text()}`);
+    });
+    await page.goto(pageUrl);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.fill("#relay-url", relayUrl);
+    await page.selectOption("#network", "regtest");
+    await page.fill("#decoys", "3,70");
+    await page.click("#connect");
+    const text = (id: string) => page.textContent(`#${id}`).then((t) => (t ?? "").trim());
+    try {
+      // The automatic ping on connect.
+      await page.waitForSelector('#pong-status[data-pongs="1"]', { state: "attached" });
+    } catch (error) {
+      const status = await text("status");
+      const log = await page.locator("#log li").allTextContents();
+      throw new Error(
+        `no pong on the page: ${error}\nstatus: ${status}\nlog:\n${log.join("\n")}\n` +
+          `console:\n${consoleErrors.join("\n")}`,
+      );
+    }
+    const pongStatus = await text("pong-status");
+    // A second ping, from the button.
+    await page.click("#ping");
+    await page.waitForSelector('#pong-status[data-pongs="2"]', { state: "attached" });
+    const result: PageResult = {
+      sessionId: await text("session-id"),
+      transport: await text("transport-version"),
+      garbageSent: await text("garbage-sent"),
+      garbageReceived: await text("garbage-received"),
+      decoysSent: await text("decoys-sent"),
+      decoysReceived: await text("decoys-received"),
+      peer: await text("peer"),
+      pongStatus,
+      pongStatusAfterClick: await text("pong-status"),
+      pongs: await page.getAttribute("#pong-status", "data-pongs") ?? "",
+      statusAfterDisconnect: "",
+      log: [],
+      consoleErrors,
+    };
+    await page.click("#disconnect");
+    await page.waitForSelector("#status:text-matches('^closed')", { state: "attached" });
+    result.statusAfterDisconnect = await text("status");
+    result.log = await page.locator("#log li").allTextContents();
+    return result;
+  } finally {
+    await browser.close();
+  }
+}
+
+async function driverMain(args: string[]): Promise<number> {
+  const [flag, pageUrl, relayUrl] = args;
+  if (flag !== "--driver" || !pageUrl || !relayUrl) {
+    console.error("usage: browser_test.ts --driver PAGE_URL RELAY_URL");
+    return 2;
+  }
+  const watchdog = setTimeout(() => {
+    console.error(`driver: gave up after ${DRIVER_TIMEOUT} ms`);
+    Deno.exit(3);
+  }, DRIVER_TIMEOUT);
+  try {
+    const result = await drive(pageUrl, relayUrl);
+    console.log(JSON.stringify(result));
+    return 0;
+  } catch (error) {
+    console.error(
+      `driver failed: ${error instanceof Error ? error.stack ?? error.message : error}`,
+    );
+    return 1;
+  } finally {
+    clearTimeout(watchdog);
+  }
+}
+
+if (import.meta.main) Deno.exit(await driverMain(Deno.args));
+
+// ---------------------------------------------------------------------------------------------
+// The test (test process).
+
+/** Rejects after `ms` unless `promise` settles first. */
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Fails (never skips) with an actionable message when Chromium is not usable. */
+async function requireChromium(): Promise<void> {
+  const help = `Chromium is required at ${CHROMIUM} for the browser test ` +
+    "(Debian: apt-get update && apt-get install -y chromium; .ci/run does this).";
+  try {
+    const info = await Deno.stat(CHROMIUM);
+    if (!info.isFile) throw new Error("not a file");
+  } catch (error) {
+    throw new Error(`${help} Not found: ${error}`);
+  }
+  const out = await within(
+    new Deno.Command(CHROMIUM, { args: ["--version"], stdout: "piped", stderr: "piped" }).output(),
+    30_000,
+    "chromium --version",
+  ).catch((error) => {
+    throw new Error(`${help} It does not run: ${error}`);
+  });
+  if (!out.success) {
+    throw new Error(
+      `${help} '${CHROMIUM} --version' failed: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+}
+
+Deno.test({
+  name: "browser: a page in headless Chromium runs BIP324 through the relay to a node; ping → pong",
+  fn: async () => {
+    await requireChromium();
+    const bundleDir = await Deno.makeTempDir({ prefix: "bip324-browser-" });
+    // A node stand-in: a BIP324 responder that does version/verack and answers pings.
+    const node = listen({
+      port: 0,
+      hostname: "127.0.0.1",
+      network: "regtest",
+      garbage: 123,
+      decoys: [5, 300],
+    });
+    const sessions: Session[] = [];
+    const handled: Promise<void>[] = [];
+    const served = (async () => {
+      for await (const session of node) {
+        sessions.push(session);
+        handled.push((async () => {
+          try {
+            await peerHandshake(session, { timeout: 20_000, userAgent: "/test-node:1.0/" });
+            const reader = session.readable.getReader();
+            const writer = session.writable.getWriter();
+            for (;;) {
+              const { value, done } = await reader.read();
+              if (done) break;
+              if (value.type === "ping") {
+                await writer.write({ type: "pong", payload: value.payload });
+              }
+            }
+          } catch {
+            /* the session ended */
+          } finally {
+            await session.close();
+          }
+        })());
+      }
+    })();
+    const relay = startRelay({ port: 0, hostname: "127.0.0.1", to: `127.0.0.1:${node.addr.port}` });
+    let server: ReturnType<typeof serveBrowserExample> | undefined;
+    let child: Deno.ChildProcess | undefined;
+    let childOutput: Promise<Deno.CommandOutput> | undefined;
+    try {
+      await within(buildBrowserBundles({ outDir: bundleDir }), 120_000, "deno task bundle");
+      server = serveBrowserExample({ port: 0, bundleDir });
+      const relayUrl = `ws://127.0.0.1:${relay.addr.port}/`;
+
+      child = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL(import.meta.url).pathname, "--driver", server.url, relayUrl],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      childOutput = child.output();
+      const output = await within(childOutput, DRIVER_TIMEOUT + 30_000, "browser driver");
+      child = undefined;
+      const stdout = new TextDecoder().decode(output.stdout).trim();
+      const stderr = new TextDecoder().decode(output.stderr).trim();
+      assert.equal(
+        output.code,
+        0,
+        `the browser driver failed (Chromium or playwright could not run, or the page broke):\n${stderr}\n${stdout}`,
+      );
+      const page = JSON.parse(stdout.split("\n").at(-1)!) as PageResult;
+
+      // The session the page shows is the node's session.
+      await within(
+        (async () => {
+          while (sessions.length === 0) await new Promise((r) => setTimeout(r, 10));
+        })(),
+        10_000,
+        "node session",
+      );
+      assert.equal(sessions.length, 1);
+      assert.match(page.sessionId, /^[0-9a-f]{64}$/);
+      assert.equal(page.sessionId, toHex(sessions[0].sessionId));
+      assert.equal(page.transport, "v2");
+      // Handshake facts, both ways.
+      assert.equal(page.garbageReceived, "123");
+      assert.equal(page.decoysReceived, "2");
+      assert.match(page.garbageSent, /^\d+$/);
+      assert.equal(page.decoysSent, "2 (3, 70 bytes)");
+      assert.match(page.peer, /\/test-node:1\.0\//);
+      // Ping → pong, automatic and from the button.
+      assert.match(page.pongStatus, /^pong ok \d+(\.\d+)? ms$/);
+      assert.match(page.pongStatusAfterClick, /^pong ok \d+(\.\d+)? ms$/);
+      assert.equal(page.pongs, "2");
+      assert.ok(page.log.some((l) => / ← pong /.test(l)), page.log.join("\n"));
+      assert.match(page.statusAfterDisconnect, /^closed/);
+      assert.deepEqual(page.consoleErrors, []);
+
+      // The relay carried the session and saw the page go away.
+      await within(
+        (async () => {
+          while (relay.metrics().connectionsOpen > 0) await new Promise((r) => setTimeout(r, 10));
+        })(),
+        10_000,
+        "relay connection closed",
+      );
+      const m = relay.metrics();
+      assert.equal(m.connectionsTotal, 1);
+      assert.equal(m.closes.client_closed, 1);
+      assert.ok(m.bytesClientToNode > 64 && m.bytesNodeToClient > 64 + 123);
+      await within(sessions[0].closed, 10_000, "node session closed");
+    } finally {
+      if (child) {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await childOutput?.catch(() => {});
+      }
+      await server?.close();
+      await relay.close();
+      await node.close();
+      await within(served, 10_000, "responder loop").catch(() => {});
+      await Promise.all(sessions.map((s) => s.close()));
+      await within(Promise.all(handled), 10_000, "responder sessions").catch(() => {});
+      await Deno.remove(bundleDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
