@@ -93,34 +93,15 @@ export async function peerHandshake(
     startHeight: options.startHeight ?? 0,
     relay: options.relay ?? false,
   };
-  const reader = session.readable.getReader();
-  const writer = session.writable.getWriter();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Bip324Error("TIMEOUT", `no version/verack from the peer within ${timeoutMs} ms`, {
-            origin: "local",
-          }),
-        ),
-      timeoutMs,
-    );
-  });
-  deadline.catch(() => {});
-  try {
+  return await exchange(session, timeoutMs, "no version/verack from the peer", async (io) => {
     // The initiator speaks first; a responder answers the peer's version with its own (as Core).
-    const sendVersion = () => writer.write({ type: "version", payload: encodeVersion(ours) });
-    if (session.role === "initiator") await Promise.race([sendVersion(), deadline]);
+    const sendVersion = () => io.write({ type: "version", payload: encodeVersion(ours) });
+    if (session.role === "initiator") await sendVersion();
     let version: VersionPayload | undefined;
     let verack = false;
     const received: Message[] = [];
     while (!version || !verack) {
-      const next = await Promise.race([reader.read(), deadline]);
-      if (next.done) {
-        throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection during version/verack");
-      }
-      const m = next.value;
+      const m = await io.read("peer closed the connection during version/verack");
       if (m.type === "version" && !version) {
         version = decodeVersion(m.payload);
         if (version.nonce === nonce && nonce !== 0n) {
@@ -131,24 +112,20 @@ export async function peerHandshake(
         }
         if (session.role === "responder") await sendVersion();
         if (options.features ?? true) {
-          await writer.write({ type: "wtxidrelay", payload: EMPTY });
-          await writer.write({ type: "sendaddrv2", payload: EMPTY });
+          await io.write({ type: "wtxidrelay", payload: EMPTY });
+          await io.write({ type: "sendaddrv2", payload: EMPTY });
         }
-        await writer.write({ type: "verack", payload: EMPTY });
+        await io.write({ type: "verack", payload: EMPTY });
       } else if (m.type === "verack") {
         verack = true;
       } else if (m.type === "ping") {
-        await writer.write({ type: "pong", payload: m.payload });
+        await io.write({ type: "pong", payload: m.payload });
       } else {
         received.push(m);
       }
     }
     return { version, supportsV2: (version.services & NODE_P2P_V2) !== 0n, received };
-  } finally {
-    clearTimeout(timer);
-    reader.releaseLock();
-    writer.releaseLock();
-  }
+  });
 }
 
 /**
@@ -169,32 +146,59 @@ export async function pingPeer(
 ): Promise<number> {
   const timeoutMs = options.timeout ?? 20_000;
   const nonce = randomNonce();
+  return await exchange(session, timeoutMs, "no pong", async (io) => {
+    const start = performance.now();
+    await io.write({ type: "ping", payload: encodePing({ nonce }) });
+    for (;;) {
+      const m = await io.read("peer closed before answering the ping");
+      if (m.type === "pong" && m.payload.length === 8 && decodePing(m.payload).nonce === nonce) {
+        return performance.now() - start;
+      }
+      if (m.type === "ping") await io.write({ type: "pong", payload: m.payload });
+      else options.onOther?.(m);
+    }
+  });
+}
+
+/** Locked access to a session's streams for a bounded request/response exchange. */
+interface ExchangeIo {
+  /** The next message; `UNEXPECTED_EOF` (with `eofMessage`) if the stream ends. */
+  read(eofMessage: string): Promise<Message>;
+  /** Sends a message. */
+  write(message: Message): Promise<void>;
+}
+
+/**
+ * Runs `body` with the session's reader and writer locked, failing with
+ * `TIMEOUT` after `timeoutMs`; the streams are unlocked again afterwards.
+ */
+async function exchange<T>(
+  session: Session,
+  timeoutMs: number,
+  what: string,
+  body: (io: ExchangeIo) => Promise<T>,
+): Promise<T> {
   const reader = session.readable.getReader();
   const writer = session.writable.getWriter();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () =>
-        reject(new Bip324Error("TIMEOUT", `no pong within ${timeoutMs} ms`, { origin: "local" })),
+        reject(new Bip324Error("TIMEOUT", `${what} within ${timeoutMs} ms`, { origin: "local" })),
       timeoutMs,
     );
   });
   deadline.catch(() => {});
-  try {
-    const start = performance.now();
-    await Promise.race([writer.write({ type: "ping", payload: encodePing({ nonce }) }), deadline]);
-    for (;;) {
+  const io: ExchangeIo = {
+    read: async (eofMessage) => {
       const next = await Promise.race([reader.read(), deadline]);
-      if (next.done) {
-        throw new Bip324Error("UNEXPECTED_EOF", "peer closed before answering the ping");
-      }
-      const m = next.value;
-      if (m.type === "pong" && m.payload.length === 8 && decodePing(m.payload).nonce === nonce) {
-        return performance.now() - start;
-      }
-      if (m.type === "ping") await writer.write({ type: "pong", payload: m.payload });
-      else options.onOther?.(m);
-    }
+      if (next.done) throw new Bip324Error("UNEXPECTED_EOF", eofMessage);
+      return next.value;
+    },
+    write: (message) => Promise.race([writer.write(message), deadline]),
+  };
+  try {
+    return await Promise.race([body(io), deadline]);
   } finally {
     clearTimeout(timer);
     reader.releaseLock();

@@ -19,6 +19,7 @@ import { aliasingLayer, type AliasingOptions } from "./aliasing_stream.ts";
 import { aeadLayer } from "./aead_stream.ts";
 import type { Message } from "./aliasing.ts";
 import { Bip324Error } from "./errors.ts";
+import { concatBytes } from "./bytes.ts";
 import { performHandshake } from "./handshake/driver.ts";
 import type { BytePair, HandshakeDriverOptions } from "./handshake/driver.ts";
 import type { HandshakeResult, Role } from "./handshake/handshake.ts";
@@ -428,7 +429,7 @@ function fusedEndpoint(
 
   const flush = (): Promise<void> => {
     if (pendingBytes === 0) return Promise.resolve();
-    const chunk = pending.length === 1 ? pending[0] : concat(pending, pendingBytes);
+    const chunk = pending.length === 1 ? pending[0] : concatBytes(...pending);
     pending = [];
     pendingBytes = 0;
     return writer.write(chunk).catch((e) => {
@@ -488,16 +489,6 @@ function fusedEndpoint(
       void writer.abort(reason).catch(() => {});
     },
   };
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /** What a protocol hands to {@linkcode Session} to build a session. */

@@ -211,3 +211,15 @@ Deno.test("v2 ↔ v2 with peerHandshake: both advertise NODE_P2P_V2", async () =
     await node.close();
   }
 });
+
+Deno.test("peerHandshake and pingPeer time out with TIMEOUT on a silent peer", async () => {
+  const { sessionPair } = await import("./session_test.ts");
+  const [a, b] = await sessionPair();
+  await assert.rejects(peerHandshake(a, { timeout: 100 }), isCode("TIMEOUT"));
+  await assert.rejects(pingPeer(a, { timeout: 100 }), isCode("TIMEOUT"));
+  // the streams are unlocked again after a failed exchange
+  assert.equal(a.readable.locked, false);
+  assert.equal(a.writable.locked, false);
+  await a.close();
+  await b.closed;
+});
