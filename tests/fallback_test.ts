@@ -7,7 +7,7 @@ import { encodeVersion, ipFromString, NODE_NETWORK, NODE_P2P_V2 } from "../layer
 import { networkMagic } from "../layers/network.ts";
 import type { Session } from "../layers/session.ts";
 import type { Bip324Error } from "../layers/errors.ts";
-import { isCode, within } from "./helpers.ts";
+import { isCode, sessionPair, within } from "./helpers.ts";
 
 /** A peer that only speaks v1 (built from the v1 layer): answers version/verack and pings. */
 function v1OnlyPeer(network: "regtest" = "regtest") {
@@ -213,7 +213,6 @@ Deno.test("v2 ↔ v2 with peerHandshake: both advertise NODE_P2P_V2", async () =
 });
 
 Deno.test("peerHandshake and pingPeer time out with TIMEOUT on a silent peer", async () => {
-  const { sessionPair } = await import("./session_test.ts");
   const [a, b] = await sessionPair();
   await assert.rejects(peerHandshake(a, { timeout: 100 }), isCode("TIMEOUT"));
   await assert.rejects(pingPeer(a, { timeout: 100 }), isCode("TIMEOUT"));

@@ -2,6 +2,8 @@
 import { Bip324Cipher } from "../layers/packet_cipher.ts";
 import { ellswiftCreate } from "../layers/handshake/ellswift.ts";
 import { Bip324Error, type Bip324ErrorCode } from "../layers/errors.ts";
+import { openSession, type OpenSessionOptions, type Session } from "../layers/session.ts";
+import { memoryPair } from "../transports/memory.ts";
 
 /** A cipher with a fixed key pair, so transcripts are reproducible. */
 export function fixedCipher(seed: number, rekeyInterval?: number): Bip324Cipher {
@@ -68,4 +70,16 @@ export function concat(parts: Uint8Array[]): Uint8Array {
     o += p.length;
   }
   return out;
+}
+
+/** An established initiator/responder session pair over an in-memory transport (regtest). */
+export async function sessionPair(
+  a: Partial<OpenSessionOptions> = {},
+  b: Partial<OpenSessionOptions> = {},
+): Promise<[Session, Session]> {
+  const [x, y] = memoryPair();
+  return await Promise.all([
+    openSession(x, { role: "initiator", network: "regtest", ...a }),
+    openSession(y, { role: "responder", network: "regtest", ...b }),
+  ]);
 }

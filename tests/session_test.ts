@@ -1,19 +1,9 @@
 import assert from "node:assert/strict";
-import { openSession, type OpenSessionOptions, type Session } from "../layers/session.ts";
+import { openSession, type OpenSessionOptions } from "../layers/session.ts";
+import { sessionPair } from "./helpers.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { Message } from "../layers/aliasing.ts";
-
-export async function sessionPair(
-  a: Partial<OpenSessionOptions> = {},
-  b: Partial<OpenSessionOptions> = {},
-): Promise<[Session, Session]> {
-  const [x, y] = memoryPair();
-  return await Promise.all([
-    openSession(x, { role: "initiator", network: "regtest", ...a }),
-    openSession(y, { role: "responder", network: "regtest", ...b }),
-  ]);
-}
 
 const msg = (type: string, ...bytes: number[]): Message => ({
   type,
