@@ -90,11 +90,19 @@ export function acceptSessions(
       : (error: Bip324Error, conn: IncomingConnection) =>
         openV1Session(conn.pair, { ...options, role: "responder", replay: error.v1Bytes }));
 
-  const deliver = (session: Session) => {
+  const deliver = (session: Session, remote?: string) => {
     const waiter = waiters.shift();
     if (waiter) waiter({ value: session, done: false });
     else if (ready.length < maxQueued) ready.push(session);
-    else session.close(); // nobody is taking sessions: do not let them pile up
+    else {
+      session.close(); // nobody is taking sessions: do not let them pile up
+      report(
+        new Bip324Error("BUSY", `refused: ${ready.length} established sessions not yet taken`, {
+          origin: "local",
+        }),
+        remote,
+      );
+    }
   };
   const finish = () => {
     done = true;
@@ -113,12 +121,12 @@ export function acceptSessions(
     pending++;
     try {
       const session = await openSession(conn.pair, { ...options, role: "responder" });
-      deliver(session);
+      deliver(session, conn.remote);
     } catch (error) {
       if (error instanceof Bip324Error && error.code === "V1_PROTOCOL" && onV1) {
         try {
           const v1 = await onV1(error, conn);
-          if (v1) return deliver(v1);
+          if (v1) return deliver(v1, conn.remote);
         } catch (e) {
           report(e, conn.remote);
         }
