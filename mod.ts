@@ -153,3 +153,11 @@ export type { Stack } from "./layers/pipeline.ts";
 export { V2Decoder, V2Encoder } from "./layers/v2_fused.ts";
 export type { V2DecoderOptions, V2EncoderOptions } from "./layers/v2_fused.ts";
 export type { FusedCodec } from "./layers/session.ts";
+export type { FSChaCha20Poly1305Options } from "./layers/aead.ts";
+export {
+  AUTO_NATIVE_MIN,
+  createAeadBackend,
+  nativeAeadAvailable,
+} from "./layers/crypto/backend.ts";
+export type { AeadBackend, AeadBackendKind } from "./layers/crypto/backend.ts";
+export type { Bip324CipherOptions } from "./layers/packet_cipher.ts";

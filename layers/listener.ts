@@ -30,7 +30,11 @@ export interface IncomingConnection {
 export interface AcceptOptions extends SessionOptions {
   /** Handshakes allowed in flight at once; more connections are refused. Default 128. */
   maxPendingHandshakes?: number;
-  /** Established sessions waiting to be taken by the iterator before new ones are closed. Default 64. */
+  /**
+   * Established sessions waiting to be taken by the iterator before the
+   * listener stops accepting new connections (they wait in the transport's
+   * backlog until the application takes one). Default 64.
+   */
   maxQueuedSessions?: number;
   /** Called when a connection fails its handshake or is refused. */
   onError?: (error: Bip324Error, remote: string | undefined) => void;
@@ -90,23 +94,25 @@ export function acceptSessions(
       : (error: Bip324Error, conn: IncomingConnection) =>
         openV1Session(conn.pair, { ...options, role: "responder", replay: error.v1Bytes }));
 
-  const deliver = (session: Session, remote?: string) => {
+  // An established session is never dropped: while `maxQueued` of them wait to be taken, the
+  // accept loop pauses instead (peers wait in the transport's backlog), so at most
+  // maxQueued + maxPending sessions can ever wait here.
+  let space: (() => void) | undefined;
+  const deliver = (session: Session) => {
     const waiter = waiters.shift();
     if (waiter) waiter({ value: session, done: false });
-    else if (ready.length < maxQueued) ready.push(session);
-    else {
-      session.close(); // nobody is taking sessions: do not let them pile up
-      report(
-        new Bip324Error("BUSY", `refused: ${ready.length} established sessions not yet taken`, {
-          origin: "local",
-        }),
-        remote,
-      );
+    else ready.push(session);
+  };
+  const taken = () => {
+    if (ready.length < maxQueued) {
+      space?.();
+      space = undefined;
     }
   };
   const finish = () => {
     done = true;
     for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+    space?.();
   };
   const report = (error: unknown, remote?: string) => {
     const e = error instanceof Bip324Error
@@ -121,12 +127,12 @@ export function acceptSessions(
     pending++;
     try {
       const session = await openSession(conn.pair, { ...options, role: "responder" });
-      deliver(session, conn.remote);
+      deliver(session);
     } catch (error) {
       if (error instanceof Bip324Error && error.code === "V1_PROTOCOL" && onV1) {
         try {
           const v1 = await onV1(error, conn);
-          if (v1) return deliver(v1, conn.remote);
+          if (v1) return deliver(v1);
         } catch (e) {
           report(e, conn.remote);
         }
@@ -141,7 +147,19 @@ export function acceptSessions(
 
   (async () => {
     try {
-      for await (const conn of incoming) {
+      const connections = incoming[Symbol.asyncIterator]();
+      const room = async () => {
+        while (ready.length >= maxQueued && !done) {
+          await new Promise<void>((resolve) => (space = resolve));
+        }
+      };
+      for (;;) {
+        await room();
+        if (done) break;
+        const next = await connections.next();
+        if (next.done) break;
+        const conn = next.value;
+        await room(); // the queue may have filled while we waited in accept: hold this one
         if (done) {
           conn.close();
           break;
@@ -180,7 +198,10 @@ export function acceptSessions(
       return {
         next: () => {
           const s = ready.shift();
-          if (s) return Promise.resolve({ value: s, done: false });
+          if (s) {
+            taken();
+            return Promise.resolve({ value: s, done: false });
+          }
           if (done) return Promise.resolve({ value: undefined, done: true });
           return new Promise((resolve) => waiters.push(resolve));
         },

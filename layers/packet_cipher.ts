@@ -17,6 +17,7 @@ import { ellswiftCreate, v2Ecdh } from "./handshake/ellswift.ts";
 import { deriveSessionKeys } from "./handshake/key_schedule.ts";
 import type { Network } from "./network.ts";
 import { REKEY_INTERVAL } from "./rekeying.ts";
+import type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 
 /** Bytes of the plaintext header (flags) inside every packet. */
 export const HEADER_LEN = 1;
@@ -39,6 +40,18 @@ export interface DirectionalCiphers {
   recvLength: FSChaCha20;
   /** AEAD for packets we receive. */
   recvPacket: FSChaCha20Poly1305;
+}
+
+/** Options for {@linkcode Bip324Cipher}. */
+export interface Bip324CipherOptions {
+  /** Packets per key: 224 on the wire; other values only for tests against a peer that agrees. */
+  rekeyInterval?: number;
+  /**
+   * ChaCha20-Poly1305 implementation for packets: `"auto"` (default: the
+   * runtime's native one where present and faster, else pure TypeScript),
+   * `"pure"`, `"native"`, or a custom backend.
+   */
+  aeadBackend?: AeadBackendKind | AeadBackend;
 }
 
 /** Result of {@linkcode Bip324Cipher.decrypt}. */
@@ -73,28 +86,31 @@ export class Bip324Cipher {
   #recvTerminator?: Uint8Array;
   #ciphers?: DirectionalCiphers;
   #rekeyInterval: number;
+  #backend: AeadBackendKind | AeadBackend;
 
   /**
    * Wraps an existing key pair: a 32-byte private key and the 64-byte
    * ElligatorSwift encoding of its public key (as from `ellswiftCreate`).
-   * `rekeyInterval` is for tests only; the wire uses 224.
+   * `options` may also be a number: the rekey interval (tests only; the wire uses 224).
    */
   constructor(
     privateKey: Uint8Array,
     ellswiftOurs: Uint8Array,
-    rekeyInterval: number = REKEY_INTERVAL,
+    options: number | Bip324CipherOptions = {},
   ) {
     this.#privateKey = checkBytes("privateKey", privateKey, 32).slice();
     this.#ourEllswift = checkBytes("ellswiftOurs", ellswiftOurs, 64).slice();
-    this.#rekeyInterval = rekeyInterval;
+    const opts = typeof options === "number" ? { rekeyInterval: options } : options;
+    this.#rekeyInterval = opts.rekeyInterval ?? REKEY_INTERVAL;
+    this.#backend = opts.aeadBackend ?? "auto";
   }
 
-  /** A cipher with a fresh random key pair (`rekeyInterval` is for tests only). */
-  static create(rekeyInterval: number = REKEY_INTERVAL): Bip324Cipher {
+  /** A cipher with a fresh random key pair. */
+  static create(options: number | Bip324CipherOptions = {}): Bip324Cipher {
     for (;;) {
       const priv = randomBytes(32);
       try {
-        return new Bip324Cipher(priv, ellswiftCreate(priv), rekeyInterval);
+        return new Bip324Cipher(priv, ellswiftCreate(priv), options);
       } catch (e) {
         if (!(e instanceof RangeError)) throw e; // out-of-range scalar: draw again
       } finally {
@@ -143,9 +159,9 @@ export class Bip324Cipher {
     const interval = this.#rekeyInterval;
     this.#ciphers = {
       sendLength: new FSChaCha20(keys.sendLengthKey, interval),
-      sendPacket: new FSChaCha20Poly1305(keys.sendPacketKey, interval),
+      sendPacket: new FSChaCha20Poly1305(keys.sendPacketKey, interval, { backend: this.#backend }),
       recvLength: new FSChaCha20(keys.recvLengthKey, interval),
-      recvPacket: new FSChaCha20Poly1305(keys.recvPacketKey, interval),
+      recvPacket: new FSChaCha20Poly1305(keys.recvPacketKey, interval, { backend: this.#backend }),
     };
     this.#sessionId = keys.sessionId;
     this.#sendTerminator = keys.sendGarbageTerminator;

@@ -31,6 +31,9 @@ export const V1_CHECKSUM_LEN = 4;
  */
 export const MAX_PROTOCOL_MESSAGE_LENGTH = 4_000_000;
 
+/** Payload storage allocated when a header arrives; more is allocated as bytes arrive. */
+const INITIAL_PAYLOAD_CAPACITY = 64 * 1024;
+
 const MAGIC_LEN = 4;
 const LENGTH_OFFSET = MAGIC_LEN + V1_COMMAND_LEN;
 const CHECKSUM_OFFSET = LENGTH_OFFSET + 4;
@@ -145,6 +148,7 @@ export class V1Decoder {
   #headerFill = 0;
   #type = "";
   #payload: Uint8Array | undefined;
+  #payloadLength = 0;
   #payloadFill = 0;
   #error: Bip324Error | undefined;
 
@@ -175,9 +179,14 @@ export class V1Decoder {
   }
 
   /** The least number of bytes that must arrive before the next message can complete. */
+  /** Bytes of payload storage currently allocated (grows with the bytes received). */
+  get reserved(): number {
+    return this.#payload?.length ?? 0;
+  }
+
   get bytesNeeded(): number {
     if (this.#payload === undefined) return V1_HEADER_LEN - this.#headerFill;
-    return this.#payload.length - this.#payloadFill;
+    return this.#payloadLength - this.#payloadFill;
   }
 
   /**
@@ -201,12 +210,13 @@ export class V1Decoder {
           if (this.#headerFill < V1_HEADER_LEN) break;
           this.#startPayload();
         } else {
-          const n = Math.min(this.#payload.length - this.#payloadFill, chunk.length - pos);
-          this.#payload.set(chunk.subarray(pos, pos + n), this.#payloadFill);
+          const n = Math.min(this.#payloadLength - this.#payloadFill, chunk.length - pos);
+          this.#reserve(this.#payloadFill + n);
+          this.#payload!.set(chunk.subarray(pos, pos + n), this.#payloadFill);
           this.#payloadFill += n;
           pos += n;
         }
-        if (this.#payload !== undefined && this.#payloadFill === this.#payload.length) {
+        if (this.#payload !== undefined && this.#payloadFill === this.#payloadLength) {
           out.push(this.#finishMessage());
         }
       }
@@ -266,8 +276,22 @@ export class V1Decoder {
       if (h[MAGIC_LEN + i] !== 0) throw framingError("v1 header.command: padding is not all NUL");
     }
     this.#type = String.fromCharCode(...h.subarray(MAGIC_LEN, MAGIC_LEN + end));
-    this.#payload = new Uint8Array(length);
+    // Storage grows with the bytes that actually arrive: a 24-byte header announcing
+    // 4 MB must not make us reserve 4 MB.
+    this.#payload = new Uint8Array(Math.min(length, INITIAL_PAYLOAD_CAPACITY));
+    this.#payloadLength = length;
     this.#payloadFill = 0;
+  }
+
+  /** Grows the payload buffer (doubling, capped at the announced length) to hold `size` bytes. */
+  #reserve(size: number): void {
+    const current = this.#payload!;
+    if (size <= current.length) return;
+    let capacity = Math.max(current.length * 2, 1);
+    while (capacity < size) capacity *= 2;
+    const next = new Uint8Array(Math.min(capacity, this.#payloadLength));
+    next.set(current.subarray(0, this.#payloadFill));
+    this.#payload = next;
   }
 
   #finishMessage(): Message {
@@ -283,6 +307,7 @@ export class V1Decoder {
     }
     const message = { type: this.#type, payload };
     this.#payload = undefined;
+    this.#payloadLength = 0;
     this.#payloadFill = 0;
     this.#headerFill = 0;
     return message;

@@ -460,3 +460,17 @@ Deno.test("session: close() still sends writes issued just before it", async () 
     assert.deepEqual(got[49], msg("inv", 49));
   }
 });
+
+Deno.test("session: aeadBackend pure/native/auto interoperate on the same wire", async () => {
+  for (const [x, y] of [["pure", "native"], ["native", "auto"], ["auto", "pure"]] as const) {
+    const [a, b] = await sessionPair({ aeadBackend: x }, { aeadBackend: y });
+    const w = a.writable.getWriter(), r = b.readable.getReader();
+    for (const size of [0, 37, 5000, 100_000]) {
+      const payload = new Uint8Array(size).map((_, i) => i * 31);
+      await w.write({ type: "block", payload });
+      assert.deepEqual((await r.read()).value?.payload, payload, `${x}→${y} ${size}`);
+    }
+    await a.close();
+    await b.closed;
+  }
+});

@@ -289,3 +289,17 @@ Deno.test("v1: argument checks", () => {
   magic.fill(0);
   assert.equal(decoder.push(encodeV1Message(MAINNET, "verack", new Uint8Array(0))).length, 1);
 });
+
+Deno.test("v1: a header announcing 4 MB reserves storage only as bytes arrive", () => {
+  const magic = new Uint8Array([0xf9, 0xbe, 0xb4, 0xd9]);
+  const payload = new Uint8Array(4_000_000).map((_, i) => i & 0xff);
+  const wire = encodeV1Message(magic, "block", payload);
+  const decoder = new V1Decoder({ magic });
+  assert.deepEqual(decoder.push(wire.subarray(0, 24 + 10)), []);
+  assert.ok(decoder.reserved <= 64 * 1024, `reserved ${decoder.reserved}`);
+  assert.equal(decoder.bytesNeeded, 4_000_000 - 10);
+  const [message] = decoder.push(wire.subarray(24 + 10));
+  assert.equal(message.payload.length, 4_000_000);
+  assert.deepEqual(message.payload, payload);
+  assert.equal(decoder.reserved, 0);
+});

@@ -15,6 +15,7 @@ import { openSession, type Session, type SessionOptions } from "../layers/sessio
 import {
   type AcceptOptions,
   acceptSessions,
+  DEFAULT_MAX_PENDING_HANDSHAKES,
   type IncomingConnection,
   type SessionListener,
 } from "../layers/listener.ts";
@@ -242,6 +243,11 @@ export function listenWebSocket(options: ListenWebSocketOptions): SessionListene
     }
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("BIP324 over WebSocket: upgrade required", { status: 426 });
+    }
+    // While the listener is paused (its sessions are not being taken), upgraded sockets
+    // wait here; past the handshake cap, refuse before upgrading.
+    if (queue.length >= (options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES)) {
+      return new Response("busy", { status: 503 });
     }
     const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
     const { response, pair } = upgradeToPair(request, options);

@@ -20,6 +20,7 @@ import { TAG_LEN } from "../aead.ts";
 import { type Network, networkMagic } from "../network.ts";
 import { Bip324Cipher, decryptPacket, encryptPacket, HEADER_LEN } from "../packet_cipher.ts";
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
+import type { AeadBackend, AeadBackendKind } from "../crypto/backend.ts";
 
 /** Largest garbage a peer may send before its terminator. */
 export const MAX_GARBAGE_LEN = 4095;
@@ -58,6 +59,8 @@ export interface HandshakeOptions {
   cipher?: Bip324Cipher;
   /** Packets per key; fixed at 224 on the wire. Only for tests against peers that agree. */
   rekeyInterval?: number;
+  /** Packet AEAD implementation: `"auto"` (default), `"pure"`, `"native"` or a custom backend. */
+  aeadBackend?: AeadBackendKind | AeadBackend;
 }
 
 /** What a finished handshake hands to the session. */
@@ -143,7 +146,8 @@ export class Handshake {
       throw new RangeError(`maxMessageSize must be an integer 0..16777215, got ${max}`);
     }
     this.#maxMessageSize = max;
-    this.#cipher = options.cipher ?? Bip324Cipher.create(options.rekeyInterval);
+    this.#cipher = options.cipher ??
+      Bip324Cipher.create({ rekeyInterval: options.rekeyInterval, aeadBackend: options.aeadBackend });
     this.#state = this.role === "responder" ? "prefix" : "key";
   }
 
