@@ -147,7 +147,10 @@ export class Handshake {
     }
     this.#maxMessageSize = max;
     this.#cipher = options.cipher ??
-      Bip324Cipher.create({ rekeyInterval: options.rekeyInterval, aeadBackend: options.aeadBackend });
+      Bip324Cipher.create({
+        rekeyInterval: options.rekeyInterval,
+        aeadBackend: options.aeadBackend,
+      });
     this.#state = this.role === "responder" ? "prefix" : "key";
   }
 
