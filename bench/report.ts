@@ -116,7 +116,7 @@ for (const backend of ["native", "pure"] as const) {
   results.bytes_per_idle_session = Math.round((after - before) / held.length);
   results.idle_sessions_measured = held.length;
   row(
-    `memory per idle session (${held.length.toLocaleString()} sessions, heap${
+    `memory per idle session (${held.length.toLocaleString()} sessions, heap+external${
       gc ? ", after GC" : ""
     })`,
     `${results.bytes_per_idle_session.toLocaleString()} B`,

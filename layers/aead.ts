@@ -36,6 +36,17 @@ export interface FSChaCha20Poly1305Options {
 }
 
 /**
+ * Per-call scratch shared by every instance: it is only used inside one synchronous
+ * method call (and wiped or overwritten before the next), so an idle cipher holds
+ * nothing but its own key and position.
+ */
+const SCRATCH = {
+  nonce: new Uint8Array(12),
+  rekeyNonce: new Uint8Array(12),
+  rekeyCipher: new ChaCha20(),
+};
+
+/**
  * Forward-secure ChaCha20-Poly1305. One instance serves one direction: it
  * either only encrypts or only decrypts.
  *
@@ -59,9 +70,6 @@ export class FSChaCha20Poly1305 {
   #key: Uint8Array;
   #schedule: RekeySchedule;
   #backend: AeadBackend;
-  #nonce = new Uint8Array(12);
-  #rekeyNonce = new Uint8Array(12);
-  #rekeyCipher = new ChaCha20();
 
   /**
    * Creates the cipher for one direction at packet 0.
@@ -140,12 +148,12 @@ export class FSChaCha20Poly1305 {
 
   /** Wipes the key. The cipher must not be used afterwards. */
   destroy(): void {
-    wipe(this.#key, this.#nonce, this.#rekeyNonce);
-    this.#rekeyCipher.wipe();
+    wipe(this.#key, SCRATCH.nonce, SCRATCH.rekeyNonce);
+    SCRATCH.rekeyCipher.wipe();
   }
 
   #currentNonce(): Uint8Array {
-    const n = this.#nonce;
+    const n = SCRATCH.nonce;
     const index = this.#schedule.index;
     n[0] = index & 0xff;
     n[1] = (index >>> 8) & 0xff;
@@ -158,7 +166,7 @@ export class FSChaCha20Poly1305 {
   #advance(): void {
     if (this.#schedule.isLastInEpoch) {
       // new key = ChaCha20(key, nonce (0xffffffff, epoch)) bytes 64..95, i.e. block 1
-      const r = this.#rekeyNonce, c = this.#rekeyCipher;
+      const r = SCRATCH.rekeyNonce, c = SCRATCH.rekeyCipher;
       r.fill(0xff, 0, 4);
       this.#schedule.writeEpoch(r, 4);
       c.setKey(this.#key);

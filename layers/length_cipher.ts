@@ -25,6 +25,17 @@ export const LENGTH_FIELD_LEN = 3;
 const BLOCK = 64;
 
 /**
+ * Per-call scratch shared by every instance: it is only used inside one synchronous
+ * method call (and wiped or overwritten before the next), so an idle cipher holds
+ * nothing but its own key and position.
+ */
+const SCRATCH = {
+  nonce: new Uint8Array(12),
+  scratch: new Uint8Array(32),
+  cipher: new ChaCha20(),
+};
+
+/**
  * Forward-secure ChaCha20 for packet lengths. Encryption and decryption are
  * the same operation ({@linkcode FSChaCha20.crypt}).
  *
@@ -40,10 +51,7 @@ const BLOCK = 64;
 export class FSChaCha20 {
   #key: Uint8Array;
   #schedule: RekeySchedule;
-  #nonce = new Uint8Array(12);
-  #scratch = new Uint8Array(32);
   #keystream: Uint8Array;
-  #cipher = new ChaCha20();
   #pos: number;
   #nextBlock = 0;
 
@@ -54,10 +62,14 @@ export class FSChaCha20 {
    * @param interval chunks per key; 224 on the wire, injectable for tests.
    */
   constructor(key: Uint8Array, interval: number = REKEY_INTERVAL) {
-    this.#key = checkBytes("key", key, 32).slice();
+    checkBytes("key", key, 32);
     this.#schedule = new RekeySchedule(interval);
     const epochBytes = interval * LENGTH_FIELD_LEN + 32;
-    this.#keystream = new Uint8Array(Math.ceil(epochBytes / BLOCK) * BLOCK);
+    // Key and the epoch's keystream share one allocation.
+    const state = new Uint8Array(32 + Math.ceil(epochBytes / BLOCK) * BLOCK);
+    this.#key = state.subarray(0, 32);
+    this.#key.set(key);
+    this.#keystream = state.subarray(32);
     this.#pos = this.#keystream.length;
   }
 
@@ -104,7 +116,7 @@ export class FSChaCha20 {
   /** Wipes the key and keystream. The cipher must not be used afterwards. */
   destroy(): void {
     wipe(this.#key, this.#keystream);
-    this.#cipher.wipe();
+    SCRATCH.cipher.wipe();
     this.#pos = this.#keystream.length;
   }
 
@@ -112,7 +124,7 @@ export class FSChaCha20 {
     if (this.#schedule.isLastInEpoch) {
       // The new key is the next 32 bytes of this epoch's stream (take them before the
       // epoch counter moves on: a refill here must still use the old nonce).
-      const fresh = this.#scratch;
+      const fresh = SCRATCH.scratch;
       for (let i = 0; i < 32; i++) fresh[i] = this.#nextByte(); // a refill may still need #key
       this.#key.set(fresh);
       fresh.fill(0);
@@ -128,11 +140,11 @@ export class FSChaCha20 {
   }
 
   #refill(): void {
-    const c = this.#cipher;
-    this.#nonce.fill(0);
-    this.#schedule.writeEpoch(this.#nonce, 4);
+    const c = SCRATCH.cipher;
+    SCRATCH.nonce.fill(0);
+    this.#schedule.writeEpoch(SCRATCH.nonce, 4);
     c.setKey(this.#key);
-    c.setNonce(this.#nonce);
+    c.setNonce(SCRATCH.nonce);
     c.counter = this.#nextBlock;
     c.keystream(this.#keystream, 0, this.#keystream.length);
     c.wipe();

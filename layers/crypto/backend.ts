@@ -112,17 +112,22 @@ export class AutoAead implements AeadBackend {
  * ```
  */
 export function createAeadBackend(kind: AeadBackendKind = "auto"): AeadBackend {
+  // Backends keep only scratch state that lives within one synchronous seal/open call
+  // (and is wiped after it), so one instance of each kind serves every cipher: an idle
+  // session then costs no backend memory of its own.
   switch (kind) {
     case "pure":
-      return new PureAead();
+      return shared.pure ??= new PureAead();
     case "native":
       if (!nativeAeadAvailable()) {
         throw new Error('backend "native" is unavailable: no node:crypto chacha20-poly1305 here');
       }
-      return new NativeAead();
+      return shared.native ??= new NativeAead();
     case "auto":
-      return new AutoAead();
+      return shared.auto ??= new AutoAead();
     default:
       throw new TypeError(`backend must be "pure", "native" or "auto", got ${String(kind)}`);
   }
 }
+
+const shared: { pure?: PureAead; native?: NativeAead; auto?: AutoAead } = {};
