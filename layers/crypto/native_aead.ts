@@ -182,9 +182,10 @@ export class NativeAead implements AeadBackend {
       body.fill(0);
       return false;
     }
+    // Authenticated plaintext is handed to the application anyway: no need to wipe this copy
+    // (the failure path above does wipe, as that data is unauthenticated).
     out.set(body, 0);
     if (tail.length > 0) out.set(tail, body.length);
-    body.fill(0);
     return true;
   }
 }
