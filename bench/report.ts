@@ -33,7 +33,7 @@ async function throughput(options: SessionOptions, size: number, count: number):
     await reading;
     return performance.now() - t0;
   };
-  await run(Math.max(2, count / 10));
+  await run(Math.max(2, Math.ceil(count / 4)));
   const ms = await run(count);
   await a.close();
   await b.closed;
@@ -64,7 +64,7 @@ console.log("bip324 bench:report (one process)");
 results.small_msgs_per_s = Math.round(await throughput({}, SMALL, 50_000));
 row("session small messages (37 B), one way", `${results.small_msgs_per_s.toLocaleString()} msg/s`);
 for (const backend of ["native", "pure"] as const) {
-  const msgs = await throughput({ aeadBackend: backend }, MIB, backend === "native" ? 200 : 60);
+  const msgs = await throughput({ aeadBackend: backend }, MIB, backend === "native" ? 400 : 100);
   const key = backend === "native" ? "bulk_mb_per_s_native" : "bulk_mb_per_s_pure";
   results[key] = Math.round(msgs * MIB / 1e6 * 10) / 10;
   row(`session 1 MiB messages, ${backend} AEAD`, `${results[key]} MB/s`);
