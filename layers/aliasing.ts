@@ -110,6 +110,8 @@ export class MessageTypeTable {
   #byType = new Map<string, number>();
 
   /**
+   * Builds a table from `base` plus `extra` (an ID or type in `extra` replaces the base's).
+   *
    * @param extra short IDs to add to (or override in) the base table.
    * @param base the starting table; defaults to {@linkcode BIP324_SHORT_IDS}.
    */

@@ -24,7 +24,7 @@ export const HEADER_LEN = 1;
 /** The header bit that marks a decoy packet. Receivers test `header & IGNORE_BIT`. */
 export const IGNORE_BIT = 0x80;
 /** Bytes a packet adds around its contents: length (3) + header (1) + tag (16). */
-export const PACKET_OVERHEAD = LENGTH_FIELD_LEN + HEADER_LEN + TAG_LEN;
+export const PACKET_OVERHEAD: number = LENGTH_FIELD_LEN + HEADER_LEN + TAG_LEN;
 /** Largest contents length the 3-byte length field can express. */
 export const MAX_CONTENTS_LENGTH = 0xffffff;
 

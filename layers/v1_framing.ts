@@ -178,12 +178,12 @@ export class V1Decoder {
     return this.#headerFill + this.#payloadFill;
   }
 
-  /** The least number of bytes that must arrive before the next message can complete. */
   /** Bytes of payload storage currently allocated (grows with the bytes received). */
   get reserved(): number {
     return this.#payload?.length ?? 0;
   }
 
+  /** The least number of bytes that must arrive before the next message can complete. */
   get bytesNeeded(): number {
     if (this.#payload === undefined) return V1_HEADER_LEN - this.#headerFill;
     return this.#payloadLength - this.#payloadFill;

@@ -5,8 +5,7 @@
  * @module
  */
 
-/** A byte stream pair, as every transport provides. */
-export type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
+type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
 
 /** Options for {@linkcode memoryPair}. */
 export interface MemoryPairOptions {
@@ -44,7 +43,9 @@ function direction(options: MemoryPairOptions): TransformStream<Uint8Array, Uint
  * console.assert(value?.[1] === 2);
  * ```
  */
-export function memoryPair(options: MemoryPairOptions = {}): [BytePair, BytePair] {
+export function memoryPair(
+  options: MemoryPairOptions = {},
+): [ReadableWritablePair<Uint8Array, Uint8Array>, ReadableWritablePair<Uint8Array, Uint8Array>] {
   const ab = direction(options);
   const ba = direction(options);
   return [

@@ -103,6 +103,7 @@ export interface HandshakeResult {
  * ```
  */
 export class Handshake {
+  /** Our role. */
   readonly role: Role;
   #state: HandshakeState;
   #magic: Uint8Array;
