@@ -91,3 +91,49 @@ export function checkAeadArgs(
     throw new RangeError(`out must be at least ${outNeeded} bytes, got ${out.length}`);
   }
 }
+
+/**
+ * Checks `seal` arguments and returns the plaintext length.
+ *
+ * @example
+ * ```ts
+ * import { sealLength } from "./aead_types.ts";
+ * const n = sealLength(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(3), new Uint8Array(19));
+ * console.assert(n === 3);
+ * ```
+ */
+export function sealLength(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+  out: Uint8Array,
+): number {
+  const length = checkBytes("plaintext", plaintext).length;
+  checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
+  return length;
+}
+
+/**
+ * Checks `open` arguments and returns the plaintext length, or -1 when the
+ * ciphertext is shorter than a tag (which can never verify).
+ *
+ * @example
+ * ```ts
+ * import { openLength } from "./aead_types.ts";
+ * const n = openLength(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(10), new Uint8Array(0));
+ * console.assert(n === -1);
+ * ```
+ */
+export function openLength(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  ciphertext: Uint8Array,
+  out: Uint8Array,
+): number {
+  const length = checkBytes("ciphertext", ciphertext).length - AEAD_TAG_LEN;
+  if (length < 0) return -1;
+  checkAeadArgs(key, nonce, aad, out, length);
+  return length;
+}

@@ -11,9 +11,8 @@
  * @module
  */
 
-import { AEAD_TAG_LEN, type AeadBackend, checkAeadArgs } from "./aead_types.ts";
+import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
 import { PureAead } from "./pure_aead.ts";
-import { checkBytes } from "../bytes.ts";
 
 const ALGORITHM = "chacha20-poly1305";
 const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
@@ -149,8 +148,7 @@ export class NativeAead implements AeadBackend {
     plaintext: Uint8Array,
     out: Uint8Array,
   ): void {
-    const length = checkBytes("plaintext", plaintext).length;
-    checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
+    const length = sealLength(key, nonce, aad, plaintext, out);
     const cipher = this.#crypto.createCipheriv(ALGORITHM, key, nonce, OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad);
     const body = cipher.update(plaintext); // a copy, so in-place use is safe
@@ -168,9 +166,8 @@ export class NativeAead implements AeadBackend {
     ciphertext: Uint8Array,
     out: Uint8Array,
   ): boolean {
-    const length = checkBytes("ciphertext", ciphertext).length - AEAD_TAG_LEN;
+    const length = openLength(key, nonce, aad, ciphertext, out);
     if (length < 0) return false;
-    checkAeadArgs(key, nonce, aad, out, length);
     const decipher = this.#crypto.createDecipheriv(ALGORITHM, key, nonce, OPTIONS);
     decipher.setAuthTag(ciphertext.subarray(length));
     if (aad.length > 0) decipher.setAAD(aad);

@@ -9,8 +9,7 @@
 
 import { ChaCha20 } from "./chacha20.ts";
 import { Poly1305 } from "./poly1305.ts";
-import { AEAD_TAG_LEN, type AeadBackend, checkAeadArgs } from "./aead_types.ts";
-import { checkBytes } from "../bytes.ts";
+import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
 
 /**
  * ChaCha20-Poly1305 in pure TypeScript. Tags are compared in constant time,
@@ -43,8 +42,7 @@ export class PureAead implements AeadBackend {
     plaintext: Uint8Array,
     out: Uint8Array,
   ): void {
-    const length = checkBytes("plaintext", plaintext).length;
-    checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
+    const length = sealLength(key, nonce, aad, plaintext, out);
     this.#start(key, nonce, aad);
     this.#chacha.xor(plaintext, 0, out, 0, length);
     this.#finish(out, length, out, length);
@@ -59,9 +57,8 @@ export class PureAead implements AeadBackend {
     ciphertext: Uint8Array,
     out: Uint8Array,
   ): boolean {
-    const length = checkBytes("ciphertext", ciphertext).length - AEAD_TAG_LEN;
+    const length = openLength(key, nonce, aad, ciphertext, out);
     if (length < 0) return false;
-    checkAeadArgs(key, nonce, aad, out, length);
     this.#start(key, nonce, aad);
     const tag = this.#tag;
     this.#finish(ciphertext, length, tag, 0);
