@@ -1,94 +1,12 @@
 import assert from "node:assert/strict";
-import { connect, listen, listenTcp } from "../transports/tcp.ts";
+import { connect } from "../transports/tcp.ts";
 import { openV1Session } from "../layers/v1_stream.ts";
 import { peerHandshake, pingPeer } from "../layers/peer_handshake.ts";
 import { encodeV1Message } from "../layers/v1_framing.ts";
 import { encodeVersion, ipFromString, NODE_NETWORK, NODE_P2P_V2 } from "../layers/messages.ts";
 import { networkMagic } from "../layers/network.ts";
-import type { Session } from "../layers/session.ts";
-import type { Bip324Error } from "../layers/errors.ts";
 import { isCode, sessionPair, within } from "./helpers.ts";
-
-/** A peer that only speaks v1 (built from the v1 layer): answers version/verack and pings. */
-function v1OnlyPeer(network: "regtest" = "regtest") {
-  const tcp = listenTcp({ port: 0 });
-  const sessions: Session[] = [];
-  let connections = 0;
-  (async () => {
-    for await (const conn of tcp.incoming) {
-      connections++;
-      const s = openV1Session(conn.pair, { role: "responder", network });
-      sessions.push(s);
-      (async () => {
-        try {
-          await peerHandshake(s, {
-            userAgent: "/v1-only:1/",
-            services: NODE_NETWORK,
-            timeout: 3000,
-          });
-          const r = s.readable.getReader(), w = s.writable.getWriter();
-          for (;;) {
-            const { done, value } = await r.read();
-            if (done) break;
-            if (value.type === "ping") await w.write({ type: "pong", payload: value.payload });
-          }
-        } catch {
-          // a v2 key is garbage to a v1 peer: it hangs up without a word, as Core does
-        } finally {
-          await s.close();
-        }
-      })();
-    }
-  })().catch(() => {});
-  return {
-    port: tcp.addr.port,
-    get connections() {
-      return connections;
-    },
-    async close() {
-      tcp.stop();
-      for (const s of sessions) await s.close();
-    },
-  };
-}
-
-/** A BIP324 listener whose sessions answer version/verack and pings. */
-function nodeLike(options: { v1?: "accept" | "reject" } = {}) {
-  const errors: Bip324Error[] = [];
-  const listener = listen({
-    port: 0,
-    network: "regtest",
-    onError: (e) => errors.push(e),
-    ...options,
-  });
-  const sessions: Session[] = [];
-  (async () => {
-    for await (const s of listener) {
-      sessions.push(s);
-      (async () => {
-        try {
-          await peerHandshake(s, { userAgent: "/node-like:2/", timeout: 3000 });
-          const r = s.readable.getReader(), w = s.writable.getWriter();
-          for (;;) {
-            const { done, value } = await r.read();
-            if (done) break;
-            if (value.type === "ping") await w.write({ type: "pong", payload: value.payload });
-            else await w.write(value); // echo
-          }
-        } catch { /* closed */ }
-      })();
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    sessions,
-    errors,
-    async close() {
-      await listener.close();
-      for (const s of sessions) await s.close();
-    },
-  };
-}
+import { nodeLike, v1OnlyPeer } from "./peers.ts";
 
 Deno.test("fallback: initiator retries with v1 when a v1-only peer hangs up on our key", async () => {
   const peer = v1OnlyPeer();
@@ -127,7 +45,7 @@ Deno.test("fallback: fallback none reports V1_ONLY_PEER; v1-only never tries v2"
 });
 
 Deno.test("fallback: a v2 listener serves a v1 initiator without losing a byte", async () => {
-  const node = nodeLike();
+  const node = nodeLike({ echo: true });
   try {
     // A raw v1 client writes version + verack + ping in ONE chunk: the responder reads the
     // 16-byte prefix, recognises v1, and must replay everything to the v1 session.
@@ -175,7 +93,7 @@ Deno.test("fallback: a v2 listener serves a v1 initiator without losing a byte",
 
 Deno.test("fallback: library v1 initiator ↔ library listener; v1: reject closes such peers", async () => {
   {
-    const node = nodeLike();
+    const node = nodeLike({ echo: true });
     const s = await connect({ port: node.port, network: "regtest", fallback: "v1-only" });
     const info = await peerHandshake(s, { timeout: 3000 });
     assert.equal(info.version.userAgent, "/node-like:2/");
@@ -189,7 +107,7 @@ Deno.test("fallback: library v1 initiator ↔ library listener; v1: reject close
     await node.close();
   }
   {
-    const node = nodeLike({ v1: "reject" });
+    const node = nodeLike({ v1: "reject", echo: true });
     const s = await connect({ port: node.port, network: "regtest", fallback: "v1-only" });
     await assert.rejects(peerHandshake(s, { timeout: 3000 }), isCode("UNEXPECTED_EOF"));
     await new Promise((r) => setTimeout(r, 20));
@@ -199,7 +117,7 @@ Deno.test("fallback: library v1 initiator ↔ library listener; v1: reject close
 });
 
 Deno.test("v2 ↔ v2 with peerHandshake: both advertise NODE_P2P_V2", async () => {
-  const node = nodeLike();
+  const node = nodeLike({ echo: true });
   try {
     const s = await connect({ port: node.port, network: "regtest" });
     assert.equal(s.transportVersion, 2);

@@ -11,78 +11,12 @@ import {
 import { parseCliArgs, UsageError } from "../cli.ts";
 import { toHex } from "../layers/bytes.ts";
 import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/messages.ts";
-import { peerHandshake } from "../layers/peer_handshake.ts";
-import type { Session } from "../layers/session.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
-import { listen, listenTcp } from "../transports/tcp.ts";
 import { isCode, within } from "./helpers.ts";
+import { nodeLike, v1OnlyPeer } from "./peers.ts";
 
 /** Every wait is bounded by this. */
 const TIMEOUT = 20_000;
 const ROOT = new URL("../", import.meta.url);
-
-/** Answers version/verack, then pings, until the session ends. */
-async function serveLikeANode(s: Session, userAgent: string, services?: bigint): Promise<void> {
-  try {
-    await peerHandshake(s, { userAgent, services, startHeight: 123, timeout: 5000 });
-    const r = s.readable.getReader(), w = s.writable.getWriter();
-    for (;;) {
-      const { done, value } = await r.read();
-      if (done) break;
-      if (value.type === "ping") await w.write({ type: "pong", payload: value.payload });
-    }
-  } catch {
-    /* closed, or a v2 key sent to a v1-only peer */
-  } finally {
-    await s.close();
-  }
-}
-
-/** A BIP324 listener (v1 accepted too) whose sessions behave like a node. */
-function nodeLike(hostname = "127.0.0.1") {
-  const listener = listen({ port: 0, hostname, network: "regtest" });
-  const sessions: Session[] = [];
-  const served: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const s of listener) {
-      sessions.push(s);
-      served.push(serveLikeANode(s, "/node-like:2/"));
-    }
-  })();
-  return {
-    port: listener.addr.port,
-    sessions,
-    async close() {
-      await listener.close();
-      await accepting;
-      await Promise.all(sessions.map((s) => s.close()));
-      await Promise.all(served);
-    },
-  };
-}
-
-/** A peer that only speaks v1: hangs up on a v2 key, as Bitcoin Core without v2 does. */
-function v1OnlyPeer() {
-  const tcp = listenTcp({ port: 0 });
-  const sessions: Session[] = [];
-  const served: Promise<void>[] = [];
-  const accepting = (async () => {
-    for await (const conn of tcp.incoming) {
-      const s = openV1Session(conn.pair, { role: "responder", network: "regtest" });
-      sessions.push(s);
-      served.push(serveLikeANode(s, "/v1-only:1/", NODE_NETWORK));
-    }
-  })();
-  return {
-    port: tcp.addr.port,
-    async close() {
-      tcp.stop();
-      await accepting.catch(() => {});
-      await Promise.all(sessions.map((s) => s.close()));
-      await Promise.all(served);
-    },
-  };
-}
 
 /** Accepts TCP connections and never says a word. */
 function silentPeer() {
@@ -266,7 +200,7 @@ Deno.test("probe: closed port → TRANSPORT; silent peer → TIMEOUT in time; ab
 Deno.test("probe: over IPv6 loopback ([::1]:PORT through the CLI)", async () => {
   let node: ReturnType<typeof nodeLike>;
   try {
-    node = nodeLike("::1");
+    node = nodeLike({ hostname: "::1" });
   } catch {
     return; // no IPv6 loopback here
   }

@@ -1,0 +1,96 @@
+// Test peers built from the library: a node-like BIP324 listener and a v1-only peer.
+// Loopback only.
+import { listen, listenTcp } from "../transports/tcp.ts";
+import { openV1Session } from "../layers/v1_stream.ts";
+import { peerHandshake } from "../layers/peer_handshake.ts";
+import { NODE_NETWORK } from "../layers/messages.ts";
+import type { Session } from "../layers/session.ts";
+import type { Bip324Error } from "../layers/errors.ts";
+
+/** Answers version/verack, then pings (and, with `echo`, echoes everything else). */
+export async function serveLikeANode(
+  s: Session,
+  userAgent: string,
+  options: { services?: bigint; echo?: boolean } = {},
+): Promise<void> {
+  try {
+    await peerHandshake(s, {
+      userAgent,
+      services: options.services,
+      startHeight: 123,
+      timeout: 5000,
+    });
+    const r = s.readable.getReader(), w = s.writable.getWriter();
+    for (;;) {
+      const { done, value } = await r.read();
+      if (done) break;
+      if (value.type === "ping") await w.write({ type: "pong", payload: value.payload });
+      else if (options.echo) await w.write(value);
+    }
+  } catch {
+    /* closed, or a v2 key sent to a v1-only peer */
+  } finally {
+    await s.close();
+  }
+}
+
+/** A BIP324 listener (v1 accepted unless `v1: "reject"`) whose sessions behave like a node. */
+export function nodeLike(
+  options: { hostname?: string; v1?: "accept" | "reject"; echo?: boolean } = {},
+) {
+  const errors: Bip324Error[] = [];
+  const listener = listen({
+    port: 0,
+    hostname: options.hostname ?? "127.0.0.1",
+    network: "regtest",
+    v1: options.v1,
+    onError: (e) => errors.push(e),
+  });
+  const sessions: Session[] = [];
+  const served: Promise<void>[] = [];
+  const accepting = (async () => {
+    for await (const s of listener) {
+      sessions.push(s);
+      served.push(serveLikeANode(s, "/node-like:2/", { echo: options.echo }));
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    sessions,
+    errors,
+    async close() {
+      await listener.close();
+      await accepting;
+      await Promise.all(sessions.map((s) => s.close()));
+      await Promise.all(served);
+    },
+  };
+}
+
+/** A peer that only speaks v1: hangs up on a v2 key, as Bitcoin Core without v2 does. */
+export function v1OnlyPeer() {
+  const tcp = listenTcp({ port: 0 });
+  const sessions: Session[] = [];
+  const served: Promise<void>[] = [];
+  let connections = 0;
+  const accepting = (async () => {
+    for await (const conn of tcp.incoming) {
+      connections++;
+      const s = openV1Session(conn.pair, { role: "responder", network: "regtest" });
+      sessions.push(s);
+      served.push(serveLikeANode(s, "/v1-only:1/", { services: NODE_NETWORK }));
+    }
+  })();
+  return {
+    port: tcp.addr.port,
+    get connections() {
+      return connections;
+    },
+    async close() {
+      tcp.stop();
+      await accepting.catch(() => {});
+      await Promise.all(sessions.map((s) => s.close()));
+      await Promise.all(served);
+    },
+  };
+}
