@@ -6,9 +6,10 @@
  * 2. they exchange a few messages (ping → pong, and an unknown type);
  * 3. the initiator sends a burst of small messages and of 1 MiB messages, and
  *    the demo reports messages/s and MB/s;
- * 4. a custom `wire` layer captures the initiator's outgoing encrypted bytes,
- *    and a byte-histogram chi-square test shows they look uniformly random
- *    (unlike the plaintext that went in).
+ * 4. a tap on the initiator's TCP byte pair (below the session, so the
+ *    session keeps its fused fast path) captures every outgoing byte, and a
+ *    byte-histogram chi-square test shows they look uniformly random (unlike
+ *    the plaintext that went in).
  *
  * Run with `deno task demo`.
  *
@@ -17,10 +18,10 @@
 
 import type { Message } from "../layers/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
-import type { Layer } from "../layers/pipeline.ts";
-import type { Session } from "../layers/session.ts";
+import type { BytePair } from "../layers/handshake/driver.ts";
+import { openSession, type Session } from "../layers/session.ts";
 import { randomDecoys } from "../layers/shaping.ts";
-import { connect, listen } from "../transports/tcp.ts";
+import { connectTcp, listen } from "../transports/tcp.ts";
 
 /** Small messages in the burst. */
 const SMALL_COUNT = 20_000;
@@ -68,17 +69,16 @@ class ByteCapture {
   }
 }
 
-/** A `wire` layer that copies outbound (encrypted) bytes into `capture` and passes everything on. */
-function captureLayer(capture: ByteCapture): Layer<Uint8Array, Uint8Array> {
-  return {
-    inbound: new TransformStream<Uint8Array, Uint8Array>(),
-    outbound: new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        capture.add(chunk);
-        controller.enqueue(chunk);
-      },
-    }),
-  };
+/** Wraps a byte pair so that everything written to it is also copied into `capture`. */
+function tapOutgoing(pair: BytePair, capture: ByteCapture): BytePair {
+  const tap = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      capture.add(chunk);
+      controller.enqueue(chunk);
+    },
+  });
+  tap.readable.pipeTo(pair.writable).catch(() => {});
+  return { readable: pair.readable, writable: tap.writable };
 }
 
 /** Chi-square statistic of the byte histogram of `bytes` against a uniform distribution. */
@@ -181,12 +181,11 @@ async function main(): Promise<void> {
   })();
 
   const wire = new ByteCapture(CAPTURE_LIMIT);
-  const initiator = await connect({
-    hostname: "127.0.0.1",
-    port: listener.addr.port,
+  const tcp = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
+  const initiator = await openSession(tapOutgoing(tcp, wire), {
+    role: "initiator",
     network: "regtest",
     shaping: randomDecoys({ probability: 0.02, maxSize: 512 }),
-    layers: { wire: [captureLayer(wire)] },
   });
   const responder = await accepted;
   const initiatorId = toHex(initiator.sessionId);
