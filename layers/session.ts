@@ -162,6 +162,7 @@ export class Session {
   #idleMs = 0;
   #writesSeen = 0;
   #inflight: Promise<void> = Promise.resolve();
+  #deferredError?: Bip324Error;
 
   /**
    * Builds the layer stack over `pair` (use {@linkcode openSession} for v2,
@@ -207,6 +208,12 @@ export class Session {
         this.#readController = controller;
       },
       pull: async (controller) => {
+        if (this.#deferredError) {
+          // Failed while messages were queued: they are read first, then the error.
+          if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
+          return;
+        }
+        if (this.#state === "closed") return;
         let batch: Message[] | null;
         try {
           batch = await this.#endpoint.read();
@@ -324,8 +331,10 @@ export class Session {
     clearTimeout(this.#idleTimer);
     const closedError = this.#closedError();
     try {
-      if (error) this.#readController.error(error);
-      else this.#readController.close();
+      if (!error) this.#readController.close();
+      // Messages already received (and authenticated) stay readable; the error follows them.
+      else if (this.#readController.desiredSize !== this.#readAhead) this.#deferredError = error;
+      else this.#readController.error(error);
     } catch { /* already closed by the consumer */ }
     if (!this.#writableClosedByUser) this.#writeController.error(closedError);
     this.#endpoint.cancel(closedError);

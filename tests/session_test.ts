@@ -474,3 +474,24 @@ Deno.test("session: aeadBackend pure/native/auto interoperate on the same wire",
     await b.closed;
   }
 });
+
+Deno.test("session: messages received before a bad packet are still read, then the error", async () => {
+  for (const layered of [false, true]) {
+    const [x, y] = memoryPair();
+    const [raw, session] = await Promise.all([
+      performHandshake(x, { role: "initiator", network: "regtest" }),
+      openSession(y, { role: "responder", network: "regtest", layered }),
+    ]);
+    const good = [1, 2, 3].map((i) => encryptPacket(raw.cipher.ciphers, new Uint8Array([14, i])));
+    const bad = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, 4]));
+    bad[bad.length - 1] ^= 1;
+    await x.writable.getWriter().write(concat([...good, bad])); // one chunk, nobody reading yet
+    await within(session.closed, 2000, "session fails");
+    assert.equal(session.closeReason?.code, "DECRYPTION");
+    const r = session.readable.getReader();
+    for (let i = 1; i <= 3; i++) {
+      assert.deepEqual((await r.read()).value, msg("inv", i), `layered=${layered}`);
+    }
+    await assert.rejects(r.read(), isCode("DECRYPTION"));
+  }
+});
