@@ -101,8 +101,8 @@ const DEFAULT_READ_AHEAD = 1 << 20;
  * received), writes reject with `Bip324Error` `CLOSED`, and all keys are
  * wiped. The session reads up to `readAhead` bytes ahead of the application,
  * so it notices the end of the transport even while nobody reads. A protocol failure (e.g. a
- * bad tag) makes the pending read reject with the `Bip324Error` and closes the
- * session the same way. {@linkcode Session.closed} resolves (it never rejects)
+ * bad tag) closes the session the same way; messages received before it are
+ * still read, and then reads reject with the `Bip324Error`. {@linkcode Session.closed} resolves (it never rejects)
  * once everything is shut; {@linkcode Session.closeReason} says why.
  *
  * @example A session over an in-memory pair
