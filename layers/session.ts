@@ -336,7 +336,9 @@ export class Session {
       else if (this.#readController.desiredSize !== this.#readAhead) this.#deferredError = error;
       else this.#readController.error(error);
     } catch { /* already closed by the consumer */ }
-    if (!this.#writableClosedByUser) this.#writeController.error(closedError);
+    // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
+    // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
+    if (error && !this.#writableClosedByUser) this.#writeController.error(closedError);
     this.#endpoint.cancel(closedError);
     this.#endpoint.abort(closedError);
     this.#destroyKeys();

@@ -495,3 +495,17 @@ Deno.test("session: messages received before a bad packet are still read, then t
     await assert.rejects(r.read(), isCode("DECRYPTION"));
   }
 });
+
+Deno.test("session: an echo via readable.pipeTo(writable) ends cleanly when the peer closes", async () => {
+  const [a, b] = await sessionPair();
+  const echo = b.readable.pipeTo(b.writable);
+  const w = a.writable.getWriter(), r = a.readable.getReader();
+  await w.write(msg("ping", 1, 2, 3, 4, 5, 6, 7, 8));
+  assert.deepEqual((await r.read()).value, msg("ping", 1, 2, 3, 4, 5, 6, 7, 8));
+  await a.close();
+  await within(echo, 2000, "echo pipe settles"); // resolves: no unhandled rejection
+  await b.closed;
+  assert.equal(b.closeReason, undefined);
+  // the pipe closed b.writable itself, so a later write fails as on any closed stream
+  await assert.rejects(b.writable.getWriter().write(msg("ping")));
+});
