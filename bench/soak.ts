@@ -452,9 +452,6 @@ export async function runSoak(config: SoakConfig): Promise<SoakReport> {
         port: 0,
         hostname: "127.0.0.1",
         network: "regtest",
-        // The echo loop takes sessions as fast as it can, but with 100 handshakes in flight more
-        // than the default 64 can finish within one turn of the event loop (see the report).
-        maxQueuedSessions: 1024,
         onError: (e) => count(errors.listener, e.code),
       });
       const port = listener.addr.port;
@@ -576,7 +573,6 @@ export async function runSoak(config: SoakConfig): Promise<SoakReport> {
         network: "regtest",
         handshakeTimeout,
         idleTimeout: config.hostileTimeout, // reaps stalled v1 peers and silent sessions
-        maxQueuedSessions: 1024,
         onError: (e) => count(errors.listener, e.code),
       });
       const port = listener.addr.port;
