@@ -38,10 +38,11 @@
 import { Bip324Error } from "../layers/errors.ts";
 import type { Message } from "../layers/aliasing.ts";
 import type { Session } from "../layers/session.ts";
-import { connect, listen } from "../transports/tcp.ts";
+import { connect, listen, type ListenOptions } from "../transports/tcp.ts";
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { connPair } from "../transports/tcp.ts";
 import { networkMagic } from "../layers/network.ts";
+import { prng } from "../tests/helpers.ts";
 
 /** What to run. */
 export interface SoakConfig {
@@ -179,18 +180,6 @@ const HOSTILE_KINDS = [
   "v2-then-garbage",
 ] as const;
 type HostileKind = typeof HOSTILE_KINDS[number];
-
-/** mulberry32. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -362,6 +351,24 @@ export async function runSoak(config: SoakConfig): Promise<SoakReport> {
   const deadlineAt = t0 + config.timeLimitMs;
   const failures: string[] = [];
   const errors = { listener: {}, server: {}, client: {} } as SoakReport["errors"];
+  /** A loopback listener whose sessions echo; `onEnd` gets each server session's close reason. */
+  const echoListener = (
+    options: Partial<ListenOptions>,
+    onEnd: (reason: Bip324Error | undefined) => void,
+  ) => {
+    const listener = listen({
+      port: 0,
+      hostname: "127.0.0.1",
+      network: "regtest",
+      onError: (e) => count(errors.listener, e.code),
+      ...options,
+    });
+    const serverDone: Promise<void>[] = [];
+    const serving = (async () => {
+      for await (const s of listener) serverDone.push(echo(s).then(onEnd));
+    })();
+    return { listener, port: listener.addr.port, serverDone, serving };
+  };
   const limit = await fdLimit();
   const needFds = 2 * Math.max(config.sessions, config.hostile + config.honest) + 200;
   if (limit !== undefined && limit < needFds) {
@@ -448,24 +455,10 @@ export async function runSoak(config: SoakConfig): Promise<SoakReport> {
     // ------------------------------------------------------------------ phase 1
     {
       const t1 = performance.now();
-      const listener = listen({
-        port: 0,
-        hostname: "127.0.0.1",
-        network: "regtest",
-        onError: (e) => count(errors.listener, e.code),
+      const { listener, port, serverDone, serving } = echoListener({}, (reason) => {
+        if (reason === undefined) report.load.cleanServerCloses++;
+        else count(errors.server, reason.code);
       });
-      const port = listener.addr.port;
-      const serverDone: Promise<void>[] = [];
-      const serving = (async () => {
-        for await (const s of listener) {
-          serverDone.push(
-            echo(s).then((reason) => {
-              if (reason === undefined) report.load.cleanServerCloses++;
-              else count(errors.server, reason.code);
-            }),
-          );
-        }
-      })();
       const gate = new Gate(100);
       let connected = 0;
       let releaseBarrier!: () => void;
@@ -567,25 +560,11 @@ export async function runSoak(config: SoakConfig): Promise<SoakReport> {
       done = 0;
       const t2 = performance.now();
       const handshakeTimeout = config.hostileTimeout;
-      const listener = listen({
-        port: 0,
-        hostname: "127.0.0.1",
-        network: "regtest",
-        handshakeTimeout,
-        idleTimeout: config.hostileTimeout, // reaps stalled v1 peers and silent sessions
-        onError: (e) => count(errors.listener, e.code),
-      });
-      const port = listener.addr.port;
-      const serverDone: Promise<void>[] = [];
-      const serving = (async () => {
-        for await (const s of listener) {
-          serverDone.push(
-            echo(s).then((reason) => {
-              count(errors.server, reason === undefined ? "clean" : reason.code);
-            }),
-          );
-        }
-      })();
+      const { listener, port, serverDone, serving } = echoListener(
+        // the idle timeout reaps stalled v1 peers and silent sessions
+        { handshakeTimeout, idleTimeout: config.hostileTimeout },
+        (reason) => count(errors.server, reason === undefined ? "clean" : reason.code),
+      );
       let stopHostile = false;
       const conns = new Set<Deno.Conn>();
       const hostileOne = async (i: number, round: number) => {

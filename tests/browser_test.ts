@@ -19,6 +19,7 @@ import { listen } from "../transports/tcp.ts";
 import { peerHandshake } from "../layers/peer_handshake.ts";
 import type { Session } from "../layers/session.ts";
 import { toHex } from "../layers/bytes.ts";
+import { within } from "./helpers.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -146,21 +147,6 @@ if (import.meta.main) Deno.exit(await driverMain(Deno.args));
 
 // ---------------------------------------------------------------------------------------------
 // The test (test process).
-
-/** Rejects after `ms` unless `promise` settles first. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Fails (never skips) with an actionable message when Chromium is not usable. */
 async function requireChromium(): Promise<void> {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "../transports/tcp.ts";
 import { toHex } from "../layers/bytes.ts";
 import { main, MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
+import { within } from "./helpers.ts";
 
 /** Every wait in these tests is bounded by this, so a broken CLI fails instead of hanging. */
 const TIMEOUT = 20_000;
@@ -10,20 +11,9 @@ const ROOT = new URL("../", import.meta.url);
 
 type Line = Record<string, unknown>;
 
-/** Rejects after `ms` unless `promise` settles first (and leaves no timer behind). */
-async function withTimeout<T>(promise: Promise<T>, what: string, ms = TIMEOUT): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/** Rejects after `ms` unless `promise` settles first. */
+const withTimeout = <T>(promise: Promise<T>, what: string, ms = TIMEOUT): Promise<T> =>
+  within(promise, ms, what);
 
 /** JSON lines from a byte stream, readable one by one with a predicate. */
 class LineReader {

@@ -11,6 +11,7 @@ import {
   v1Checksum,
   V1Decoder,
 } from "../layers/v1_framing.ts";
+import { prng } from "./helpers.ts";
 
 const MAINNET = NETWORK_MAGIC.mainnet;
 const REGTEST = NETWORK_MAGIC.regtest;
@@ -22,19 +23,6 @@ function isError(code: string, text?: string) {
     assert.equal(e.origin, "peer");
     if (text !== undefined) assert.ok(e.message.includes(text), e.message);
     return true;
-  };
-}
-
-/** A small deterministic PRNG (xorshift32) for reproducible random splits. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
   };
 }
 
