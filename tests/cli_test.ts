@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect } from "../transports/tcp.ts";
 import { toHex } from "../layers/bytes.ts";
 import { main, MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
-import { within } from "./helpers.ts";
+import { readJsonLines, within } from "./helpers.ts";
 
 /** Every wait in these tests is bounded by this, so a broken CLI fails instead of hanging. */
 const TIMEOUT = 20_000;
@@ -30,27 +30,15 @@ class LineReader {
   }
 
   async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let buffer = "";
+    let rest = "";
     try {
-      for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-        buffer += text;
-        let nl: number;
-        while ((nl = buffer.indexOf("\n")) >= 0) {
-          const raw = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          let line: Line;
-          try {
-            line = JSON.parse(raw);
-          } catch {
-            line = { raw };
-          }
-          this.all.push(line);
-          this.#pending.push(line);
-          this.#wake?.();
-        }
-      }
+      rest = await readJsonLines(stream, (line) => {
+        this.all.push(line);
+        this.#pending.push(line);
+        this.#wake?.();
+      });
     } finally {
-      if (buffer) this.all.push({ raw: buffer });
+      if (rest) this.all.push({ raw: rest });
       this.#ended = true;
       this.#wake?.();
     }

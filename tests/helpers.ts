@@ -2,6 +2,7 @@
 import { Bip324Cipher } from "../layers/packet_cipher.ts";
 import { ellswiftCreate } from "../layers/handshake/ellswift.ts";
 import { Bip324Error, type Bip324ErrorCode } from "../layers/errors.ts";
+import { concatBytes } from "../layers/bytes.ts";
 import { openSession, type OpenSessionOptions, type Session } from "../layers/session.ts";
 import { memoryPair } from "../transports/memory.ts";
 
@@ -63,13 +64,35 @@ export async function readAll<T>(readable: ReadableStream<T>): Promise<T[]> {
 }
 
 export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
+  return concatBytes(...parts);
+}
+
+/**
+ * Reads a byte stream (a subprocess's stdout) as JSON lines, calling `onLine`
+ * for each (a line that is not JSON arrives as `{ raw }`). Resolves at the end
+ * of the stream with any unterminated last line.
+ */
+export async function readJsonLines(
+  stream: ReadableStream<Uint8Array>,
+  onLine: (line: Record<string, unknown>) => void,
+): Promise<string> {
+  let buffer = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffer += text;
+    let nl: number;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const raw = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(raw);
+      } catch {
+        line = { raw };
+      }
+      onLine(line);
+    }
   }
-  return out;
+  return buffer;
 }
 
 /** An established initiator/responder session pair over an in-memory transport (regtest). */

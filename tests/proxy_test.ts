@@ -9,7 +9,7 @@ import { peerHandshake, type PeerInfo } from "../layers/peer_handshake.ts";
 import type { Session } from "../layers/session.ts";
 import { openV1Session } from "../layers/v1_stream.ts";
 import { connPair, listen, listenTcp } from "../transports/tcp.ts";
-import { isCode, within } from "./helpers.ts";
+import { isCode, readJsonLines, within } from "./helpers.ts";
 
 /** Every wait is bounded by this. */
 const TIMEOUT = 20_000;
@@ -416,22 +416,7 @@ Deno.test("proxy: fallback none refuses a v1-only node; close() ends live connec
 /** JSON lines of a subprocess's stdout, collected in the background. */
 function collectLines(stream: ReadableStream<Uint8Array>) {
   const lines: Record<string, unknown>[] = [];
-  const done = (async () => {
-    let buffer = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      buffer += text;
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
-        const raw = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        try {
-          lines.push(JSON.parse(raw));
-        } catch {
-          lines.push({ raw });
-        }
-      }
-    }
-  })();
+  const done = readJsonLines(stream, (line) => lines.push(line));
   return {
     lines,
     done,

@@ -17,7 +17,7 @@ import { connectWebSocket } from "../transports/websocket.ts";
 import type { Session } from "../layers/session.ts";
 import type { SessionListener } from "../layers/listener.ts";
 import { bytesEqual, toHex } from "../layers/bytes.ts";
-import { within } from "./helpers.ts";
+import { concat, within } from "./helpers.ts";
 
 /** Every wait in these tests is bounded by this. */
 const TIMEOUT = 20_000;
@@ -191,15 +191,7 @@ function collect(ws: WebSocket): { bytes(): Uint8Array; closed: Promise<CloseEve
   ws.addEventListener("message", (e) => parts.push(new Uint8Array(e.data as ArrayBuffer)));
   const closed = new Promise<CloseEvent>((r) => ws.addEventListener("close", (e) => r(e)));
   return {
-    bytes: () => {
-      const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
-      }
-      return out;
-    },
+    bytes: () => concat(parts),
     closed,
   };
 }
