@@ -9,8 +9,13 @@
  * `/proc/sys`, which only `--allow-all` allows), and it must not be loaded in
  * the test process. The servers run here, in the test process.
  *
- * Chromium is expected at /usr/bin/chromium (`apt-get install -y chromium`);
- * if it is missing or cannot run, the test fails (it never skips).
+ * Chromium is found, in this order: the `CHROMIUM_PATH` environment variable; a
+ * system Chromium (`/usr/bin/chromium`, `chromium-browser`, Google Chrome); else
+ * the npm package `@sparticuz/chromium`, whose tarball carries a headless
+ * Chromium that it unpacks on first use. It is unpacked into a temporary
+ * directory of this run's own (`TMPDIR` of the driver), removed afterwards, so
+ * parallel runs never collide and a machine with only Node and npm needs no apt.
+ * If no Chromium can be started, the test fails (it never skips).
  */
 import assert from "node:assert/strict";
 import { buildBrowserBundles, serveBrowserExample } from "../examples/browser/build.ts";
@@ -21,7 +26,13 @@ import type { Session } from "../layers/session.ts";
 import { toHex } from "../layers/bytes.ts";
 import { within } from "./helpers.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
+/** System locations tried when `CHROMIUM_PATH` is not set. */
+const SYSTEM_CHROMIUMS = [
+  "/usr/bin/chromium",
+  "/usr/bin/chromium-browser",
+  "/usr/bin/google-chrome",
+  "/usr/bin/google-chrome-stable",
+];
 const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
@@ -57,10 +68,45 @@ interface PageResult {
 // ---------------------------------------------------------------------------------------------
 // The driver (child process).
 
+/** Whether `path` names an executable file. */
+async function isExecutable(path: string): Promise<boolean> {
+  try {
+    const info = await Deno.stat(path);
+    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finds a Chromium: `CHROMIUM_PATH`, else a system one, else the binary from the
+ * `@sparticuz/chromium` npm tarball (unpacked below this process's `TMPDIR`).
+ */
+export async function findChromium(): Promise<{ path: string; source: string }> {
+  const fromEnv = Deno.env.get("CHROMIUM_PATH");
+  if (fromEnv) {
+    if (!(await isExecutable(fromEnv))) {
+      throw new Error(`CHROMIUM_PATH=${fromEnv} is not an executable file`);
+    }
+    return { path: fromEnv, source: "CHROMIUM_PATH" };
+  }
+  for (const path of SYSTEM_CHROMIUMS) {
+    if (await isExecutable(path)) return { path, source: "system" };
+  }
+  const { default: packaged } = await import("@sparticuz/chromium");
+  return { path: await packaged.executablePath(), source: "@sparticuz/chromium" };
+}
+
 async function drive(pageUrl: string, relayUrl: string): Promise<PageResult> {
   const { chromium } = await import("playwright-core");
+  const found = await findChromium().catch((error) => {
+    throw new Error(
+      "no Chromium could be found or unpacked (set CHROMIUM_PATH, install one, or let " +
+        `@sparticuz/chromium unpack its binary): ${error}`,
+    );
+  });
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: found.path,
     args: CHROMIUM_ARGS,
     timeout: STEP_TIMEOUT,
   });
@@ -148,34 +194,9 @@ if (import.meta.main) Deno.exit(await driverMain(Deno.args));
 // ---------------------------------------------------------------------------------------------
 // The test (test process).
 
-/** Fails (never skips) with an actionable message when Chromium is not usable. */
-async function requireChromium(): Promise<void> {
-  const help = `Chromium is required at ${CHROMIUM} for the browser test ` +
-    "(Debian: apt-get update && apt-get install -y chromium; .ci/run does this).";
-  try {
-    const info = await Deno.stat(CHROMIUM);
-    if (!info.isFile) throw new Error("not a file");
-  } catch (error) {
-    throw new Error(`${help} Not found: ${error}`);
-  }
-  const out = await within(
-    new Deno.Command(CHROMIUM, { args: ["--version"], stdout: "piped", stderr: "piped" }).output(),
-    30_000,
-    "chromium --version",
-  ).catch((error) => {
-    throw new Error(`${help} It does not run: ${error}`);
-  });
-  if (!out.success) {
-    throw new Error(
-      `${help} '${CHROMIUM} --version' failed: ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-}
-
 Deno.test({
   name: "browser: a page in headless Chromium runs BIP324 through the relay to a node; ping → pong",
   fn: async () => {
-    await requireChromium();
     const bundleDir = await Deno.makeTempDir({ prefix: "bip324-browser-" });
     // A node stand-in: a BIP324 responder that does version/verack and answers pings.
     const node = listen({
@@ -214,6 +235,8 @@ Deno.test({
     let server: ReturnType<typeof serveBrowserExample> | undefined;
     let child: Deno.ChildProcess | undefined;
     let childOutput: Promise<Deno.CommandOutput> | undefined;
+    // The driver's own TMPDIR: @sparticuz/chromium unpacks its binary there.
+    const driverTmp = await Deno.makeTempDir({ prefix: "bip324-chromium-" });
     try {
       await within(buildBrowserBundles({ outDir: bundleDir }), 120_000, "deno task bundle");
       server = serveBrowserExample({ port: 0, bundleDir });
@@ -221,6 +244,7 @@ Deno.test({
 
       child = new Deno.Command(Deno.execPath(), {
         args: ["run", "-A", new URL(import.meta.url).pathname, "--driver", server.url, relayUrl],
+        env: { TMPDIR: driverTmp },
         stdin: "null",
         stdout: "piped",
         stderr: "piped",
@@ -290,6 +314,7 @@ Deno.test({
       await Promise.all(sessions.map((s) => s.close()));
       await within(Promise.all(handled), 10_000, "responder sessions").catch(() => {});
       await Deno.remove(bundleDir, { recursive: true }).catch(() => {});
+      await Deno.remove(driverTmp, { recursive: true }).catch(() => {});
     }
   },
 });
