@@ -40,14 +40,15 @@
  * @module
  */
 
-import { checkMessageType, type Message } from "./layers/aliasing.ts";
+import { checkMessageType, type Message } from "./layers/aliasing/aliasing.ts";
 import { fromHex, toHex } from "./layers/bytes.ts";
 import { Bip324Error } from "./layers/errors.ts";
-import type { SessionListener } from "./layers/listener.ts";
-import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "./layers/network.ts";
-import { openSession, type Session } from "./layers/session.ts";
-import { connect, listen } from "./transports/tcp.ts";
-import { listenWebSocket, webSocketPair } from "./transports/websocket.ts";
+import type { SessionListener } from "./layers/session/listener.ts";
+import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "./layers/bitcoin/network.ts";
+import { openSession, type Session } from "./layers/session/session.ts";
+import { connect, listen } from "./layers/session/connect.ts";
+import { webSocketPair } from "./transports/websocket.ts";
+import { listenWebSocket } from "./layers/session/connect.ts";
 import {
   formatHostPort,
   type HostPort,
@@ -659,7 +660,12 @@ async function connectWs(
   const socketClosed = new Promise<void>((resolve) => {
     ws.addEventListener("close", () => resolve(), { once: true });
   });
-  const pair = await webSocketPair(ws);
+  let pair: Awaited<ReturnType<typeof webSocketPair>>;
+  try {
+    pair = await webSocketPair(ws);
+  } catch (cause) {
+    throw new Bip324Error("TRANSPORT", `cannot connect to ${url}: ${cause}`, { cause });
+  }
   let session: Session;
   try {
     session = await openSession(pair, { role: "initiator", network, signal });

@@ -5,8 +5,8 @@
 // each iteration also runs the length cipher. Decryption cycles through ciphertexts made
 // beforehand, so rekeying is included at its real rate (every 224 packets).
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { FSChaCha20Poly1305 } from "../layers/aead.ts";
-import { FSChaCha20 } from "../layers/length_cipher.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
+import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import {
   type AeadBackendKind,
   findNativeCrypto,

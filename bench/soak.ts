@@ -36,12 +36,12 @@
 // refuses to start if it is too low for the requested size.
 
 import { Bip324Error } from "../layers/errors.ts";
-import type { Message } from "../layers/aliasing.ts";
-import type { Session } from "../layers/session.ts";
-import { connect, listen, type ListenOptions } from "../transports/tcp.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
+import type { Session } from "../layers/session/session.ts";
+import { connect, listen, type ListenOptions } from "../layers/session/connect.ts";
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { connPair } from "../transports/tcp.ts";
-import { networkMagic } from "../layers/network.ts";
+import { networkMagic } from "../layers/bitcoin/network.ts";
 import { prng } from "../tests/helpers.ts";
 
 /** What to run. */

@@ -16,12 +16,13 @@
  * @module
  */
 
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
-import type { BytePair } from "../layers/handshake/driver.ts";
-import { openSession, type Session } from "../layers/session.ts";
+import type { BytePair } from "../layers/bytes.ts";
+import { openSession, type Session } from "../layers/session/session.ts";
 import { randomDecoys } from "../layers/shaping.ts";
-import { connectTcp, listen } from "../transports/tcp.ts";
+import { connectTcp } from "../transports/tcp.ts";
+import { listen } from "../layers/session/connect.ts";
 
 /** Small messages in the burst. */
 const SMALL_COUNT = 20_000;

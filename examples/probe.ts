@@ -28,11 +28,11 @@ import {
   NODE_NETWORK_LIMITED,
   NODE_P2P_V2,
   NODE_WITNESS,
-} from "../layers/messages.ts";
-import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "../layers/network.ts";
-import { peerHandshake, pingPeer } from "../layers/peer_handshake.ts";
-import type { Session } from "../layers/session.ts";
-import { connect } from "../transports/tcp.ts";
+} from "../layers/bitcoin/messages.ts";
+import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
+import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
+import type { Session } from "../layers/session/session.ts";
+import { connect } from "../layers/session/connect.ts";
 
 /** Default time allowed for a whole probe (connect, handshakes, ping), in milliseconds. */
 export const DEFAULT_PROBE_TIMEOUT = 20_000;

@@ -26,15 +26,16 @@
  * @module
  */
 
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import type { IncomingConnection } from "../layers/listener.ts";
-import { decodeVersion, ipToString } from "../layers/messages.ts";
-import { type Network, NETWORK_MAGIC } from "../layers/network.ts";
-import type { Session } from "../layers/session.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
-import { connect, listenTcp } from "../transports/tcp.ts";
+import type { IncomingConnection } from "../layers/session/listener.ts";
+import { decodeVersion, ipToString } from "../layers/bitcoin/messages.ts";
+import { type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openV1Session } from "../layers/session/v1_session.ts";
+import { listenTcp } from "../transports/tcp.ts";
+import { connect } from "../layers/session/connect.ts";
 import { formatHostPort, type HostPort } from "./probe.ts";
 
 /** Default time allowed for the client's first message and for the remote handshake, in ms. */

@@ -134,3 +134,9 @@ export function randomBytes(length: number): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A byte stream pair, as every transport provides: what the peer sends comes
+ * out of `readable`, what is written to `writable` goes to the peer.
+ */
+export type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;

@@ -9,13 +9,13 @@
  * @module
  */
 
-import { FSChaCha20, LENGTH_FIELD_LEN } from "./length_cipher.ts";
-import { FSChaCha20Poly1305, TAG_LEN } from "./aead.ts";
+import { FSChaCha20, LENGTH_FIELD_LEN } from "./length/length_cipher.ts";
+import { FSChaCha20Poly1305, TAG_LEN } from "./aead/aead.ts";
 import { checkBytes, randomBytes, wipe } from "./bytes.ts";
 import { Bip324Error } from "./errors.ts";
 import { ellswiftCreate, v2Ecdh } from "./handshake/ellswift.ts";
 import { deriveSessionKeys } from "./handshake/key_schedule.ts";
-import type { Network } from "./network.ts";
+import type { Network } from "./bitcoin/network.ts";
 import { REKEY_INTERVAL } from "./rekeying.ts";
 import type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 

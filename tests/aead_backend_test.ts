@@ -10,8 +10,8 @@ import {
   nativeAeadAvailable,
   PureAead,
 } from "../layers/crypto/backend.ts";
-import { FSChaCha20Poly1305 } from "../layers/aead.ts";
-import { FSChaCha20 } from "../layers/length_cipher.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
+import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { fromHex, randomBytes, toHex } from "../layers/bytes.ts";
 import { RefFSChaCha20Poly1305 } from "./reference.ts";
@@ -264,7 +264,13 @@ Deno.test("packet_encoding_test_vectors.csv through FSChaCha20 + FSChaCha20Poly1
 });
 
 Deno.test("the AEAD and length cipher module graphs import no node: built-in statically", async () => {
-  for (const entry of ["layers/aead.ts", "layers/length_cipher.ts", "layers/crypto/backend.ts"]) {
+  for (
+    const entry of [
+      "layers/aead/aead.ts",
+      "layers/length/length_cipher.ts",
+      "layers/crypto/backend.ts",
+    ]
+  ) {
     const url = new URL(`../${entry}`, import.meta.url);
     const { stdout } = await new Deno.Command(Deno.execPath(), {
       args: ["info", "--json", url.pathname],

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FSChaCha20Poly1305 } from "../layers/aead.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { RefFSChaCha20Poly1305 } from "./reference.ts";
 

@@ -5,7 +5,7 @@ import {
   DEFAULT_MESSAGE_TYPES,
   MessageTypeTable,
   PROPOSED_SHORT_IDS,
-} from "../layers/aliasing.ts";
+} from "../layers/aliasing/aliasing.ts";
 import { Bip324Error } from "../layers/errors.ts";
 
 const isType = (code: string) => (e: unknown) => e instanceof Bip324Error && e.code === code;

@@ -20,9 +20,9 @@
 import assert from "node:assert/strict";
 import { buildBrowserBundles, serveBrowserExample } from "../examples/browser/build.ts";
 import { startRelay } from "../examples/relay.ts";
-import { listen } from "../transports/tcp.ts";
-import { peerHandshake } from "../layers/peer_handshake.ts";
-import type { Session } from "../layers/session.ts";
+import { listen } from "../layers/session/connect.ts";
+import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
+import type { Session } from "../layers/session/session.ts";
 import { toHex } from "../layers/bytes.ts";
 import { within } from "./helpers.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { connect } from "../transports/tcp.ts";
+import { connect } from "../layers/session/connect.ts";
 import { toHex } from "../layers/bytes.ts";
 import { main, MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
 import { readJsonLines, within } from "./helpers.ts";

@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { connect } from "../transports/tcp.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
-import { peerHandshake, pingPeer } from "../layers/peer_handshake.ts";
-import { encodeV1Message } from "../layers/v1_framing.ts";
-import { encodeVersion, ipFromString, NODE_NETWORK, NODE_P2P_V2 } from "../layers/messages.ts";
-import { networkMagic } from "../layers/network.ts";
+import { connect } from "../layers/session/connect.ts";
+import { openV1Session } from "../layers/session/v1_session.ts";
+import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
+import { encodeV1Message } from "../layers/v1/v1_framing.ts";
+import {
+  encodeVersion,
+  ipFromString,
+  NODE_NETWORK,
+  NODE_P2P_V2,
+} from "../layers/bitcoin/messages.ts";
+import { networkMagic } from "../layers/bitcoin/network.ts";
 import { isCode, sessionPair, within } from "./helpers.ts";
 import { nodeLike, v1OnlyPeer } from "./peers.ts";
 

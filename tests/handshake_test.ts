@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ELLSWIFT_LEN, Handshake, MAX_GARBAGE_LEN } from "../layers/handshake/handshake.ts";
 import { encryptPacket } from "../layers/packet_cipher.ts";
-import { networkMagic } from "../layers/network.ts";
+import { networkMagic } from "../layers/bitcoin/network.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { chunk, concat, fixedCipher, isCode } from "./helpers.ts";
 

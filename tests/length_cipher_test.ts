@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FSChaCha20 } from "../layers/length_cipher.ts";
+import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { RefFSChaCha20 } from "./reference.ts";
 
 const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7);

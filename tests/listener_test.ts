@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { listen } from "../transports/tcp.ts";
-import { connect } from "../transports/tcp.ts";
+import { listen } from "../layers/session/connect.ts";
+import { connect } from "../layers/session/connect.ts";
 import type { Bip324Error } from "../layers/errors.ts";
 import { within } from "./helpers.ts";
 

@@ -33,7 +33,7 @@ import {
   NODE_P2P_V2,
   NODE_WITNESS,
   type VersionPayload,
-} from "../layers/messages.ts";
+} from "../layers/bitcoin/messages.ts";
 
 /** Asserts that `fn` throws MALFORMED_MESSAGE (origin peer) with exactly `message`. */
 function assertMalformed(fn: () => unknown, message: string): void {

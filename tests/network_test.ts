@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { DEFAULT_PORT, NETWORK_MAGIC, networkMagic, networkName } from "../layers/network.ts";
+import {
+  DEFAULT_PORT,
+  NETWORK_MAGIC,
+  networkMagic,
+  networkName,
+} from "../layers/bitcoin/network.ts";
 import { deriveSessionKeys } from "../layers/handshake/key_schedule.ts";
 
 Deno.test("network magics of the five known networks", () => {

@@ -1,10 +1,11 @@
 // Test peers built from the library: a node-like BIP324 listener and a v1-only peer.
 // Loopback only.
-import { listen, listenTcp } from "../transports/tcp.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
-import { peerHandshake } from "../layers/peer_handshake.ts";
-import { NODE_NETWORK } from "../layers/messages.ts";
-import type { Session } from "../layers/session.ts";
+import { listenTcp } from "../transports/tcp.ts";
+import { listen } from "../layers/session/connect.ts";
+import { openV1Session } from "../layers/session/v1_session.ts";
+import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
+import { NODE_NETWORK } from "../layers/bitcoin/messages.ts";
+import type { Session } from "../layers/session/session.ts";
 import type { Bip324Error } from "../layers/errors.ts";
 
 /** Answers version/verack, then pings (and, with `echo`, echoes everything else). */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type Layer, pipeline, prepend, stack } from "../layers/pipeline.ts";
+import { type Layer, pipeline, prepend, stack } from "../layers/session/pipeline.ts";
 import { readAll } from "./helpers.ts";
 
 const mapLayer = (

@@ -15,7 +15,7 @@ import {
   DEFAULT_MESSAGE_TYPES,
   type Message,
   MessageTypeTable,
-} from "../layers/aliasing.ts";
+} from "../layers/aliasing/aliasing.ts";
 import {
   type AddrV2Entry,
   BIP155_ADDRESS_LENGTH,
@@ -28,10 +28,10 @@ import {
   MAX_COMPACT_SIZE,
   MAX_USER_AGENT_LENGTH,
   type VersionPayload,
-} from "../layers/messages.ts";
-import { encodeV1Message, V1Decoder } from "../layers/v1_framing.ts";
-import { NETWORK_MAGIC, networkMagic } from "../layers/network.ts";
-import { openSession, type Session } from "../layers/session.ts";
+} from "../layers/bitcoin/messages.ts";
+import { encodeV1Message, V1Decoder } from "../layers/v1/v1_framing.ts";
+import { NETWORK_MAGIC, networkMagic } from "../layers/bitcoin/network.ts";
+import { openSession, type Session } from "../layers/session/session.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { concat, prng, within } from "./helpers.ts";
 

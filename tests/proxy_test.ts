@@ -2,13 +2,14 @@
 import assert from "node:assert/strict";
 import { type ProxyEvent, startProxy } from "../examples/proxy.ts";
 import { parseCliArgs, UsageError } from "../cli.ts";
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
-import { NODE_NETWORK } from "../layers/messages.ts";
-import { peerHandshake, type PeerInfo } from "../layers/peer_handshake.ts";
-import type { Session } from "../layers/session.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
-import { connPair, listen, listenTcp } from "../transports/tcp.ts";
+import { NODE_NETWORK } from "../layers/bitcoin/messages.ts";
+import { peerHandshake, type PeerInfo } from "../layers/bitcoin/peer_handshake.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openV1Session } from "../layers/session/v1_session.ts";
+import { connPair, listenTcp } from "../transports/tcp.ts";
+import { listen } from "../layers/session/connect.ts";
 import { isCode, readJsonLines, within } from "./helpers.ts";
 
 /** Every wait is bounded by this. */

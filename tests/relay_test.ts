@@ -12,10 +12,10 @@ import {
   runRelayCli,
   startRelay,
 } from "../examples/relay.ts";
-import { listen } from "../transports/tcp.ts";
-import { connectWebSocket } from "../transports/websocket.ts";
-import type { Session } from "../layers/session.ts";
-import type { SessionListener } from "../layers/listener.ts";
+import { listen } from "../layers/session/connect.ts";
+import { connectWebSocket } from "../layers/session/connect.ts";
+import type { Session } from "../layers/session/session.ts";
+import type { SessionListener } from "../layers/session/listener.ts";
 import { bytesEqual, toHex } from "../layers/bytes.ts";
 import { concat, within } from "./helpers.ts";
 

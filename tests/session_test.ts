@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { openSession, type OpenSessionOptions } from "../layers/session.ts";
+import { openSession, type OpenSessionOptions } from "../layers/session/session.ts";
 import { sessionPair } from "./helpers.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 
 const msg = (type: string, ...bytes: number[]): Message => ({
   type,
@@ -38,9 +38,9 @@ import { chunk, concat, fixedCipher, isCode, readAll, within } from "./helpers.t
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { encryptPacket } from "../layers/packet_cipher.ts";
 import { randomDecoys } from "../layers/shaping.ts";
-import { networkMagic } from "../layers/network.ts";
+import { networkMagic } from "../layers/bitcoin/network.ts";
 import { Handshake } from "../layers/handshake/handshake.ts";
-import type { Layer } from "../layers/pipeline.ts";
+import type { Layer } from "../layers/session/pipeline.ts";
 
 const MESSAGES: Message[] = [
   msg("verack"),
@@ -99,7 +99,7 @@ async function recordInitiatorStream(): Promise<Uint8Array> {
 }
 
 import { prng } from "./helpers.ts";
-import { FSChaCha20Poly1305 } from "../layers/aead.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 
 Deno.test("session: one transcript, fed in every chunking, yields identical messages", async () => {
   const stream = await recordInitiatorStream();

@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 import { concatBytes, fromHex, toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import { encodePing } from "../layers/messages.ts";
-import { NETWORK_MAGIC } from "../layers/network.ts";
+import { encodePing } from "../layers/bitcoin/messages.ts";
+import { NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import {
   encodeV1Message,
   MAX_PROTOCOL_MESSAGE_LENGTH,
   V1_HEADER_LEN,
   v1Checksum,
   V1Decoder,
-} from "../layers/v1_framing.ts";
+} from "../layers/v1/v1_framing.ts";
 import { prng } from "./helpers.ts";
 
 const MAINNET = NETWORK_MAGIC.mainnet;

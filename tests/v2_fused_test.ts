@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { V2Decoder, V2Encoder } from "../layers/v2_fused.ts";
-import { AliasEncoderStream } from "../layers/aliasing_stream.ts";
-import { AeadEncryptStream } from "../layers/aead_stream.ts";
-import { LengthEncoderStream } from "../layers/length_stream.ts";
+import { V2Decoder, V2Encoder } from "../layers/session/v2_fused.ts";
+import { AliasEncoderStream } from "../layers/aliasing/aliasing_layer.ts";
+import { AeadEncryptStream } from "../layers/aead/aead_layer.ts";
+import { LengthEncoderStream } from "../layers/length/length_layer.ts";
 import type { Bip324Cipher } from "../layers/packet_cipher.ts";
-import { openSession } from "../layers/session.ts";
+import { openSession } from "../layers/session/session.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { randomDecoys } from "../layers/shaping.ts";
-import type { Message } from "../layers/aliasing.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 import { chunk, concat, fixedCipher, isCode, prng, readAll } from "./helpers.ts";
 
 /** Two initialized ciphers with identical keys (same key pairs, same peer). */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { connectWebSocket, listenWebSocket } from "../transports/websocket.ts";
-import type { Session } from "../layers/session.ts";
+import { connectWebSocket, listenWebSocket } from "../layers/session/connect.ts";
+import type { Session } from "../layers/session/session.ts";
 
 Deno.test("websocket: initiator and responder over loopback, echo", async () => {
   const listener = listenWebSocket({ port: 0, network: "regtest", path: "/bip324" });

@@ -1,22 +1,13 @@
 /**
- * TCP transport over `Deno.connect` / `Deno.listen`, plus `connect` and
- * `listen`, which open BIP324 sessions over it.
- *
- * The byte pair itself ({@linkcode connPair}) knows nothing of BIP324.
+ * TCP transport over `Deno.connect` / `Deno.listen`: byte pairs only. It
+ * knows nothing of BIP324; `connect` and `listen` (in `layers/session/`) run
+ * sessions over it.
  *
  * @module
  */
 
-import type { BytePair } from "../layers/handshake/driver.ts";
-import { openSession, type Session, type SessionOptions } from "../layers/session.ts";
-import {
-  type AcceptOptions,
-  acceptSessions,
-  type IncomingConnection,
-  type SessionListener,
-} from "../layers/listener.ts";
-import { Bip324Error } from "../layers/errors.ts";
-import { openV1Session } from "../layers/v1_stream.ts";
+import type { BytePair } from "../layers/bytes.ts";
+import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
 const MIN_READ = 4 * 1024;
@@ -86,88 +77,28 @@ export interface TcpAddress {
   port: number;
 }
 
-/** Options for {@linkcode connect}. */
-export interface ConnectOptions extends SessionOptions, TcpAddress {
-  /**
-   * What to do when the peer only speaks the legacy v1 protocol:
-   * `"v1"` (default, as Bitcoin Core does): if the peer closes the connection
-   * without sending a byte after our key, reconnect and speak v1;
-   * `"none"`: fail with `V1_ONLY_PEER`; `"v1-only"`: never try v2.
-   * The session's `transportVersion` says which one was used.
-   */
-  fallback?: "v1" | "none" | "v1-only";
-}
-
 /**
- * Opens a TCP connection and performs the BIP324 handshake as initiator,
- * falling back to v1 as `options.fallback` says.
- *
- * @example
- * ```ts ignore
- * import { connect } from "./tcp.ts";
- * const session = await connect({ hostname: "127.0.0.1", port: 18444, network: "regtest" });
- * console.log(session.sessionId);
- * ```
+ * Opens a raw TCP byte pair (no BIP324). Fails with the runtime's own error
+ * (e.g. `ConnectionRefused`), or the signal's reason when aborted.
  */
-export async function connect(options: ConnectOptions): Promise<Session> {
-  const fallback = options.fallback ?? "v1";
-  if (fallback !== "v1" && fallback !== "none" && fallback !== "v1-only") {
-    throw new TypeError(`fallback must be "v1", "none" or "v1-only", got ${fallback}`);
-  }
-  if (fallback !== "v1-only") {
-    const conn = await connectTcp(options);
-    try {
-      return await openSession(conn, { ...options, role: "initiator" });
-    } catch (error) {
-      conn.close();
-      if (!(error instanceof Bip324Error && error.code === "V1_ONLY_PEER" && fallback === "v1")) {
-        throw error;
-      }
-    }
-  }
-  return openV1Session(await connectTcp(options), { ...options, role: "initiator" });
-}
-
-/** Opens a raw TCP byte pair (no BIP324), with transport errors as `Bip324Error` `TRANSPORT`. */
 export async function connectTcp(
   address: TcpAddress & { signal?: AbortSignal },
-): Promise<BytePair & { close(): void }> {
+): Promise<BytePair & { close(): void; remote: string }> {
   checkPort(address.port);
   const hostname = address.hostname ?? "127.0.0.1";
-  try {
-    const conn = await Deno.connect({ hostname, port: address.port, signal: address.signal });
-    conn.setNoDelay(true);
-    return connPair(conn);
-  } catch (cause) {
-    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
-    throw new Bip324Error("TRANSPORT", `cannot connect to ${host}:${address.port}: ${cause}`, {
-      cause,
-      origin: "local",
-    });
-  }
+  const conn = await Deno.connect({ hostname, port: address.port, signal: address.signal });
+  conn.setNoDelay(true);
+  const remote = conn.remoteAddr as Deno.NetAddr;
+  return Object.assign(connPair(conn), { remote: formatHostPort(remote.hostname, remote.port) });
 }
 
-/** Options for {@linkcode listen}. */
-export interface ListenOptions extends AcceptOptions {
-  /** Port to listen on (0 picks a free one; see `listener.addr.port`). */
-  port: number;
-  /** Address to bind. Default `"127.0.0.1"`. */
-  hostname?: string;
-}
-
-/** Accepts raw TCP connections as {@linkcode IncomingConnection}s. */
-export function listenTcp(
-  options: { port: number; hostname?: string },
-): {
-  addr: { hostname: string; port: number };
-  incoming: AsyncIterable<IncomingConnection>;
-  stop(): void;
-} {
+/** Accepts raw TCP connections as byte pairs. Binding failures throw the runtime's error. */
+export function listenTcp(options: { port: number; hostname?: string }): PairListener {
   checkPort(options.port);
   const listener = Deno.listen({ port: options.port, hostname: options.hostname ?? "127.0.0.1" });
   const addr = listener.addr as Deno.NetAddr;
   let stopped = false;
-  async function* incoming(): AsyncGenerator<IncomingConnection> {
+  async function* incoming(): AsyncGenerator<IncomingPair> {
     for (;;) {
       let conn: Deno.TcpConn;
       try {
@@ -179,7 +110,7 @@ export function listenTcp(
       conn.setNoDelay(true);
       const remote = conn.remoteAddr as Deno.NetAddr;
       const pair = connPair(conn);
-      yield { pair, remote: `${remote.hostname}:${remote.port}`, close: pair.close };
+      yield { pair, remote: formatHostPort(remote.hostname, remote.port), close: pair.close };
     }
   }
   return {
@@ -193,25 +124,6 @@ export function listenTcp(
       } catch { /* already closed */ }
     },
   };
-}
-
-/**
- * Listens for TCP connections and yields established BIP324 sessions (we
- * are the responder). A peer that fails its handshake is closed and reported
- * to `onError`; it never affects other peers or the listener.
- *
- * @example
- * ```ts ignore
- * import { listen } from "./tcp.ts";
- * const listener = listen({ port: 0, network: "regtest" });
- * for await (const session of listener) {
- *   console.log("session", session.sessionId);
- * }
- * ```
- */
-export function listen(options: ListenOptions): SessionListener {
-  const tcp = listenTcp(options);
-  return acceptSessions(tcp.incoming, tcp.addr, tcp.stop, options);
 }
 
 function checkPort(port: unknown): void {

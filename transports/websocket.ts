@@ -1,24 +1,15 @@
 /**
- * WebSocket transport: binary frames carry raw BIP324 bytes, with frame
- * boundaries meaning nothing. Works wherever the standard `WebSocket` exists
- * (Deno, browsers, edge runtimes); the server side uses `Deno.serve` and
- * `Deno.upgradeWebSocket`.
- *
- * The byte pair ({@linkcode webSocketPair}) knows nothing of BIP324.
+ * WebSocket transport: binary frames carry raw bytes, with frame boundaries
+ * meaning nothing. Works wherever the standard `WebSocket` exists (Deno,
+ * browsers, edge runtimes); the server side uses `Deno.serve` and
+ * `Deno.upgradeWebSocket`. Byte pairs only: `connectWebSocket` and
+ * `listenWebSocket` (in `layers/session/`) run BIP324 sessions over them.
  *
  * @module
  */
 
-import type { BytePair } from "../layers/handshake/driver.ts";
-import { Bip324Error } from "../layers/errors.ts";
-import { openSession, type Session, type SessionOptions } from "../layers/session.ts";
-import {
-  type AcceptOptions,
-  acceptSessions,
-  DEFAULT_MAX_PENDING_HANDSHAKES,
-  type IncomingConnection,
-  type SessionListener,
-} from "../layers/listener.ts";
+import type { BytePair } from "../layers/bytes.ts";
+import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
 
 /** Options for {@linkcode webSocketPair}. */
 export interface WebSocketPairOptions {
@@ -55,18 +46,18 @@ export async function webSocketPair(
       ws.addEventListener("open", () => resolve(), { once: true });
       ws.addEventListener(
         "error",
-        (e) => reject(new Bip324Error("TRANSPORT", `WebSocket failed to open: ${describe(e)}`)),
+        (e) => reject(new Error(`WebSocket failed to open: ${describe(e)}`)),
         { once: true },
       );
       ws.addEventListener(
         "close",
-        () => reject(new Bip324Error("TRANSPORT", "WebSocket closed before opening")),
+        () => reject(new Error("WebSocket closed before opening")),
         { once: true },
       );
     });
   }
   if (ws.readyState !== WebSocket.OPEN) {
-    throw new Bip324Error("TRANSPORT", "WebSocket is not open");
+    throw new Error("WebSocket is not open");
   }
   // Closing waits for the WebSocket closing handshake (bounded), so a process that exits
   // right after closing a session does not leave the peer with an abrupt EOF.
@@ -100,7 +91,7 @@ export async function webSocketPair(
     const data = event.data;
     if (!(data instanceof ArrayBuffer)) {
       ended = true;
-      controller.error(new Bip324Error("TRANSPORT", "received a text frame; BIP324 uses binary"));
+      controller.error(new Error("received a text frame; BIP324 uses binary"));
       close();
       return;
     }
@@ -108,9 +99,7 @@ export async function webSocketPair(
     if ((controller.desiredSize ?? 0) < 0) {
       ended = true;
       controller.error(
-        new Bip324Error("TRANSPORT", `reader fell more than ${receiveLimit} bytes behind`, {
-          origin: "local",
-        }),
+        new Error(`reader fell more than ${receiveLimit} bytes behind`),
       );
       close();
     }
@@ -126,13 +115,13 @@ export async function webSocketPair(
     if (ended) return;
     ended = true;
     try {
-      controller.error(new Bip324Error("TRANSPORT", `WebSocket error: ${describe(e)}`));
+      controller.error(new Error(`WebSocket error: ${describe(e)}`));
     } catch { /* cancelled */ }
   });
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
       if (ws.readyState !== WebSocket.OPEN) {
-        throw new Bip324Error("TRANSPORT", "WebSocket is closed");
+        throw new Error("WebSocket is closed");
       }
       ws.send(chunk);
       while (ws.bufferedAmount > sendHighWater && ws.readyState === WebSocket.OPEN) {
@@ -147,37 +136,6 @@ export async function webSocketPair(
 
 function describe(event: Event): string {
   return (event as ErrorEvent).message ?? event.type;
-}
-
-/** Options for {@linkcode connectWebSocket}. */
-export interface ConnectWebSocketOptions extends SessionOptions, WebSocketPairOptions {
-  /** `ws://` or `wss://` URL of a BIP324 WebSocket endpoint (or a relay to a node). */
-  url: string | URL;
-}
-
-/**
- * Opens a WebSocket and performs the BIP324 handshake as initiator.
- *
- * @example
- * ```ts ignore
- * import { connectWebSocket } from "./websocket.ts";
- * const session = await connectWebSocket({ url: "ws://127.0.0.1:8080", network: "regtest" });
- * ```
- */
-export async function connectWebSocket(options: ConnectWebSocketOptions): Promise<Session> {
-  let ws: WebSocket;
-  try {
-    ws = new WebSocket(options.url);
-  } catch (cause) {
-    throw new TypeError(`invalid WebSocket url: ${options.url}`, { cause });
-  }
-  const pair = await webSocketPair(ws, options);
-  try {
-    return await openSession(pair, { ...options, role: "initiator" });
-  } catch (error) {
-    pair.close();
-    throw error;
-  }
 }
 
 /**
@@ -202,32 +160,39 @@ export function upgradeToPair(
   return { response, pair: webSocketPair(socket, options) };
 }
 
-/** Options for {@linkcode listenWebSocket}. */
-export interface ListenWebSocketOptions extends AcceptOptions, WebSocketPairOptions {
+/** Options for {@linkcode serveWebSocket}. */
+export interface ServeWebSocketOptions extends WebSocketPairOptions {
   /** Port to serve on (0 picks a free one). */
   port: number;
   /** Address to bind. Default `"127.0.0.1"`. */
   hostname?: string;
   /** Only upgrade requests for this path. Default: any path. */
   path?: string;
+  /**
+   * Upgraded sockets that may wait to be taken from `incoming`; past this,
+   * upgrade requests are refused with 503 before upgrading. Default 128.
+   */
+  maxWaiting?: number;
 }
 
 /**
- * Serves WebSocket upgrades with `Deno.serve` and yields established BIP324
- * sessions (we are the responder). Plain HTTP requests get 426.
+ * Serves WebSocket upgrades with `Deno.serve` and hands out each upgraded
+ * socket as a byte pair. Plain HTTP requests get 426, other paths 404.
  *
  * @example
  * ```ts ignore
- * import { listenWebSocket } from "./websocket.ts";
- * const listener = listenWebSocket({ port: 8080, network: "regtest" });
- * for await (const session of listener) console.log(session.sessionId);
+ * import { serveWebSocket } from "./websocket.ts";
+ * const server = serveWebSocket({ port: 8080 });
+ * for await (const { pair } of server.incoming) pair.readable.pipeTo(pair.writable);
  * ```
  */
-export function listenWebSocket(options: ListenWebSocketOptions): SessionListener {
-  const queue: IncomingConnection[] = [];
-  const waiters: ((c: IteratorResult<IncomingConnection>) => void)[] = [];
+export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
+  const queue: IncomingPair[] = [];
+  const waiters: ((c: IteratorResult<IncomingPair>) => void)[] = [];
+  const maxWaiting = options.maxWaiting ?? 128;
   let stopped = false;
-  const push = (c: IncomingConnection) => {
+  const push = (c: IncomingPair) => {
+    if (stopped) return c.close();
     const w = waiters.shift();
     if (w) w({ value: c, done: false });
     else queue.push(c);
@@ -244,17 +209,15 @@ export function listenWebSocket(options: ListenWebSocketOptions): SessionListene
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("BIP324 over WebSocket: upgrade required", { status: 426 });
     }
-    // While the listener is paused (its sessions are not being taken), upgraded sockets
-    // wait here; past the handshake cap, refuse before upgrading.
-    if (queue.length >= (options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES)) {
-      return new Response("busy", { status: 503 });
-    }
-    const remote = `${info.remoteAddr.hostname}:${info.remoteAddr.port}`;
+    // While nobody takes connections, upgraded sockets wait here; past the cap, refuse
+    // before upgrading.
+    if (queue.length >= maxWaiting) return new Response("busy", { status: 503 });
+    const remote = formatHostPort(info.remoteAddr.hostname, info.remoteAddr.port);
     const { response, pair } = upgradeToPair(request, options);
-    pair.then((p) => push({ pair: p, remote, close: p.close })).catch(() => {});
+    pair.then((p) => push({ pair: p, remote, close: () => void p.close() })).catch(() => {});
     return response;
   });
-  const incoming: AsyncIterable<IncomingConnection> = {
+  const incoming: AsyncIterable<IncomingPair> = {
     [Symbol.asyncIterator]: () => ({
       next: () => {
         const c = queue.shift();
@@ -264,13 +227,16 @@ export function listenWebSocket(options: ListenWebSocketOptions): SessionListene
       },
     }),
   };
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    for (const w of waiters.splice(0)) w({ value: undefined, done: true });
-    for (const c of queue.splice(0)) c.close();
-    await server.shutdown();
-  };
   const addr = server.addr as Deno.NetAddr;
-  return acceptSessions(incoming, { hostname: addr.hostname, port: addr.port }, stop, options);
+  return {
+    addr: { hostname: addr.hostname, port: addr.port },
+    incoming,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+      for (const c of queue.splice(0)) c.close();
+      await server.shutdown();
+    },
+  };
 }

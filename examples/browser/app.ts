@@ -11,7 +11,7 @@
  * @module
  */
 
-// @ts-types="../../mod.ts"
+// @ts-types="./library.ts"
 import {
   Bip324Error,
   bytesEqual,

@@ -1,6 +1,6 @@
 /**
  * Builds the browser example: the library as one ES module
- * (`bip324.bundle.js`, from `mod.ts`) and the page's script (`app.bundle.js`,
+ * (`bip324.bundle.js`, from `library.ts`) and the page's script (`app.bundle.js`,
  * from `app.ts`, which imports `./bip324.bundle.js`). Uses `deno bundle`
  * (esbuild inside; its binary comes from the npm registry on first use).
  *
@@ -126,7 +126,7 @@ export function checkAppBundle(code: string): void {
 }
 
 /**
- * Bundles `mod.ts` and `examples/browser/app.ts` for browsers and checks the
+ * Bundles the library (`examples/browser/library.ts`: `mod.ts` plus the Bitcoin layer) and `examples/browser/app.ts` for browsers and checks the
  * output.
  *
  * @example
@@ -142,7 +142,7 @@ export async function buildBrowserBundles(options: BuildOptions = {}): Promise<B
   const library = join(outDir, LIBRARY_BUNDLE);
   const app = join(outDir, APP_BUNDLE);
   const minify = options.minify ? ["--minify"] : [];
-  await denoBundle([...minify, "-o", library, "mod.ts"]);
+  await denoBundle([...minify, "-o", library, "examples/browser/library.ts"]);
   await denoBundle([
     ...minify,
     "--external",

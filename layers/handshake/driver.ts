@@ -9,6 +9,7 @@
  */
 
 import { Bip324Error } from "../errors.ts";
+import type { BytePair } from "../bytes.ts";
 import { Handshake, type HandshakeOptions, type HandshakeResult } from "./handshake.ts";
 
 /** Default time allowed for a whole handshake, in milliseconds (Bitcoin Core uses 20 s too). */
@@ -21,9 +22,6 @@ export interface HandshakeDriverOptions extends HandshakeOptions {
   /** Aborts the handshake (the error is the signal's reason). */
   signal?: AbortSignal;
 }
-
-/** A byte stream pair, as every transport provides. */
-export type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
 
 /**
  * Performs the handshake over `pair`. On success the pair's streams are

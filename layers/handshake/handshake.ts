@@ -15,9 +15,9 @@
 import { ByteQueue } from "../byte_queue.ts";
 import { bytesEqual, checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import { Bip324Error } from "../errors.ts";
-import { LENGTH_FIELD_LEN } from "../length_cipher.ts";
-import { TAG_LEN } from "../aead.ts";
-import { type Network, networkMagic } from "../network.ts";
+import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
+import { TAG_LEN } from "../aead/aead.ts";
+import { type Network, networkMagic } from "../bitcoin/network.ts";
 import { Bip324Cipher, decryptPacket, encryptPacket, HEADER_LEN } from "../packet_cipher.ts";
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
 import type { AeadBackend, AeadBackendKind } from "../crypto/backend.ts";

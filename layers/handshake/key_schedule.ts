@@ -9,7 +9,7 @@
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, wipe } from "../bytes.ts";
-import { type Network, networkMagic } from "../network.ts";
+import { type Network, networkMagic } from "../bitcoin/network.ts";
 
 /** Bytes of each garbage terminator. */
 export const GARBAGE_TERMINATOR_LEN = 16;

@@ -3,8 +3,8 @@ import {
   AliasDecoderStream,
   AliasEncoderStream,
   aliasingLayer,
-} from "../layers/aliasing_stream.ts";
-import { MessageTypeTable } from "../layers/aliasing.ts";
+} from "../layers/aliasing/aliasing_layer.ts";
+import { MessageTypeTable } from "../layers/aliasing/aliasing.ts";
 import { isCode, readAll } from "./helpers.ts";
 
 Deno.test("aliasing layer: messages ↔ contents with a custom table", async () => {

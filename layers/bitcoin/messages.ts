@@ -25,11 +25,11 @@
  * @module
  */
 
-import { checkBytes } from "./bytes.ts";
-import { Bip324Error } from "./errors.ts";
-import type { Message } from "./aliasing.ts";
+import { checkBytes } from "../bytes.ts";
+import { Bip324Error } from "../errors.ts";
+import type { Message } from "../aliasing/aliasing.ts";
 
-export type { Message } from "./aliasing.ts";
+export type { Message } from "../aliasing/aliasing.ts";
 
 // ---------------------------------------------------------------------------
 // Constants

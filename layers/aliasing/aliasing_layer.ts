@@ -10,8 +10,8 @@
  */
 
 import { DEFAULT_MESSAGE_TYPES, type Message, type MessageTypeTable } from "./aliasing.ts";
-import { Bip324Error } from "./errors.ts";
-import type { Layer } from "./pipeline.ts";
+import { Bip324Error } from "../errors.ts";
+import type { Layer } from "../session/pipeline.ts";
 
 /** Options for the aliasing streams. */
 export interface AliasingOptions {
@@ -28,7 +28,7 @@ export interface AliasingOptions {
  *
  * @example
  * ```ts
- * import { AliasDecoderStream } from "./aliasing_stream.ts";
+ * import { AliasDecoderStream } from "./aliasing_layer.ts";
  * const out = ReadableStream.from([new Uint8Array([18, 1, 2])]).pipeThrough(new AliasDecoderStream());
  * console.assert((await out.getReader().read()).value?.type === "ping");
  * ```
@@ -56,7 +56,7 @@ export class AliasDecoderStream extends TransformStream<Uint8Array, Message> {
  *
  * @example
  * ```ts
- * import { AliasEncoderStream } from "./aliasing_stream.ts";
+ * import { AliasEncoderStream } from "./aliasing_layer.ts";
  * const out = ReadableStream.from([{ type: "pong", payload: new Uint8Array(8) }])
  *   .pipeThrough(new AliasEncoderStream());
  * console.assert((await out.getReader().read()).value?.[0] === 19);
@@ -79,7 +79,7 @@ export class AliasEncoderStream extends TransformStream<Message, Uint8Array> {
  *
  * @example
  * ```ts
- * import { aliasingLayer } from "./aliasing_stream.ts";
+ * import { aliasingLayer } from "./aliasing_layer.ts";
  * const layer = aliasingLayer({ onInvalid: "error" });
  * console.assert(layer.inbound instanceof TransformStream);
  * ```

@@ -14,20 +14,24 @@
  * @module
  */
 
-import { TAG_LEN } from "./aead.ts";
-import { DEFAULT_MESSAGE_TYPES, type Message, type MessageTypeTable } from "./aliasing.ts";
-import { ByteQueue } from "./byte_queue.ts";
-import { checkBytes } from "./bytes.ts";
-import { Bip324Error } from "./errors.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE } from "./handshake/handshake.ts";
-import { LENGTH_FIELD_LEN } from "./length_cipher.ts";
+import { TAG_LEN } from "../aead/aead.ts";
+import {
+  DEFAULT_MESSAGE_TYPES,
+  type Message,
+  type MessageTypeTable,
+} from "../aliasing/aliasing.ts";
+import { ByteQueue } from "../byte_queue.ts";
+import { checkBytes } from "../bytes.ts";
+import { Bip324Error } from "../errors.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../handshake/handshake.ts";
+import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import {
   type DirectionalCiphers,
   HEADER_LEN,
   IGNORE_BIT,
   MAX_CONTENTS_LENGTH,
-} from "./packet_cipher.ts";
-import type { ShapingPolicy } from "./shaping.ts";
+} from "../packet_cipher.ts";
+import type { ShapingPolicy } from "../shaping.ts";
 
 const EMPTY = new Uint8Array(0);
 const BODY_OVERHEAD = HEADER_LEN + TAG_LEN;
@@ -49,7 +53,7 @@ export interface V2EncoderOptions {
  * @example
  * ```ts
  * import { V2Decoder, V2Encoder } from "./v2_fused.ts";
- * import { Bip324Cipher } from "./packet_cipher.ts";
+ * import { Bip324Cipher } from "../packet_cipher.ts";
  * const a = Bip324Cipher.create(), b = Bip324Cipher.create();
  * a.initialize(b.ourEllswift, true);
  * b.initialize(a.ourEllswift, false);
@@ -129,7 +133,7 @@ export interface V2DecoderOptions {
  * @example
  * ```ts
  * import { V2Decoder } from "./v2_fused.ts";
- * import { Bip324Cipher } from "./packet_cipher.ts";
+ * import { Bip324Cipher } from "../packet_cipher.ts";
  * const a = Bip324Cipher.create(), b = Bip324Cipher.create();
  * a.initialize(b.ourEllswift, true);
  * b.initialize(a.ourEllswift, false);

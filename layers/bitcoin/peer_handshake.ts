@@ -6,8 +6,8 @@
  * @module
  */
 
-import type { Message } from "./aliasing.ts";
-import { Bip324Error } from "./errors.ts";
+import type { Message } from "../aliasing/aliasing.ts";
+import { Bip324Error } from "../errors.ts";
 import {
   decodePing,
   decodeVersion,
@@ -19,7 +19,7 @@ import {
   NODE_WITNESS,
   type VersionPayload,
 } from "./messages.ts";
-import type { Session } from "./session.ts";
+import type { Session } from "../session/session.ts";
 
 /** Protocol version Bitcoin Core 26+ announces. */
 export const PROTOCOL_VERSION = 70016;
@@ -63,7 +63,7 @@ const EMPTY = new Uint8Array(0);
  *
  * @example
  * ```ts ignore
- * import { connect } from "../transports/tcp.ts";
+ * import { connect } from "../session/connect.ts";
  * import { peerHandshake } from "./peer_handshake.ts";
  * const session = await connect({ hostname: "seed.bitcoin.sipa.be", port: 8333 });
  * const peer = await peerHandshake(session);
@@ -136,7 +136,7 @@ export async function peerHandshake(
  * @example
  * ```ts ignore
  * import { pingPeer } from "./peer_handshake.ts";
- * declare const session: import("./session.ts").Session;
+ * declare const session: import("../session/session.ts").Session;
  * console.log(await pingPeer(session), "ms");
  * ```
  */

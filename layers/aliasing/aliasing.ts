@@ -10,8 +10,8 @@
  * @module
  */
 
-import { checkBytes } from "./bytes.ts";
-import { Bip324Error } from "./errors.ts";
+import { checkBytes } from "../bytes.ts";
+import { Bip324Error } from "../errors.ts";
 
 /** Bytes of an ASCII message type in the long encoding. */
 export const MESSAGE_TYPE_LEN = 12;

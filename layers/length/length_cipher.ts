@@ -15,9 +15,9 @@
  * @module
  */
 
-import { checkBytes, wipe } from "./bytes.ts";
-import { ChaCha20 } from "./crypto/chacha20.ts";
-import { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
+import { checkBytes, wipe } from "../bytes.ts";
+import { ChaCha20 } from "../crypto/chacha20.ts";
+import { REKEY_INTERVAL, RekeySchedule } from "../rekeying.ts";
 
 /** Bytes of the encrypted length field at the start of every packet. */
 export const LENGTH_FIELD_LEN = 3;

@@ -15,19 +15,20 @@
  * @module
  */
 
-import { aliasingLayer, type AliasingOptions } from "./aliasing_stream.ts";
-import { aeadLayer } from "./aead_stream.ts";
-import type { Message } from "./aliasing.ts";
-import { Bip324Error } from "./errors.ts";
-import { concatBytes } from "./bytes.ts";
-import { performHandshake } from "./handshake/driver.ts";
-import type { BytePair, HandshakeDriverOptions } from "./handshake/driver.ts";
-import type { HandshakeResult, Role } from "./handshake/handshake.ts";
-import { lengthLayer } from "./length_stream.ts";
-import type { Network } from "./network.ts";
+import { aliasingLayer, type AliasingOptions } from "../aliasing/aliasing_layer.ts";
+import { aeadLayer } from "../aead/aead_layer.ts";
+import type { Message } from "../aliasing/aliasing.ts";
+import { Bip324Error } from "../errors.ts";
+import { concatBytes } from "../bytes.ts";
+import { performHandshake } from "../handshake/driver.ts";
+import type { BytePair } from "../bytes.ts";
+import type { HandshakeDriverOptions } from "../handshake/driver.ts";
+import type { HandshakeResult, Role } from "../handshake/handshake.ts";
+import { lengthLayer } from "../length/length_layer.ts";
+import type { Network } from "../bitcoin/network.ts";
 import { type Layer, pipeline, prepend, type Stack } from "./pipeline.ts";
 import { V2Decoder, V2Encoder } from "./v2_fused.ts";
-import type { ShapingPolicy } from "./shaping.ts";
+import type { ShapingPolicy } from "../shaping.ts";
 
 /** Caller-supplied layers, by the point of the stack where they go. */
 export interface ExtraLayers {

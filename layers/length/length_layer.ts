@@ -11,13 +11,13 @@
  * @module
  */
 
-import { ByteQueue } from "./byte_queue.ts";
-import { Bip324Error } from "./errors.ts";
+import { ByteQueue } from "../byte_queue.ts";
+import { Bip324Error } from "../errors.ts";
 import { type FSChaCha20, LENGTH_FIELD_LEN } from "./length_cipher.ts";
-import { TAG_LEN } from "./aead.ts";
-import { HEADER_LEN } from "./packet_cipher.ts";
-import type { Layer } from "./pipeline.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE } from "./handshake/handshake.ts";
+import { TAG_LEN } from "../aead/aead.ts";
+import { HEADER_LEN } from "../packet_cipher.ts";
+import type { Layer } from "../session/pipeline.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../handshake/handshake.ts";
 
 const BODY_OVERHEAD = HEADER_LEN + TAG_LEN;
 
@@ -38,7 +38,7 @@ export interface LengthDecoderOptions {
  *
  * @example
  * ```ts
- * import { LengthDecoderStream, LengthEncoderStream } from "./length_stream.ts";
+ * import { LengthDecoderStream, LengthEncoderStream } from "./length_layer.ts";
  * import { FSChaCha20 } from "./length_cipher.ts";
  * const key = new Uint8Array(32);
  * const body = new Uint8Array(1 + 5 + 16);
@@ -90,7 +90,7 @@ export class LengthDecoderStream extends TransformStream<Uint8Array, Uint8Array>
  *
  * @example
  * ```ts
- * import { LengthEncoderStream } from "./length_stream.ts";
+ * import { LengthEncoderStream } from "./length_layer.ts";
  * import { FSChaCha20 } from "./length_cipher.ts";
  * const out = ReadableStream.from([new Uint8Array(17)])
  *   .pipeThrough(new LengthEncoderStream(new FSChaCha20(new Uint8Array(32))));
@@ -137,7 +137,7 @@ export interface LengthLayerOptions extends LengthDecoderOptions {
  *
  * @example
  * ```ts
- * import { lengthLayer } from "./length_stream.ts";
+ * import { lengthLayer } from "./length_layer.ts";
  * import { FSChaCha20 } from "./length_cipher.ts";
  * const k = new Uint8Array(32);
  * const layer = lengthLayer({ send: new FSChaCha20(k), recv: new FSChaCha20(k) });

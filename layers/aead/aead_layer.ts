@@ -12,12 +12,12 @@
 
 import type { FSChaCha20Poly1305 } from "./aead.ts";
 import { TAG_LEN } from "./aead.ts";
-import { LENGTH_FIELD_LEN } from "./length_cipher.ts";
-import { WITH_LENGTH_HEADROOM } from "./length_stream.ts";
-import { HEADER_LEN, IGNORE_BIT, MAX_CONTENTS_LENGTH } from "./packet_cipher.ts";
-import type { Layer } from "./pipeline.ts";
-import type { ShapingPolicy } from "./shaping.ts";
-import { Bip324Error } from "./errors.ts";
+import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
+import { WITH_LENGTH_HEADROOM } from "../length/length_layer.ts";
+import { HEADER_LEN, IGNORE_BIT, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
+import type { Layer } from "../session/pipeline.ts";
+import type { ShapingPolicy } from "../shaping.ts";
+import { Bip324Error } from "../errors.ts";
 
 const EMPTY = new Uint8Array(0);
 
@@ -32,7 +32,7 @@ export interface AeadDecryptOptions {
  *
  * @example
  * ```ts
- * import { AeadDecryptStream, AeadEncryptStream } from "./aead_stream.ts";
+ * import { AeadDecryptStream, AeadEncryptStream } from "./aead_layer.ts";
  * import { FSChaCha20Poly1305 } from "./aead.ts";
  * const k = new Uint8Array(32);
  * const out = ReadableStream.from([new Uint8Array([1, 2])])
@@ -74,7 +74,7 @@ export interface AeadEncryptOptions {
  *
  * @example
  * ```ts
- * import { AeadEncryptStream } from "./aead_stream.ts";
+ * import { AeadEncryptStream } from "./aead_layer.ts";
  * import { FSChaCha20Poly1305 } from "./aead.ts";
  * const out = ReadableStream.from([new Uint8Array(5)])
  *   .pipeThrough(new AeadEncryptStream(new FSChaCha20Poly1305(new Uint8Array(32))));
@@ -132,7 +132,7 @@ export interface AeadLayerOptions {
  *
  * @example
  * ```ts
- * import { aeadLayer } from "./aead_stream.ts";
+ * import { aeadLayer } from "./aead_layer.ts";
  * import { FSChaCha20Poly1305 } from "./aead.ts";
  * const k = new Uint8Array(32);
  * const layer = aeadLayer({ send: new FSChaCha20Poly1305(k), recv: new FSChaCha20Poly1305(k) });

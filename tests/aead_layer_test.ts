@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { AeadDecryptStream, AeadEncryptStream, aeadLayer } from "../layers/aead_stream.ts";
-import { FSChaCha20Poly1305 } from "../layers/aead.ts";
+import { AeadDecryptStream, AeadEncryptStream, aeadLayer } from "../layers/aead/aead_layer.ts";
+import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { randomDecoys } from "../layers/shaping.ts";
 import { isCode, readAll } from "./helpers.ts";
 

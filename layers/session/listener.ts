@@ -8,23 +8,16 @@
  * @module
  */
 
-import { Bip324Error } from "./errors.ts";
-import type { BytePair } from "./handshake/driver.ts";
+import { Bip324Error } from "../errors.ts";
+import type { IncomingPair } from "../../transports/types.ts";
 import { openSession, type Session, type SessionOptions } from "./session.ts";
-import { openV1Session } from "./v1_stream.ts";
+import { openV1Session } from "./v1_session.ts";
 
 /** Default cap on handshakes in flight per listener. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
 
 /** An incoming connection as a transport hands it over. */
-export interface IncomingConnection {
-  /** The connection's bytes. */
-  pair: BytePair;
-  /** Where it came from, for logs (e.g. `"127.0.0.1:50000"`). */
-  remote?: string;
-  /** Closes the connection outright. */
-  close(): void;
-}
+export type IncomingConnection = IncomingPair;
 
 /** Options for {@linkcode acceptSessions}. */
 export interface AcceptOptions extends SessionOptions {

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
-import { LengthDecoderStream, LengthEncoderStream, lengthLayer } from "../layers/length_stream.ts";
-import { FSChaCha20 } from "../layers/length_cipher.ts";
+import {
+  LengthDecoderStream,
+  LengthEncoderStream,
+  lengthLayer,
+} from "../layers/length/length_layer.ts";
+import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { chunk, concat, isCode, readAll } from "./helpers.ts";
 
 const key = new Uint8Array(32).fill(3);

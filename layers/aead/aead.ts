@@ -16,11 +16,11 @@
  * @module
  */
 
-import { checkBytes, wipe } from "./bytes.ts";
-import { Bip324Error } from "./errors.ts";
-import { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
-import { type AeadBackend, type AeadBackendKind, createAeadBackend } from "./crypto/backend.ts";
-import { ChaCha20 } from "./crypto/chacha20.ts";
+import { checkBytes, wipe } from "../bytes.ts";
+import { Bip324Error } from "../errors.ts";
+import { REKEY_INTERVAL, RekeySchedule } from "../rekeying.ts";
+import { type AeadBackend, type AeadBackendKind, createAeadBackend } from "../crypto/backend.ts";
+import { ChaCha20 } from "../crypto/chacha20.ts";
 
 /** Bytes the Poly1305 tag adds to every packet. */
 export const TAG_LEN = 16;

@@ -13,11 +13,11 @@
  */
 
 import { sha256 } from "@noble/hashes/sha2.js";
-import type { Message } from "./aliasing.ts";
-import { bytesEqual, checkBytes, toHex } from "./bytes.ts";
-import { Bip324Error } from "./errors.ts";
+import type { Message } from "../aliasing/aliasing.ts";
+import { bytesEqual, checkBytes, toHex } from "../bytes.ts";
+import { Bip324Error } from "../errors.ts";
 
-export type { Message } from "./aliasing.ts";
+export type { Message } from "../aliasing/aliasing.ts";
 
 /** Bytes in a v1 message header. */
 export const V1_HEADER_LEN = 24;
@@ -53,7 +53,7 @@ function framingError(message: string): Bip324Error {
  * @example
  * ```ts
  * import { v1Checksum } from "./v1_framing.ts";
- * import { toHex } from "./bytes.ts";
+ * import { toHex } from "../bytes.ts";
  * console.assert(toHex(v1Checksum(new Uint8Array(0))) === "5df6e0e2");
  * ```
  */
@@ -70,8 +70,8 @@ export function v1Checksum(payload: Uint8Array): Uint8Array {
  * @example The `verack` of mainnet
  * ```ts
  * import { encodeV1Message } from "./v1_framing.ts";
- * import { NETWORK_MAGIC } from "./network.ts";
- * import { toHex } from "./bytes.ts";
+ * import { NETWORK_MAGIC } from "../bitcoin/network.ts";
+ * import { toHex } from "../bytes.ts";
  * const wire = encodeV1Message(NETWORK_MAGIC.mainnet, "verack", new Uint8Array(0));
  * console.assert(toHex(wire) === "f9beb4d976657261636b000000000000000000005df6e0e2");
  * ```
@@ -133,7 +133,7 @@ export interface V1DecoderOptions {
  * @example
  * ```ts
  * import { encodeV1Message, V1Decoder } from "./v1_framing.ts";
- * import { NETWORK_MAGIC } from "./network.ts";
+ * import { NETWORK_MAGIC } from "../bitcoin/network.ts";
  * const wire = encodeV1Message(NETWORK_MAGIC.regtest, "ping", new Uint8Array(8));
  * const decoder = new V1Decoder({ magic: NETWORK_MAGIC.regtest });
  * console.assert(decoder.push(wire.subarray(0, 10)).length === 0);

@@ -1,0 +1,31 @@
+/**
+ * Transports: byte pairs (`ReadableWritablePair<Uint8Array, Uint8Array>`)
+ * that know no cryptography and no session. `openSession` from
+ * `@bip324/bip324` runs BIP324 over any of them.
+ *
+ * - TCP: {@linkcode connectTcp}, {@linkcode listenTcp};
+ * - WebSocket: {@linkcode webSocketPair}, {@linkcode serveWebSocket},
+ *   {@linkcode upgradeToPair};
+ * - in memory: {@linkcode memoryPair}.
+ *
+ * @example An in-memory pair
+ * ```ts
+ * import { memoryPair } from "@bip324/bip324/transports";
+ *
+ * const [a, b] = memoryPair();
+ * const writer = a.writable.getWriter();
+ * writer.write(new Uint8Array([1, 2, 3]));
+ * const { value } = await b.readable.getReader().read();
+ * console.assert(value?.length === 3);
+ * ```
+ *
+ * @module
+ */
+
+export { connectTcp, listenTcp } from "./tcp.ts";
+export type { TcpAddress } from "./tcp.ts";
+export { serveWebSocket, upgradeToPair, webSocketPair } from "./websocket.ts";
+export type { ServeWebSocketOptions, WebSocketPairOptions } from "./websocket.ts";
+export { memoryPair } from "./memory.ts";
+export type { MemoryPairOptions } from "./memory.ts";
+export type { BytePair, IncomingPair, PairListener } from "./types.ts";
