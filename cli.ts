@@ -45,7 +45,7 @@ import { fromHex, toHex } from "./layers/bytes.ts";
 import { Bip324Error } from "./layers/errors.ts";
 import type { SessionListener } from "./layers/session/listener.ts";
 import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "./layers/bitcoin/network.ts";
-import { type Session } from "./layers/session/session.ts";
+import type { Session } from "./layers/session/session.ts";
 import { openSession } from "./layers/session/open.ts";
 import { connect, listen } from "./layers/session/connect.ts";
 import { webSocketPair } from "./transports/websocket.ts";

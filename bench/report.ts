@@ -4,7 +4,7 @@
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { createCipheriv } from "node:crypto";
 import { Bip324Cipher } from "../layers/packet_cipher.ts";
-import { type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
 import { openSession, type SessionOptions } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
 

@@ -39,6 +39,7 @@
  */
 
 export type { CallerLayer, Layer } from "./layer.ts";
+export type { Allocator } from "./chunk_marks.ts";
 export { compose, streamTransformer } from "./session/compose.ts";
 export {
   DEFAULT_MAX_MESSAGE_SIZE,

@@ -16,7 +16,7 @@ import { Handshake, MAX_GARBAGE_LEN } from "../layers/handshake/handshake.ts";
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { DEFAULT_MESSAGE_TYPES, type Message } from "../layers/aliasing/aliasing.ts";
 import { networkMagic } from "../layers/bitcoin/network.ts";
-import { type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
 import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { decodePayload } from "../layers/bitcoin/messages.ts";

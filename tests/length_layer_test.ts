@@ -75,7 +75,7 @@ Deno.test("length layer: a stream ending inside a packet → UNEXPECTED_EOF", as
   }
 });
 
-Deno.test("length layer: encoder writes in place in front of owned bodies, copies others", async () => {
+Deno.test("length layer: encoder writes in place in front of owned bodies, copies others", () => {
   const region = new Uint8Array(3 + 20);
   const body = region.subarray(3);
   OWNED.add(body);

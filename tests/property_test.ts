@@ -31,7 +31,7 @@ import {
 } from "../layers/bitcoin/messages.ts";
 import { encodeV1Message, V1Decoder } from "../layers/v1/v1_framing.ts";
 import { NETWORK_MAGIC, networkMagic } from "../layers/bitcoin/network.ts";
-import { type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
 import { openSession } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { concat, prng, within } from "./helpers.ts";

@@ -20,11 +20,16 @@ import { checkBytes } from "../bytes.ts";
 /**
  * Verifies a ciphertext + tag of known total length, fed in pieces.
  *
- * @example
- * ```ts ignore
- * import { StreamingOpen } from "./streaming_open.ts";
- * const open = new StreamingOpen(key, nonce, new Uint8Array(0), sealed.length);
- * for (const piece of pieces) open.update(piece);
+ * @example Checking a sealed message fed in two pieces
+ * ```ts
+ * import { createAeadBackend, StreamingOpen } from "@bip324/bip324/cipher";
+ *
+ * const key = new Uint8Array(32), nonce = new Uint8Array(12), aad = new Uint8Array(0);
+ * const sealed = new Uint8Array(100 + 16);
+ * createAeadBackend("pure").seal(key, nonce, aad, new Uint8Array(100), sealed);
+ * const open = new StreamingOpen(key, nonce, aad, sealed.length);
+ * open.update(sealed.subarray(0, 40));
+ * open.update(sealed.subarray(40));
  * console.assert(open.finish());
  * ```
  */

@@ -32,9 +32,6 @@ interface Stage {
   busy: Promise<void> | undefined;
 }
 
-// deno-lint-ignore no-explicit-any
-type AnyTransformer = Transformer<any, any>;
-
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" &&
     typeof (value as { then?: unknown }).then === "function";
@@ -57,7 +54,10 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * ```
  */
 // deno-lint-ignore no-explicit-any
-export function compose<I = any, O = any>(...transformers: AnyTransformer[]): Transformer<I, O> {
+export function compose<I = any, O = any>(
+  // deno-lint-ignore no-explicit-any
+  ...transformers: Transformer<any, any>[]
+): Transformer<I, O> {
   for (const [i, t] of transformers.entries()) {
     if (t === null || typeof t !== "object") {
       throw new TypeError(`transformers[${i}] must be a Transformer object`);

@@ -16,7 +16,7 @@ import {
   type WebSocketPairOptions,
 } from "../../transports/websocket.ts";
 import { type AcceptOptions, acceptSessions, type SessionListener } from "./listener.ts";
-import { type Session } from "./session.ts";
+import type { Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 

@@ -10,7 +10,7 @@
 
 import { Bip324Error } from "../errors.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import { type Session } from "./session.ts";
+import type { Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 
