@@ -37,7 +37,9 @@ export {
 export type { AliasingOptions } from "./aliasing/aliasing_layer.ts";
 export {
   BIP324_SHORT_IDS,
+  BIP434_SHORT_IDS,
   checkMessageType,
+  CORE_SHORT_IDS,
   DEFAULT_MESSAGE_TYPES,
   MESSAGE_TYPE_LEN,
   MessageTypeTable,
