@@ -28,7 +28,7 @@ import {
   NODE_NETWORK_LIMITED,
   NODE_P2P_V2,
   NODE_WITNESS,
-} from "../layers/bitcoin/messages.ts";
+} from "../layers/bitcoin/mod.ts";
 import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import type { Session } from "../layers/session/session.ts";

@@ -18,7 +18,7 @@ import { DEFAULT_MESSAGE_TYPES, type Message } from "../layers/aliasing/aliasing
 import { networkMagic } from "../layers/bitcoin/network.ts";
 import { openSession, type OpenSessionOptions, type Session } from "../layers/session/session.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
-import { decodePayload } from "../layers/bitcoin/messages.ts";
+import { decodePayload } from "../layers/bitcoin/mod.ts";
 import { V1Decoder } from "../layers/v1/v1_framing.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import { connect, listen } from "../layers/session/connect.ts";

@@ -4,7 +4,7 @@ import { listenTcp } from "../transports/tcp.ts";
 import { listen } from "../layers/session/connect.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
-import { NODE_NETWORK } from "../layers/bitcoin/messages.ts";
+import { NODE_NETWORK } from "../layers/bitcoin/mod.ts";
 import type { Session } from "../layers/session/session.ts";
 import type { Bip324Error } from "../layers/errors.ts";
 

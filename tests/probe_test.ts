@@ -10,7 +10,7 @@ import {
 } from "../examples/probe.ts";
 import { parseCliArgs, UsageError } from "../cli.ts";
 import { toHex } from "../layers/bytes.ts";
-import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/messages.ts";
+import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/mod.ts";
 import { isCode, within } from "./helpers.ts";
 import { nodeLike, v1OnlyPeer } from "./peers.ts";
 

@@ -15,7 +15,68 @@
  * @module
  */
 
-export * from "./messages.ts";
+export {
+  decodeMessage,
+  decodePayload,
+  encodeMessage,
+  encodePayload,
+  isKnownMessageType,
+  KNOWN_MESSAGE_TYPES,
+} from "./messages.ts";
+export type {
+  AnyPayload,
+  DecodedMessage,
+  KnownMessage,
+  KnownMessageType,
+  Message,
+  PayloadFor,
+  PayloadTypes,
+  RawPayload,
+  UnknownMessage,
+} from "./messages.ts";
+export { decodeCompactSize, encodeCompactSize, MAX_COMPACT_SIZE } from "./compact_size.ts";
+export type { DecodeCompactSizeOptions, DecodedCompactSize } from "./compact_size.ts";
+export {
+  NODE_BLOOM,
+  NODE_COMPACT_FILTERS,
+  NODE_NETWORK,
+  NODE_NETWORK_LIMITED,
+  NODE_NONE,
+  NODE_P2P_V2,
+  NODE_WITNESS,
+} from "./services.ts";
+export { ipFromString, ipToString } from "./addresses.ts";
+export type { VersionAddress } from "./addresses.ts";
+export { decodeVersion, encodeVersion, MAX_USER_AGENT_LENGTH } from "./version.ts";
+export type { VersionPayload } from "./version.ts";
+export {
+  decodeFeeFilter,
+  decodePing,
+  decodePong,
+  encodeFeeFilter,
+  encodePing,
+  encodePong,
+} from "./small_messages.ts";
+export type { EmptyPayload, FeeFilterPayload, PingPayload } from "./small_messages.ts";
+export {
+  BIP155_ADDRESS_LENGTH,
+  BIP155_NETWORK,
+  decodeAddrV2,
+  encodeAddrV2,
+  MAX_ADDR_TO_SEND,
+  MAX_ADDRV2_SIZE,
+} from "./addrv2.ts";
+export type { AddrV2Entry, AddrV2Payload } from "./addrv2.ts";
+export {
+  checkFeatureId,
+  decodeFeature,
+  encodeFeature,
+  FEATURE_VERSION,
+  MAX_FEATURE_DATA_LENGTH,
+  MAX_FEATURE_ID_LENGTH,
+  MIN_FEATURE_ID_LENGTH,
+} from "./feature.ts";
+export type { FeaturePayload } from "./feature.ts";
 export { peerHandshake, pingPeer, PROTOCOL_VERSION } from "./peer_handshake.ts";
 export type { PeerHandshakeOptions, PeerInfo } from "./peer_handshake.ts";
 export { DEFAULT_PORT, NETWORK_MAGIC, networkMagic, networkName } from "./network.ts";

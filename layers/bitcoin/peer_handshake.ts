@@ -8,17 +8,10 @@
 
 import type { Message } from "../aliasing/aliasing.ts";
 import { Bip324Error } from "../errors.ts";
-import {
-  decodePing,
-  decodeVersion,
-  encodePing,
-  encodeVersion,
-  ipFromString,
-  NODE_NETWORK_LIMITED,
-  NODE_P2P_V2,
-  NODE_WITNESS,
-  type VersionPayload,
-} from "./messages.ts";
+import { ipFromString } from "./addresses.ts";
+import { NODE_NETWORK_LIMITED, NODE_P2P_V2, NODE_WITNESS } from "./services.ts";
+import { decodePing, encodePing } from "./small_messages.ts";
+import { decodeVersion, encodeVersion, type VersionPayload } from "./version.ts";
 import type { Session } from "../session/session.ts";
 
 /** Protocol version Bitcoin Core 26+ announces. */
