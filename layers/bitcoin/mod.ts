@@ -1,7 +1,8 @@
 /**
  * The Bitcoin application layer above the transport: P2P message payload
- * codecs, the `version`/`verack` exchange ({@linkcode peerHandshake}),
- * {@linkcode pingPeer}, and the networks (magic bytes, default ports).
+ * codecs, the `version`/`verack` exchange ({@linkcode peerHandshake}) with
+ * BIP434 feature negotiation, {@linkcode pingPeer}, and the networks (magic
+ * bytes, default ports).
  *
  * @example Encoding and decoding a ping
  * ```ts
@@ -77,7 +78,18 @@ export {
   MIN_FEATURE_ID_LENGTH,
 } from "./feature.ts";
 export type { FeaturePayload } from "./feature.ts";
-export { peerHandshake, pingPeer, PROTOCOL_VERSION } from "./peer_handshake.ts";
+export { featureMessages, negotiateFeatures } from "./feature_negotiation.ts";
+export type {
+  AdvertisedFeature,
+  CoordinatedFeature,
+  FeatureOutcome,
+  FeatureRegistration,
+  FeatureVersion,
+  VersionedFeature,
+} from "./feature_negotiation.ts";
+export { FeatureGuardStream } from "./feature_guard.ts";
+export type { FeatureGuardOptions } from "./feature_guard.ts";
+export { MAX_PEER_FEATURES, peerHandshake, pingPeer, PROTOCOL_VERSION } from "./peer_handshake.ts";
 export type { PeerHandshakeOptions, PeerInfo } from "./peer_handshake.ts";
 export { DEFAULT_PORT, NETWORK_MAGIC, networkMagic, networkName } from "./network.ts";
 export type { Network } from "./network.ts";
