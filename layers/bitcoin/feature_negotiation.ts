@@ -192,12 +192,12 @@ function bytesSame(a: Uint8Array, b: Uint8Array): boolean {
  * ```ts
  * import { negotiateFeatures } from "@bip324/bip324/bitcoin";
  * const versions = (...ids: string[]) => ids.map((id) => ({ id }));
- * const listener = [{ approach: "versions", name: "x", versions: versions("Xv3", "Xv2", "Xv1") }] as const;
- * const initiator = [{ approach: "versions", name: "x", versions: versions("Xv1", "Xv2") }] as const;
+ * const listener = [{ approach: "versions", name: "x", versions: versions("x/v3", "x/v2", "x/v1") }] as const;
+ * const initiator = [{ approach: "versions", name: "x", versions: versions("x/v1", "x/v2") }] as const;
  * const sent = (ids: string[]) => ids.map((featureId) => ({ featureId, featureData: new Uint8Array() }));
- * const a = negotiateFeatures(listener, sent(["Xv1", "Xv2"]), "responder");
- * const b = negotiateFeatures(initiator, sent(["Xv3", "Xv2", "Xv1"]), "initiator");
- * console.assert(a.x.id === "Xv2" && b.x.id === "Xv2");
+ * const a = negotiateFeatures(listener, sent(["x/v1", "x/v2"]), "responder");
+ * const b = negotiateFeatures(initiator, sent(["x/v3", "x/v2", "x/v1"]), "initiator");
+ * console.assert(a.x.id === "x/v2" && b.x.id === "x/v2");
  * ```
  */
 export function negotiateFeatures(
