@@ -1,11 +1,15 @@
-// BIP434 negotiation as pure functions: what registrations send, and what comes of them.
+// BIP434 negotiation: what registrations send, what comes of them, and the same end to end.
 import assert from "node:assert/strict";
 import {
   featureMessages,
   type FeaturePayload,
   type FeatureRegistration,
   negotiateFeatures,
+  peerHandshake,
 } from "../layers/bitcoin/mod.ts";
+import { sessionPair, within } from "./helpers.ts";
+
+const TIMEOUT = 10_000;
 
 const sent = (...ids: (string | [string, number[]])[]): FeaturePayload[] =>
   ids.map((x) =>
@@ -168,4 +172,48 @@ Deno.test("negotiateFeatures: an id may be __proto__ without touching the protot
   assert.equal(Object.getPrototypeOf(out), Object.prototype);
   assert.deepEqual(Object.keys(out), ["__proto__"]);
   assert.equal(out["__proto__"].enabled, true);
+});
+
+Deno.test("negotiation end to end: two peerHandshake peers negotiate by BIP434's versioning rule", async () => {
+  const versions = (name: string, ...ids: string[]): FeatureRegistration => ({
+    approach: "versions",
+    name,
+    versions: ids.map((id) => ({ id })),
+  });
+  // BIP434's examples 5 and 6, with the listening peer first
+  const cases: [string[], string[], string][] = [
+    [["BIP434v3", "BIP434v2", "BIP434v1"], ["BIP434v1", "BIP434v2"], "BIP434v2"],
+    [["BIP434v1", "BIP434v2"], ["BIP434v3", "BIP434v2", "BIP434v1"], "BIP434v1"],
+    [["BIP434v3"], ["BIP434v1"], ""],
+  ];
+  for (const [listening, initiating, selected] of cases) {
+    const [initiator, responder] = await sessionPair();
+    try {
+      const [i, r] = await within(
+        Promise.all([
+          peerHandshake(initiator, {
+            timeout: 5000,
+            features: [versions("bip434", ...initiating), { approach: "advertise", id: "BIPinit" }],
+          }),
+          peerHandshake(responder, {
+            timeout: 5000,
+            features: [versions("bip434", ...listening), { approach: "advertise", id: "BIPresp" }],
+          }),
+        ]),
+        TIMEOUT,
+        "handshakes",
+      );
+      assert.equal(i.negotiated.bip434.id ?? "", selected, `initiator ${initiating}`);
+      assert.equal(r.negotiated.bip434.id ?? "", selected, `listener ${listening}`);
+      assert.equal(i.negotiated.bip434.enabled, selected !== "");
+      // each side saw exactly what the other sent, in order
+      assert.deepEqual(r.features.map((x) => x.featureId), [...initiating, "BIPinit"]);
+      assert.deepEqual(i.features.map((x) => x.featureId), [...listening, "BIPresp"]);
+      // advertisements only enable what the peer advertised too
+      assert.equal(i.negotiated.BIPinit.enabled, false);
+    } finally {
+      await initiator.close();
+      await responder.close();
+    }
+  }
 });

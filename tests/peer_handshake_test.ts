@@ -355,50 +355,6 @@ Deno.test("peerHandshake: at most MAX_PEER_FEATURES are kept; the rest are count
   }
 });
 
-Deno.test("peerHandshake: two library peers negotiate by BIP434's versioning rule", async () => {
-  const versions = (name: string, ...ids: string[]): FeatureRegistration => ({
-    approach: "versions",
-    name,
-    versions: ids.map((id) => ({ id })),
-  });
-  // BIP434's examples 5 and 6, with the listening peer first
-  const cases: [string[], string[], string][] = [
-    [["BIP434v3", "BIP434v2", "BIP434v1"], ["BIP434v1", "BIP434v2"], "BIP434v2"],
-    [["BIP434v1", "BIP434v2"], ["BIP434v3", "BIP434v2", "BIP434v1"], "BIP434v1"],
-    [["BIP434v3"], ["BIP434v1"], ""],
-  ];
-  for (const [listening, initiating, selected] of cases) {
-    const [initiator, responder] = await sessionPair();
-    try {
-      const [i, r] = await within(
-        Promise.all([
-          peerHandshake(initiator, {
-            timeout: 5000,
-            features: [versions("bip434", ...initiating), { approach: "advertise", id: "BIPinit" }],
-          }),
-          peerHandshake(responder, {
-            timeout: 5000,
-            features: [versions("bip434", ...listening), { approach: "advertise", id: "BIPresp" }],
-          }),
-        ]),
-        TIMEOUT,
-        "handshakes",
-      );
-      assert.equal(i.negotiated.bip434.id ?? "", selected, `initiator ${initiating}`);
-      assert.equal(r.negotiated.bip434.id ?? "", selected, `listener ${listening}`);
-      assert.equal(i.negotiated.bip434.enabled, selected !== "");
-      // each side saw exactly what the other sent, in order
-      assert.deepEqual(r.features.map((x) => x.featureId), [...initiating, "BIPinit"]);
-      assert.deepEqual(i.features.map((x) => x.featureId), [...listening, "BIPresp"]);
-      // advertisements only enable what the peer advertised too
-      assert.equal(i.negotiated.BIPinit.enabled, false);
-    } finally {
-      await initiator.close();
-      await responder.close();
-    }
-  }
-});
-
 Deno.test("peerHandshake: caller mistakes in features are TypeError/RangeError", async () => {
   const [ours, theirs] = await sessionPair();
   try {
