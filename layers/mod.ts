@@ -71,7 +71,9 @@ export { aliasDecoder, aliasEncoder, aliasingLayer } from "./aliasing/aliasing_l
 export type { AliasEncoderOptions, AliasingOptions } from "./aliasing/aliasing_layer.ts";
 export {
   BIP324_SHORT_IDS,
+  BIP434_SHORT_IDS,
   checkMessageType,
+  CORE_SHORT_IDS,
   DEFAULT_MESSAGE_TYPES,
   MESSAGE_TYPE_LEN,
   MessageTypeTable,

@@ -19,7 +19,7 @@ import { networkMagic } from "../layers/bitcoin/network.ts";
 import type { Session } from "../layers/session/session.ts";
 import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
-import { decodePayload } from "../layers/bitcoin/messages.ts";
+import { decodePayload } from "../layers/bitcoin/mod.ts";
 import { V1Decoder } from "../layers/v1/v1_framing.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import { connect, listen } from "../layers/session/connect.ts";

@@ -1,0 +1,83 @@
+/**
+ * {@linkcode FeatureGuardStream}: enforces BIP434's "no `feature` after
+ * `verack`" on a peer's inbound messages, which `peerHandshake` cannot see
+ * (it stops reading at the peer's `verack`, and the session delivers
+ * `feature` as an ordinary message).
+ *
+ * @module
+ */
+
+import type { Message } from "../aliasing/aliasing.ts";
+import { Bip324Error } from "../errors.ts";
+
+/** Options for {@linkcode FeatureGuardStream}. */
+export interface FeatureGuardOptions {
+  /**
+   * What to do with a `feature` message after the peer's `verack`:
+   * `"ignore"` (default; BIP434 "MAY ignore") drops it, `"disconnect"`
+   * fails the stream with {@linkcode Bip324Error} `UNEXPECTED_MESSAGE`
+   * (origin `"peer"`), which closes a session read through it, as Bitcoin
+   * Core does.
+   */
+  afterVerack?: "ignore" | "disconnect";
+  /**
+   * Whether the peer's `verack` has already gone by. Default `true`: the
+   * guard reads a session after `peerHandshake`. Pass `false` to put it
+   * under `peerHandshake` (as a session `messages` layer): it then passes
+   * `feature` messages until it has passed a `verack`.
+   */
+  verackSeen?: boolean;
+  /** Called with each late `feature` message that is dropped. */
+  onIgnored?: (message: Message) => void;
+}
+
+/**
+ * Passes a peer's messages through, except `feature` messages after its
+ * `verack`, which it drops or rejects (see {@linkcode FeatureGuardOptions}).
+ *
+ * @example After the version/verack exchange
+ * ```ts ignore
+ * import { FeatureGuardStream, peerHandshake } from "@bip324/bip324/bitcoin";
+ * import { connect } from "@bip324/bip324";
+ * const session = await connect({ hostname: "127.0.0.1", port: 18444, network: "regtest" });
+ * await peerHandshake(session);
+ * const messages = session.readable.pipeThrough(new FeatureGuardStream({ afterVerack: "disconnect" }));
+ * for await (const m of messages) console.log(m.type);
+ * ```
+ *
+ * @example Dropping a late feature
+ * ```ts
+ * import { FeatureGuardStream } from "@bip324/bip324/bitcoin";
+ * const payload = new Uint8Array(0);
+ * const out = ReadableStream.from([{ type: "feature", payload }, { type: "ping", payload }])
+ *   .pipeThrough(new FeatureGuardStream());
+ * console.assert((await out.getReader().read()).value?.type === "ping");
+ * ```
+ */
+export class FeatureGuardStream extends TransformStream<Message, Message> {
+  /** Creates a guard. */
+  constructor(options: FeatureGuardOptions = {}) {
+    const policy = options.afterVerack ?? "ignore";
+    if (policy !== "ignore" && policy !== "disconnect") {
+      throw new TypeError(`afterVerack must be "ignore" or "disconnect", got ${String(policy)}`);
+    }
+    let late = options.verackSeen ?? true;
+    super({
+      transform(message, controller) {
+        if (message.type === "verack") {
+          late = true;
+        } else if (message.type === "feature" && late) {
+          if (policy === "disconnect") {
+            throw new Bip324Error(
+              "UNEXPECTED_MESSAGE",
+              "the peer sent a BIP434 feature message after its verack",
+            );
+          }
+          options.onIgnored?.(message);
+          return;
+        }
+        controller.enqueue(message);
+      },
+    });
+  }
+}
