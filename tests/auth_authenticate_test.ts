@@ -7,7 +7,7 @@ import {
   generateIdentity,
 } from "../layers/auth/mod.ts";
 import type { Message } from "../layers/aliasing/aliasing.ts";
-import type { Layer } from "../layers/session/pipeline.ts";
+import type { CallerLayer as Layer } from "../layers/layer.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { isCode, sessionPair, within } from "./helpers.ts";

@@ -1,6 +1,6 @@
-// FeatureGuardStream: BIP434 features after verack, dropped or rejected.
+// featureGuard: BIP434 features after verack, dropped or rejected.
 import assert from "node:assert/strict";
-import { encodeFeature, FeatureGuardStream, peerHandshake } from "../layers/bitcoin/mod.ts";
+import { encodeFeature, featureGuard, peerHandshake } from "../layers/bitcoin/mod.ts";
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { isCode, readAll, sessionPair, within } from "./helpers.ts";
@@ -10,29 +10,31 @@ const msg = (type: string, payload: Uint8Array = new Uint8Array()): Message => (
 const feature = (id: string) =>
   msg("feature", encodeFeature({ featureId: id, featureData: new Uint8Array() }));
 
-Deno.test("FeatureGuardStream: drops features after verack (default: verack already seen)", async () => {
+Deno.test("featureGuard: drops features after verack (default: verack already seen)", async () => {
   const ignored: Message[] = [];
   const input = [msg("inv"), feature("BIP1111"), msg("ping"), feature("BIP2222")];
   const out = await readAll(
     ReadableStream.from(input).pipeThrough(
-      new FeatureGuardStream({ onIgnored: (m) => ignored.push(m) }),
+      new TransformStream(featureGuard({ onIgnored: (m) => ignored.push(m) })),
     ),
   );
   assert.deepEqual(out.map((m) => m.type), ["inv", "ping"]);
   assert.deepEqual(ignored, [feature("BIP1111"), feature("BIP2222")]);
 });
 
-Deno.test("FeatureGuardStream: with verackSeen false, features pass until a verack has", async () => {
+Deno.test("featureGuard: with verackSeen false, features pass until a verack has", async () => {
   const input = [msg("version"), feature("BIP1111"), msg("verack"), feature("BIP2222"), msg("tx")];
   const out = await readAll(
-    ReadableStream.from(input).pipeThrough(new FeatureGuardStream({ verackSeen: false })),
+    ReadableStream.from(input).pipeThrough(
+      new TransformStream(featureGuard({ verackSeen: false })),
+    ),
   );
   assert.deepEqual(out, [msg("version"), feature("BIP1111"), msg("verack"), msg("tx")]);
 });
 
-Deno.test("FeatureGuardStream: disconnect fails with UNEXPECTED_MESSAGE", async () => {
+Deno.test("featureGuard: disconnect fails with UNEXPECTED_MESSAGE", async () => {
   const out = ReadableStream.from([msg("inv"), feature("BIP1111"), msg("tx")])
-    .pipeThrough(new FeatureGuardStream({ afterVerack: "disconnect" }));
+    .pipeThrough(new TransformStream(featureGuard({ afterVerack: "disconnect" })));
   const reader = out.getReader();
   assert.equal((await reader.read()).value?.type, "inv");
   await assert.rejects(reader.read(), (e) => {
@@ -41,14 +43,19 @@ Deno.test("FeatureGuardStream: disconnect fails with UNEXPECTED_MESSAGE", async 
     assert.equal(e.origin, "peer");
     return true;
   });
-  assert.throws(() => new FeatureGuardStream({ afterVerack: "warn" as "ignore" }), TypeError);
+  assert.throws(
+    () => new TransformStream(featureGuard({ afterVerack: "warn" as "ignore" })),
+    TypeError,
+  );
 });
 
-Deno.test("FeatureGuardStream: on a session after peerHandshake, a late feature closes it", async () => {
+Deno.test("featureGuard: on a session after peerHandshake, a late feature closes it", async () => {
   const [a, b] = await sessionPair();
   try {
     await within(Promise.all([peerHandshake(a), peerHandshake(b)]), TIMEOUT, "handshakes");
-    const guarded = b.readable.pipeThrough(new FeatureGuardStream({ afterVerack: "disconnect" }));
+    const guarded = b.readable.pipeThrough(
+      new TransformStream(featureGuard({ afterVerack: "disconnect" })),
+    );
     const w = a.writable.getWriter();
     await w.write(msg("inv", new Uint8Array([1])));
     await w.write(feature("BIP1111"));
@@ -67,9 +74,9 @@ Deno.test("FeatureGuardStream: on a session after peerHandshake, a late feature 
   }
 });
 
-Deno.test("FeatureGuardStream: as a session messages layer, under peerHandshake", async () => {
+Deno.test("featureGuard: as a session messages layer, under peerHandshake", async () => {
   const guard = () => ({
-    inbound: new FeatureGuardStream({ verackSeen: false }),
+    inbound: new TransformStream(featureGuard({ verackSeen: false })),
     outbound: new TransformStream<Message, Message>(),
   });
   const [a, b] = await sessionPair({ layers: { messages: [guard()] } });

@@ -1,5 +1,5 @@
 /**
- * {@linkcode FeatureGuardStream}: enforces BIP434's "no `feature` after
+ * {@linkcode featureGuard}: enforces BIP434's "no `feature` after
  * `verack`" on a peer's inbound messages, which `peerHandshake` cannot see
  * (it stops reading at the peer's `verack`, and the session delivers
  * `feature` as an ordinary message).
@@ -10,7 +10,7 @@
 import type { Message } from "../aliasing/aliasing.ts";
 import { Bip324Error } from "../errors.ts";
 
-/** Options for {@linkcode FeatureGuardStream}. */
+/** Options for {@linkcode featureGuard}. */
 export interface FeatureGuardOptions {
   /**
    * What to do with a `feature` message after the peer's `verack`:
@@ -32,52 +32,50 @@ export interface FeatureGuardOptions {
 }
 
 /**
- * Passes a peer's messages through, except `feature` messages after its
+ * A `Transformer` (use it as `new TransformStream(featureGuard()))`, or as the
+ * inbound side of a session's `messages` layer) that passes a peer's messages through, except `feature` messages after its
  * `verack`, which it drops or rejects (see {@linkcode FeatureGuardOptions}).
  *
  * @example After the version/verack exchange
  * ```ts ignore
- * import { FeatureGuardStream, peerHandshake } from "@bip324/bip324/bitcoin";
+ * import { featureGuard, peerHandshake } from "@bip324/bip324/bitcoin";
  * import { connect } from "@bip324/bip324";
  * const session = await connect({ hostname: "127.0.0.1", port: 18444, network: "regtest" });
  * await peerHandshake(session);
- * const messages = session.readable.pipeThrough(new FeatureGuardStream({ afterVerack: "disconnect" }));
+ * const messages = session.readable.pipeThrough(new TransformStream(featureGuard({ afterVerack: "disconnect" })));
  * for await (const m of messages) console.log(m.type);
  * ```
  *
  * @example Dropping a late feature
  * ```ts
- * import { FeatureGuardStream } from "@bip324/bip324/bitcoin";
+ * import { featureGuard } from "@bip324/bip324/bitcoin";
  * const payload = new Uint8Array(0);
  * const out = ReadableStream.from([{ type: "feature", payload }, { type: "ping", payload }])
- *   .pipeThrough(new FeatureGuardStream());
+ *   .pipeThrough(new TransformStream(featureGuard()));
  * console.assert((await out.getReader().read()).value?.type === "ping");
  * ```
  */
-export class FeatureGuardStream extends TransformStream<Message, Message> {
-  /** Creates a guard. */
-  constructor(options: FeatureGuardOptions = {}) {
-    const policy = options.afterVerack ?? "ignore";
-    if (policy !== "ignore" && policy !== "disconnect") {
-      throw new TypeError(`afterVerack must be "ignore" or "disconnect", got ${String(policy)}`);
-    }
-    let late = options.verackSeen ?? true;
-    super({
-      transform(message, controller) {
-        if (message.type === "verack") {
-          late = true;
-        } else if (message.type === "feature" && late) {
-          if (policy === "disconnect") {
-            throw new Bip324Error(
-              "UNEXPECTED_MESSAGE",
-              "the peer sent a BIP434 feature message after its verack",
-            );
-          }
-          options.onIgnored?.(message);
-          return;
-        }
-        controller.enqueue(message);
-      },
-    });
+export function featureGuard(options: FeatureGuardOptions = {}): Transformer<Message, Message> {
+  const policy = options.afterVerack ?? "ignore";
+  if (policy !== "ignore" && policy !== "disconnect") {
+    throw new TypeError(`afterVerack must be "ignore" or "disconnect", got ${String(policy)}`);
   }
+  let late = options.verackSeen ?? true;
+  return {
+    transform(message, controller) {
+      if (message.type === "verack") {
+        late = true;
+      } else if (message.type === "feature" && late) {
+        if (policy === "disconnect") {
+          throw new Bip324Error(
+            "UNEXPECTED_MESSAGE",
+            "the peer sent a BIP434 feature message after its verack",
+          );
+        }
+        options.onIgnored?.(message);
+        return;
+      }
+      controller.enqueue(message);
+    },
+  };
 }

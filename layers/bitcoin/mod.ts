@@ -87,7 +87,7 @@ export type {
   FeatureVersion,
   VersionedFeature,
 } from "./feature_negotiation.ts";
-export { FeatureGuardStream } from "./feature_guard.ts";
+export { featureGuard } from "./feature_guard.ts";
 export type { FeatureGuardOptions } from "./feature_guard.ts";
 export { MAX_PEER_FEATURES, peerHandshake, pingPeer, PROTOCOL_VERSION } from "./peer_handshake.ts";
 export type { PeerHandshakeOptions, PeerInfo } from "./peer_handshake.ts";

@@ -8,7 +8,7 @@
  * peer's `version`, before our `verack`, and only if both versions are at
  * least 70017. The peer's `feature` messages count between its `version` and
  * its `verack`; unknown ids are reported but otherwise ignored. Messages
- * after the peer's `verack` are the application's: `FeatureGuardStream`
+ * after the peer's `verack` are the application's: `featureGuard()`
  * drops (or rejects) late `feature`s there.
  *
  * @module
