@@ -10,6 +10,7 @@ import type { Message } from "../layers/aliasing/aliasing.ts";
 import type { CallerLayer as Layer } from "../layers/layer.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { memoryPair } from "../transports/memory.ts";
+import { openSession } from "../layers/session/open.ts";
 import { isCode, sessionPair, within } from "./helpers.ts";
 
 const TIMEOUT = 10_000;
@@ -283,4 +284,48 @@ Deno.test("authenticate: caller mistakes — a v1 session, bad options", async (
     await x.close();
     await y.close();
   }
+});
+
+Deno.test("auth option: openSession runs authentication and sets session.authenticated", async () => {
+  const identity = generateIdentity();
+  const [x, y] = memoryPair();
+  const [client, node] = await Promise.all([
+    openSession(x, { role: "initiator", auth: { accept: [identity.publicKey] } }),
+    openSession(y, { role: "responder", auth: { identity: [identity.privateKey] } }),
+  ]);
+  assert.equal(client.authenticated, true);
+  assert.equal(node.authenticated, false); // it did not challenge
+  // later messages are the application's
+  await node.send("ping", new Uint8Array(8));
+  assert.equal((await client.readable.getReader().read()).value?.type, "ping");
+  await client.close();
+  await node.closed;
+  // a wrong key → false; no auth option → undefined
+  const [p, q] = memoryPair();
+  const [c2, n2] = await Promise.all([
+    openSession(p, { role: "initiator", auth: { accept: [identity.publicKey] } }),
+    openSession(q, { role: "responder", auth: { identity: [stranger.privateKey] } }),
+  ]);
+  assert.equal(c2.authenticated, false);
+  await c2.close();
+  await n2.closed;
+  const [plainA, plainB] = await sessionPair();
+  assert.equal(plainA.authenticated, undefined);
+  await plainA.close();
+  await plainB.closed;
+});
+
+Deno.test("auth option: a peer without authentication makes the session fail, closed", async () => {
+  const identity = generateIdentity();
+  const [x, y] = memoryPair();
+  const [client, node] = await Promise.allSettled([
+    openSession(x, { role: "initiator", auth: { accept: [identity.publicKey], timeout: 2000 } }),
+    openSession(y, { role: "responder" }).then(async (s) => {
+      await s.send("ping", new Uint8Array(8));
+      return s;
+    }),
+  ]);
+  assert.equal(client.status, "rejected");
+  assert.equal(node.status, "fulfilled");
+  if (node.status === "fulfilled") await within(node.value.closed, 5000, "peer sees the close");
 });

@@ -19,11 +19,13 @@ import { lengthDecoder, lengthEncoder } from "../length/length_layer.ts";
 import { shapingLayer, type ShapingPolicy } from "../shaping.ts";
 import { streamTransformer } from "./compose.ts";
 import {
+  markAuthenticated,
   Session,
   type SessionBaseOptions,
   type SessionInit,
   type SessionStack,
 } from "./session.ts";
+import { authenticate, type AuthenticateOptions } from "../auth/authenticate.ts";
 
 /**
  * Caller-supplied layers, by the point of the stack where they go; each list
@@ -50,6 +52,13 @@ export interface SessionOptions extends Omit<HandshakeDriverOptions, "role">, Se
   aliasing?: AliasingOptions;
   /** Extra layers to insert into the stack. */
   layers?: ExtraLayers;
+  /**
+   * Private authentication over the session id (experimental; both ends must
+   * run this library): when set, it runs on the session before it is handed
+   * over, and `session.authenticated` holds the outcome. See
+   * `@bip324/bip324/auth` and docs/authentication.md. Default: off.
+   */
+  auth?: AuthenticateOptions;
 }
 
 /** Options for {@linkcode openSession}: the session options plus our role. */
@@ -200,5 +209,14 @@ export async function openSession(pair: BytePair, options: OpenSessionOptions): 
     callerStages(options.layers?.[where], where, true);
   }
   const result = await performHandshake(pair, options);
-  return new Session(pair, v2Init(result, options.network ?? "mainnet", options), options);
+  const session = new Session(pair, v2Init(result, options.network ?? "mainnet", options), options);
+  if (options.auth !== undefined) {
+    try {
+      markAuthenticated(session, (await authenticate(session, options.auth)).authenticated);
+    } catch (error) {
+      await session.close();
+      throw error;
+    }
+  }
+  return session;
 }

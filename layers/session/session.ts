@@ -95,6 +95,13 @@ export interface SessionInit {
   destroy: () => void;
 }
 
+let setAuthenticated: (session: Session, value: boolean) => void;
+
+/** Records the outcome of private authentication on a session (internal). */
+export function markAuthenticated(session: Session, value: boolean): void {
+  setAuthenticated(session, value);
+}
+
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 const DEFAULT_READ_AHEAD = 256 * 1024;
 /** Microtask hops `close()` waits for writes the application already issued. */
@@ -163,6 +170,13 @@ export class Session implements AsyncDisposable {
   /** Resolves once the session has fully shut down. Never rejects. */
   readonly closed: Promise<void>;
 
+  static {
+    setAuthenticated = (session, value) => {
+      session.#authenticated = value;
+    };
+  }
+
+  #authenticated: boolean | undefined;
   #destroyKeys: () => void;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #outbox: Outbox;
@@ -279,6 +293,15 @@ export class Session implements AsyncDisposable {
   /** Why the session ended: `undefined` for a clean close, else the protocol error. */
   get closeReason(): Bip324Error | undefined {
     return this.#closeReason;
+  }
+
+  /**
+   * With private authentication (`auth` option, experimental): whether the
+   * peer proved a key we accept. `undefined` when authentication was not
+   * enabled; always `false` on a v1 session.
+   */
+  get authenticated(): boolean | undefined {
+    return this.#authenticated;
   }
 
   /** Whether the session is still open. */

@@ -13,7 +13,7 @@
 import type { BytePair } from "../bytes.ts";
 import type { Role } from "../handshake/handshake.ts";
 import { v1Decoder, v1Encoder } from "../v1/v1_layer.ts";
-import { Session } from "./session.ts";
+import { markAuthenticated, Session } from "./session.ts";
 import { callerStages, type SessionOptions } from "./open.ts";
 
 /** Options for {@linkcode openV1Session}. */
@@ -46,7 +46,7 @@ export function openV1Session(pair: BytePair, options: OpenV1SessionOptions): Se
   const network = options.network ?? "mainnet";
   const wire = callerStages(options.layers?.wire, "wire");
   const messages = callerStages(options.layers?.messages, "messages");
-  return new Session(pair, {
+  const session = new Session(pair, {
     transportVersion: 1,
     role: options.role,
     network,
@@ -64,4 +64,7 @@ export function openV1Session(pair: BytePair, options: OpenV1SessionOptions): Se
       outbound: [...messages.outbound, v1Encoder({ network }), ...wire.outbound],
     }),
   }, options);
+  // v1 has no session id to authenticate over: never authenticated.
+  if (options.auth !== undefined) markAuthenticated(session, false);
+  return session;
 }
