@@ -105,7 +105,7 @@ export async function performHandshake(
         // Core reconnects with v1 however the connection ended (close or reset), as long as
         // nothing came back after our key.
         if (machine.role === "initiator" && received === 0) throw v1OnlyPeer(e);
-        throw transportError(e);
+        throw transportError(e, machine, received);
       }
       if (stopped) throw stopReason;
       if (chunk.done) {
@@ -123,7 +123,7 @@ export async function performHandshake(
       });
     } catch (e) {
       if (stopped) throw stopReason;
-      throw transportError(e);
+      throw transportError(e, machine, received);
     }
     if (stopped) throw stopReason;
     reader.releaseLock();
@@ -191,8 +191,13 @@ function v1OnlyPeer(cause?: unknown): Bip324Error {
   );
 }
 
-function transportError(cause: unknown): Bip324Error {
-  return new Bip324Error("TRANSPORT", `transport failed during the handshake: ${cause}`, {
-    cause,
-  });
+function transportError(cause: unknown, machine: Handshake, received: number): Bip324Error {
+  const detail = machine.state === "garbage"
+    ? `; ${missingTerminatorHint(received - KEY_LEN)}`
+    : "";
+  return new Bip324Error(
+    "TRANSPORT",
+    `transport failed during the handshake (${machine.state}): ${cause}${detail}`,
+    { cause },
+  );
 }
