@@ -89,7 +89,12 @@ export interface ListenerStats {
   failed: number;
 }
 
-/** A stream of established sessions from one listening transport. */
+/**
+ * A stream of established sessions from one listening transport. Breaking
+ * out of `for await` over it closes the listener (sessions already taken stay
+ * open); so does `await using` at the end of its scope, and the `signal`
+ * option.
+ */
 export interface SessionListener extends AsyncIterable<Session>, AsyncDisposable {
   /** The local address, as the transport reports it. */
   readonly addr: { hostname: string; port: number };
