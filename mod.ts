@@ -63,14 +63,17 @@ export { Bip324Error } from "./layers/errors.ts";
 export type { Bip324ErrorCode, Bip324ErrorOptions, Bip324ErrorOrigin } from "./layers/errors.ts";
 
 // Sessions
-export { openSession, Session } from "./layers/session/session.ts";
+export { Session } from "./layers/session/session.ts";
 export type {
-  ExtraLayers,
   HandshakeInfo,
-  OpenSessionOptions,
-  SessionOptions,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStack,
   SessionStats,
 } from "./layers/session/session.ts";
+export { openSession } from "./layers/session/open.ts";
+export type { ExtraLayers, OpenSessionOptions, SessionOptions } from "./layers/session/open.ts";
+export type { CallerLayer } from "./layers/layer.ts";
 export { openV1Session } from "./layers/session/v1_session.ts";
 export type { OpenV1SessionOptions } from "./layers/session/v1_session.ts";
 export { connect, connectWebSocket, listen, listenWebSocket } from "./layers/session/connect.ts";

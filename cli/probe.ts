@@ -51,7 +51,8 @@ Options:
 
 Output (stdout, one line):
   {"address":..,"network":..,"transport":"v2"|"v1","session_id":..,"advertises_v2":..,
-   "user_agent":..,"protocol_version":..,"start_height":..,"services":"0x…",
+   "user_agent":..,"protocol_version":..,"features":[{"id":..,"data":"<hex>"}],
+   "start_height":..,"services":"0x…",
    "service_names":[..],"relay":..,"ping_ms":..}
 or {"event":"error","code":"<CODE>","message":"<text>"}.
 

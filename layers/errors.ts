@@ -39,6 +39,8 @@ export type Bip324ErrorCode =
   | "V1_FRAMING"
   /** A Bitcoin P2P message payload could not be decoded. */
   | "MALFORMED_MESSAGE"
+  /** A well-formed message arrived where the protocol forbids it (e.g. a BIP434 `feature` after `verack`). */
+  | "UNEXPECTED_MESSAGE"
   /** The peer did not answer in time (e.g. a version/verack exchange). */
   | "TIMEOUT"
   /** The listener refused a connection because too many handshakes were in flight. */

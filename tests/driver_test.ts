@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { Handshake } from "../layers/handshake/handshake.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import { openSession } from "../layers/session/session.ts";
+import { openSession } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { isCode, within } from "./helpers.ts";
 

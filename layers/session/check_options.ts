@@ -8,7 +8,7 @@
 
 import { networkMagic } from "../bitcoin/network.ts";
 import type { AcceptOptions } from "./listener.ts";
-import type { SessionOptions } from "./session.ts";
+import type { SessionOptions } from "./open.ts";
 
 /** Largest delay `setTimeout` honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

@@ -24,7 +24,8 @@ import {
   setSessionRemote,
 } from "./listener.ts";
 import { checkAcceptOptions, checkSessionOptions } from "./check_options.ts";
-import { openSession, type Session, type SessionOptions } from "./session.ts";
+import type { Session } from "./session.ts";
+import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 
 export type { TcpAddress };

@@ -11,7 +11,8 @@
 import { Bip324Error } from "../errors.ts";
 import { randomBytes } from "../bytes.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import { openSession, type Session, type SessionOptions } from "./session.ts";
+import type { Session } from "./session.ts";
+import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 import { checkAcceptOptions } from "./check_options.ts";
 
