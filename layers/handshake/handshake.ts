@@ -346,7 +346,9 @@ export class Handshake {
     if (this.#garbageHave >= limit) {
       throw new Bip324Error(
         "NO_GARBAGE_TERMINATOR",
-        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage`,
+        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage: is the peer on ` +
+          "another network? (the network is part of the key derivation; both ends must use " +
+          "the same)",
       );
     }
     return input.subarray(take);
