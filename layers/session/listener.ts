@@ -11,7 +11,7 @@
 import { Bip324Error } from "../errors.ts";
 import { randomBytes } from "../bytes.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import type { Session } from "./session.ts";
+import { markRemote, type Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 import { checkAcceptOptions } from "./check_options.ts";
@@ -110,20 +110,14 @@ export interface SessionListener extends AsyncIterable<Session>, AsyncDisposable
   readonly stats: Readonly<ListenerStats>;
 }
 
-const remotes = new WeakMap<Session, string>();
-
-/** Records where a session's peer is (`HOST:PORT`). Internal: for the CLI's events. */
+/** Records where a session's peer is (`HOST:PORT`). Internal. */
 export function setSessionRemote(session: Session, remote: string | undefined): void {
-  if (remote !== undefined) remotes.set(session, remote);
+  if (remote !== undefined) markRemote(session, remote);
 }
 
-/**
- * Where a session's peer is, `HOST:PORT` (IPv6 in brackets), for sessions
- * from `connect`, `connectWebSocket` and the listeners; `undefined` for
- * others. Internal until `Session` carries it.
- */
+/** Where a session's peer is (same as `session.remote`). */
 export function sessionRemote(session: Session): string | undefined {
-  return remotes.get(session);
+  return session.remote;
 }
 
 /**
