@@ -43,16 +43,24 @@ function scratchBuffers(): Uint8Array[] {
   return [SCRATCH.secret, ...Object.values(SCRATCH.keys)];
 }
 
+/**
+ * `initialize`'s shared scratch buffers (see `SCRATCH`), for tests that
+ * check they are zero after every call. Not part of the public API.
+ */
+export function cipherScratchForTests(): readonly Uint8Array[] {
+  return scratchBuffers();
+}
+
 let secretBuffersOf: (cipher: Bip324Cipher) => Uint8Array[];
 
 /**
- * For tests that check wiping: the buffers `cipher` itself holds secrets in
- * (its private key copy and, once initialized, both garbage terminators),
- * followed by `initialize`'s shared scratch buffers. The four ciphers' keys
- * are inside {@linkcode Bip324Cipher.ciphers}. Not part of the public API.
+ * For tests that check wiping: the buffers `cipher` itself holds secrets in,
+ * its private key copy and, once initialized, both garbage terminators (the
+ * four ciphers' keys are inside {@linkcode Bip324Cipher.ciphers}). Not part
+ * of the public API.
  */
-export function cipherSecretsForTests(cipher: Bip324Cipher): Uint8Array[] {
-  return [...secretBuffersOf(cipher), ...scratchBuffers()];
+export function cipherSecretsForTests(cipher: Bip324Cipher): readonly Uint8Array[] {
+  return secretBuffersOf(cipher);
 }
 
 /** The four ciphers of an initialized session, split by direction. */
