@@ -103,18 +103,20 @@ function isLoopback(ip: string): boolean {
 
 /**
  * Whether `ip` (canonical) is an address of this host: binding a socket to it
- * succeeds. Where binding is not allowed (a narrower `--allow-net`), only
- * loopback and unspecified addresses count.
+ * (port 0, closed at once) succeeds. The unspecified addresses always are
+ * (connecting to them reaches this host). Where binding is not allowed (a
+ * narrower `--allow-net`), loopback addresses still count.
  */
 export function isLocalAddress(ip: string): boolean {
-  if (isUnspecified(ip) || isLoopback(ip)) return true;
+  if (isUnspecified(ip)) return true;
   try {
     Deno.listen({ hostname: ip, port: 0, transport: "tcp" }).close();
     return true;
   } catch (error) {
-    if (error instanceof Deno.errors.AddrNotAvailable) return false;
     if (error instanceof Deno.errors.AddrInUse) return true;
-    return false; // no permission, or not an address we can bind (e.g. link-local without a zone)
+    if (error instanceof Deno.errors.AddrNotAvailable) return false;
+    // No permission, or not bindable as written (e.g. link-local without a zone).
+    return isLoopback(ip);
   }
 }
 
