@@ -4,8 +4,7 @@ import { startProxy } from "../examples/proxy.ts";
 import { parseCliArgs, UsageError } from "../cli.ts";
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
-import { NODE_NETWORK } from "../layers/bitcoin/mod.ts";
-import { peerHandshake, type PeerInfo } from "../layers/bitcoin/peer_handshake.ts";
+import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
 import type { Session } from "../layers/session/session.ts";
 import { isCode, readJsonLines, within } from "./helpers.ts";
 import {
