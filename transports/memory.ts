@@ -48,8 +48,14 @@ export function memoryPair(
 ): [ReadableWritablePair<Uint8Array, Uint8Array>, ReadableWritablePair<Uint8Array, Uint8Array>] {
   const ab = direction(options);
   const ba = direction(options);
+  // Marked as in-process (not a socket): sessions over it need not yield for fairness.
+  const mark = (pair: ReadableWritablePair<Uint8Array, Uint8Array>) =>
+    Object.assign(pair, { [IN_PROCESS]: true });
   return [
-    { readable: ba.readable, writable: ab.writable },
-    { readable: ab.readable, writable: ba.writable },
+    mark({ readable: ba.readable, writable: ab.writable }),
+    mark({ readable: ab.readable, writable: ba.writable }),
   ];
 }
+
+/** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
+const IN_PROCESS = Symbol.for("bip324.inProcess");

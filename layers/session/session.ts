@@ -26,6 +26,7 @@ import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox } from "./outbox.ts";
+import { FAIR_SHARE, IN_PROCESS, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
 
 /** Handshake facts, for display and diagnostics. */
 export interface HandshakeInfo {
@@ -213,6 +214,8 @@ export class Session implements AsyncDisposable {
   #deferredError?: Bip324Error;
   #sendQueue: Promise<void> = Promise.resolve();
   #enqueued = 0;
+  #workSinceTurn = 0;
+  #socket: boolean;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -237,6 +240,7 @@ export class Session implements AsyncDisposable {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#leftover = init.leftover.length > 0 ? init.leftover : undefined;
 
+    this.#socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
     this.#reader = pair.readable.getReader();
     const writer = pair.writable.getWriter();
     writer.closed.catch(() => {});
@@ -396,7 +400,13 @@ export class Session implements AsyncDisposable {
           chunk = this.#leftover;
           this.#leftover = undefined;
         } else {
-          const next = await this.#reader.read();
+          if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
+            this.#workSinceTurn = 0;
+            if (othersWaiting()) await yieldTurn();
+          }
+          const next = this.#socket
+            ? await waitingRead(this.#reader.read())
+            : await this.#reader.read();
           if ((this.#state as string) === "closed") return;
           if (next.done) {
             await this.#inbound.flush?.(this.#inboundController);
@@ -404,6 +414,7 @@ export class Session implements AsyncDisposable {
             return;
           }
           chunk = next.value;
+          this.#workSinceTurn += chunk.length;
           if (this.#idleMs > 0) this.#lastInbound = performance.now();
         }
         const pending = this.#inbound.transform!(chunk, this.#inboundController);
