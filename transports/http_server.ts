@@ -132,6 +132,28 @@ function loadWs(): Promise<WsModule> {
   return wsModule;
 }
 
+/** Environment variables the `ws` package reads when it loads. */
+export const WS_ENV_VARIABLES: readonly string[] = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"];
+
+/** In Deno, `ws` needs to read two environment variables: say so up front, not per connection. */
+function checkDenoEnvPermission(): void {
+  const deno = (globalThis as {
+    Deno?: {
+      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+    };
+  }).Deno;
+  const query = deno?.permissions?.querySync;
+  if (typeof query !== "function") return;
+  for (const variable of WS_ENV_VARIABLES) {
+    if (query.call(deno!.permissions, { name: "env", variable }).state !== "granted") {
+      throw new Error(
+        `the WebSocket server (the ws package) reads ${variable}: run Deno with ` +
+          `--allow-env=${WS_ENV_VARIABLES.join(",")} (or --allow-env)`,
+      );
+    }
+  }
+}
+
 /** Marks an error raised for a frame over `maxFrameBytes`. */
 export function isOversizedFrameError(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -168,6 +190,7 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
   if (typeof http?.createServer !== "function") {
     throw unsupported("an HTTP/WebSocket server", "node:http (Deno 2, Node.js ≥ 20.16, Bun)");
   }
+  checkDenoEnvPermission();
   const ws = loadWs();
   ws.catch(() => {});
   const server = http.createServer({ headersTimeout: 20_000, requestTimeout: 60_000 });

@@ -122,18 +122,32 @@ export async function webSocketPair(
     if (ws.readyState === CLOSED) resolve();
     else ws.addEventListener("close", () => resolve(), { once: true });
   });
+  let closing = false;
   const close = async (): Promise<void> => {
+    if (!closing) {
+      closing = true;
+      // A paused socket must read again, or the peer's close reply (queued behind the data
+      // we stopped reading) never arrives; what arrives from now on is dropped.
+      if (paused) {
+        paused = false;
+        pausable.resume!();
+      }
+    }
     if (ws.readyState === OPEN || ws.readyState === CONNECTING) {
       try {
         ws.close(1000);
       } catch { /* already closing */ }
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      socketClosed,
-      new Promise<void>((r) => (timer = setTimeout(r, options.closeTimeout ?? 3000))),
+    const timedOut = await Promise.race([
+      socketClosed.then(() => false),
+      new Promise<boolean>((
+        r,
+      ) => (timer = setTimeout(() => r(true), options.closeTimeout ?? 3000))),
     ]);
     clearTimeout(timer);
+    // No closing handshake in time: drop the connection (where the socket allows it).
+    if (timedOut) (ws as WebSocket & { terminate?: () => void }).terminate?.();
   };
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let ended = false;
@@ -153,7 +167,7 @@ export async function webSocketPair(
     size: (chunk) => chunk.byteLength,
   });
   ws.addEventListener("message", (event) => {
-    if (ended) return;
+    if (ended || closing) return;
     const data = event.data;
     if (!(data instanceof ArrayBuffer)) {
       ended = true;
