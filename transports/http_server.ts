@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type DenoConnLike, denoRuntime, nodeBuiltin, unsupported } from "./runtime.ts";
+import { type DenoConnLike, denoRuntime, netAddr, nodeBuiltin, unsupported } from "./runtime.ts";
 
 /** Default largest WebSocket frame accepted: 4 MiB (a BIP324 packet is at most ~4,000,036 bytes). */
 export const DEFAULT_MAX_FRAME_BYTES: number = 4 << 20;
@@ -307,8 +307,8 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
       throw unsupported("an HTTP/WebSocket server", "node:stream Duplex.fromWeb");
     }
     const listener = deno.listen({ port, hostname });
-    addr.hostname = listener.addr.hostname ?? hostname;
-    addr.port = listener.addr.port ?? port;
+    addr.hostname = netAddr(listener.addr).hostname ?? hostname;
+    addr.port = netAddr(listener.addr).port ?? port;
     ready = Promise.resolve();
     stopListening = () => {
       try {
@@ -374,7 +374,7 @@ function remoteOf(socket: DuplexLike): Remote {
 /** A Deno connection as the Duplex node:http expects, with the socket methods it calls. */
 function bridge(stream: NodeStreamLike, conn: DenoConnLike): DuplexLike {
   const duplex = stream.Duplex.fromWeb({ readable: conn.readable, writable: conn.writable });
-  const remote = conn.remoteAddr;
+  const remote = netAddr(conn.remoteAddr);
   Object.assign(duplex, {
     remoteAddress: remote.hostname,
     remotePort: remote.port,

@@ -18,8 +18,8 @@ export interface DenoConnLike {
   close(): void;
   /** Disables Nagle's algorithm (TCP only). */
   setNoDelay?(noDelay?: boolean): void;
-  /** The peer's address. */
-  readonly remoteAddr: { hostname?: string; port?: number };
+  /** The peer's address (`hostname`/`port` for TCP; see {@linkcode netAddr}). */
+  readonly remoteAddr: object;
   /** The connection's bytes as Web Streams. */
   readonly readable: ReadableStream<Uint8Array>;
   /** The connection's bytes as Web Streams. */
@@ -28,8 +28,8 @@ export interface DenoConnLike {
 
 /** The slice of a `Deno.Listener` the transports use. */
 export interface DenoListenerLike {
-  /** The bound address. */
-  readonly addr: { hostname?: string; port?: number };
+  /** The bound address (see {@linkcode netAddr}). */
+  readonly addr: object;
   /** The next connection. */
   accept(): Promise<DenoConnLike>;
   /** Stops listening. */
@@ -78,6 +78,11 @@ export interface NodeServerLike {
 export interface NodeNetLike {
   createConnection(options: { host: string; port: number }): NodeSocketLike;
   createServer(options?: { pauseOnConnect?: boolean }): NodeServerLike;
+}
+
+/** A Deno address's host and port (absent for non-TCP addresses). */
+export function netAddr(addr: object): { hostname?: string; port?: number } {
+  return addr as { hostname?: string; port?: number };
 }
 
 /** The `Deno` namespace, or undefined outside Deno. */

@@ -13,6 +13,7 @@ import {
   type DenoConnLike,
   type DenoListenerLike,
   denoRuntime,
+  netAddr,
   type NodeSocketLike,
   requireNodeNet,
 } from "./runtime.ts";
@@ -182,7 +183,7 @@ export async function connectTcp(
   if (deno) {
     const conn = await deno.connect({ hostname, port: address.port, signal: address.signal });
     conn.setNoDelay?.(true);
-    const remote = conn.remoteAddr;
+    const remote = netAddr(conn.remoteAddr);
     return Object.assign(connPair(conn), {
       remote: formatHostPort(remote.hostname ?? hostname, remote.port ?? address.port),
     });
@@ -246,7 +247,7 @@ export function listenTcp(options: { port: number; hostname?: string }): PairLis
 }
 
 function listenDeno(listener: DenoListenerLike): PairListener {
-  const addr = listener.addr;
+  const addr = netAddr(listener.addr);
   let stopped = false;
   async function* incoming(): AsyncGenerator<IncomingPair> {
     for (;;) {
@@ -258,7 +259,7 @@ function listenDeno(listener: DenoListenerLike): PairListener {
         throw error;
       }
       conn.setNoDelay?.(true);
-      const remote = conn.remoteAddr;
+      const remote = netAddr(conn.remoteAddr);
       const pair = connPair(conn);
       yield {
         pair,
