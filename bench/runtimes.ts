@@ -2,6 +2,8 @@
 // measured in Deno, Node.js (22 from npm, and the machine's own if older) and Bun, each running
 // the same npm build (bench/runtimes_peer.mjs), one after the other in one run. Prints a table,
 // then as its very last line one JSON object with each figure and its ratio to Deno (goal ≥ 0.67).
+// Runtimes take turns for ROUNDS rounds and each keeps its best figure, so load from other
+// processes on the machine skews the ratios less.
 import { npmBuild, runtimes } from "../tests/runtimes/tools.ts";
 
 interface Figures {
@@ -34,7 +36,9 @@ for (const runtime of await runtimes()) {
 
 const base = results.deno;
 const summary: Record<string, number | string> = {};
-console.log("bip324 bench:runtimes (npm build, in-memory session pair, one way)");
+console.log(
+  `bip324 bench:runtimes (npm build, in-memory session pair, one way, best of ${ROUNDS})`,
+);
 console.log(
   `  ${"runtime".padEnd(10)} ${"small msg/s".padStart(12)} ${"ratio".padStart(6)} ${
     "1 MiB MB/s".padStart(11)
