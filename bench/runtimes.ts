@@ -20,18 +20,29 @@ async function measure(bin: string, args: string[], cwd: string): Promise<Figure
   return JSON.parse(text);
 }
 
+const ROUNDS = 3;
 const dir = await npmBuild();
 const script = `${dir}/runtimes_peer.mjs`;
+const contenders = [
+  { name: "deno", bin: Deno.execPath(), args: ["run", "-A", script], version: Deno.version.deno },
+  ...(await runtimes()).map((r) => ({
+    name: r.name,
+    bin: r.bin,
+    args: [script],
+    version: r.version,
+  })),
+];
 const results: Record<string, Figures & { version: string }> = {};
-results.deno = {
-  ...await measure(Deno.execPath(), ["run", "-A", script], dir),
-  version: Deno.version.deno,
-};
-for (const runtime of await runtimes()) {
-  results[runtime.name] = {
-    ...await measure(runtime.bin, [script], dir),
-    version: runtime.version,
-  };
+for (let round = 0; round < ROUNDS; round++) {
+  for (const c of contenders) {
+    const f = await measure(c.bin, c.args, dir);
+    const best = results[c.name];
+    results[c.name] = {
+      small_msgs_per_s: Math.max(best?.small_msgs_per_s ?? 0, f.small_msgs_per_s),
+      bulk_mb_per_s: Math.max(best?.bulk_mb_per_s ?? 0, f.bulk_mb_per_s),
+      version: c.version,
+    };
+  }
 }
 
 const base = results.deno;

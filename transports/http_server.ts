@@ -411,16 +411,20 @@ function readBody(req: IncomingMessageLike): Promise<Uint8Array | undefined> {
   return new Promise((resolve, reject) => {
     const parts: Uint8Array[] = [];
     let size = 0;
+    let tooLarge = false;
     req.on("data", (chunk: Uint8Array) => {
+      if (tooLarge) return; // dropped: node:http discards the rest once the 413 is sent
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        parts.length = 0;
         reject(new BodyTooLarge());
-        req.destroy();
         return;
       }
       parts.push(chunk);
     });
     req.on("end", () => {
+      if (tooLarge) return;
       const body = new Uint8Array(size);
       let offset = 0;
       for (const p of parts) {
