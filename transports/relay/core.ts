@@ -24,6 +24,7 @@ import {
   type RelayTarget,
 } from "./metrics.ts";
 import { formatTarget, parseTarget, toTarget } from "./target.ts";
+import { checkCount, checkMs, deadline, describeError, forward } from "./link.ts";
 
 /** A byte pair to a node, as the injected `connect` returns it. */
 export type RelayNodeConnection = BytePair & { close(): void };
@@ -96,39 +97,6 @@ const DEFAULT_SEND_HIGH_WATER = 1 << 20;
 const CLOSE_TIMEOUT = 2_000;
 /** Milliseconds the client's last frames may take to reach a slow node after the client closed. */
 const DRAIN_TIMEOUT = 5_000;
-
-function checkCount(name: string, value: number | undefined, fallback: number): number {
-  const n = value ?? fallback;
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`${name} must be an integer ≥ 1, got ${n}`);
-  }
-  return n;
-}
-
-function checkMs(name: string, value: number | undefined, fallback: number): number {
-  const n = value ?? fallback;
-  if (!(typeof n === "number" && n > 0 && Number.isFinite(n))) {
-    throw new RangeError(`${name} must be a number of milliseconds > 0, got ${n}`);
-  }
-  return n;
-}
-
-/** Rejects with `Error(message)` after `ms`, unless `promise` settles first. */
-export function deadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(message)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** An error as one short line (never payload bytes). */
-export function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
-}
 
 /** One relayed connection, from admission to teardown. */
 interface Link {
@@ -365,50 +333,20 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
       };
       touch();
       idleTimer = setTimeout(checkIdle, idleTimeout);
-      const forward = async (
-        from: ReadableStream<Uint8Array>,
-        into: WritableStream<Uint8Array>,
-        up: boolean,
-      ) => {
-        const reader = from.getReader();
-        const writer = into.getWriter();
-        const fromGone = (): RelayCloseReason =>
-          up ? (clientGone ? "client_closed" : "error") : "node_closed";
-        const intoGone = (): RelayCloseReason =>
-          up ? "node_closed" : (clientGone ? "client_closed" : "error");
-        // A failed client side (gone, a text frame, too many bytes queued, a frame over the
-        // limit) ends the link at once, even while a write to a slow node is pending.
-        if (up) reader.closed.catch((error) => link.teardown(fromGone(), error));
-        try {
-          for (;;) {
-            let next: ReadableStreamReadResult<Uint8Array>;
-            try {
-              next = await reader.read();
-            } catch (error) {
-              return link.teardown(fromGone(), error);
-            }
-            if (next.done) return link.teardown(up ? "client_closed" : "node_closed");
-            const n = next.value.byteLength;
-            if (up) {
-              link.up += n;
-              counters.up += n;
-            } else {
-              link.down += n;
-              counters.down += n;
-            }
-            touch();
-            try {
-              await writer.write(next.value);
-            } catch (error) {
-              return link.teardown(intoGone(), error);
-            }
-          }
-        } catch (error) {
-          link.teardown("error", error);
+      const onBytes = (up: boolean, n: number) => {
+        if (up) {
+          link.up += n;
+          counters.up += n;
+        } else {
+          link.down += n;
+          counters.down += n;
         }
+        touch();
       };
-      forward(pair.readable, to.writable, true);
-      forward(to.readable, pair.writable, false);
+      const teardown = (reason: RelayCloseReason, error?: unknown) => link.teardown(reason, error);
+      const gone = () => clientGone;
+      forward(pair.readable, to.writable, { up: true, clientGone: gone, onBytes, teardown });
+      forward(to.readable, pair.writable, { up: false, clientGone: gone, onBytes, teardown });
     }
   };
 
