@@ -208,6 +208,115 @@ for (const runtime of all) {
   }
 }
 
+for (const runtime of all) {
+  Deno.test(`runtimes: the relay (serveRelay) in ${runtime.name}: a Deno session through it, /healthz, /metrics, allow-list, per-IP limit, frame limit, idle timeout`, async () => {
+    const node = listen({ port: 0, network: NETWORK });
+    const sessions: Session[] = [];
+    const serving = (async () => {
+      for await (const s of node) {
+        sessions.push(s);
+        s.readable.pipeTo(s.writable).catch(() => {});
+      }
+    })();
+    const peer = new Peer(runtime, dir, ["relay", "ws", `127.0.0.1:${node.addr.port}`]);
+    try {
+      const { port } = await peer.next("listening") as { port: number };
+      const base = `127.0.0.1:${port}`;
+      assert.equal(await (await fetch(`http://${base}/healthz`)).text(), "ok\n");
+      const session = await within(
+        connectWebSocket({ url: `ws://${base}/`, network: NETWORK }),
+        TIMEOUT,
+        "session through the relay",
+      );
+      const writer = session.writable.getWriter();
+      const reader = session.readable.getReader();
+      for (let i = 0; i < 100; i++) {
+        await writer.write({ type: "tx", payload: payload(i, 1) });
+        assert.deepEqual(
+          (await within(reader.read(), TIMEOUT, "echo")).value?.payload,
+          payload(i, 1),
+        );
+      }
+      assert.deepEqual(session.sessionId, sessions[0].sessionId, "equal session ids");
+      const forbidden = await fetch(`http://${base}/?target=127.0.0.1:1`, {
+        headers: { upgrade: "websocket" },
+      });
+      await forbidden.body?.cancel();
+      assert.equal(forbidden.status, 403);
+      // Per-IP limit 2: one more socket is admitted, the third is refused.
+      const second = new WebSocket(`ws://${base}/`);
+      await within(new Promise((r) => (second.onopen = r)), TIMEOUT, "second");
+      const third = new WebSocket(`ws://${base}/`);
+      await within(new Promise((r) => (third.onerror = r)), TIMEOUT, "third refused");
+      // Frame limit 64 KiB: the second socket is closed with 1009.
+      const closed = new Promise<CloseEvent>((r) => (second.onclose = r));
+      second.send(new Uint8Array(64 * 1024 + 1));
+      assert.equal((await within(closed, TIMEOUT, "1009")).code, 1009);
+      const metrics = await (await fetch(`http://${base}/metrics?format=json`)).json();
+      assert.ok(metrics.bytesClientToNode > 100 * 16, JSON.stringify(metrics));
+      assert.equal(metrics.closes.forbidden, 1);
+      assert.equal(metrics.closes.limit, 1);
+      assert.equal(metrics.closes.error, 1);
+      // Idle timeout 1.5 s closes the BIP324 session's link.
+      writer.releaseLock();
+      const end = await within(reader.read().catch(() => ({ done: true })), TIMEOUT, "idle close");
+      assert.equal(end.done, true);
+      await session.close().catch(() => {});
+      const prom = await (await fetch(`http://${base}/metrics`)).text();
+      assert.match(prom, /bip324_relay_closes_total\{reason="idle"\} 1/);
+      assert.equal(await peer.finish(), 0);
+    } finally {
+      peer.kill();
+      await node.close();
+      await serving.catch(() => {});
+    }
+  });
+}
+
+Deno.test("runtimes: the npm build's declarations type-check in a strict TypeScript consumer (bundler and nodenext)", async () => {
+  const file = `${dir}/consumer_check.ts`;
+  await Deno.writeTextFile(
+    file,
+    `import { Bip324Error, connect, listen, openSession } from "@bip324/bip324";
+import * as layers from "@bip324/bip324/layers";
+import * as cipher from "@bip324/bip324/cipher";
+import { peerHandshake } from "@bip324/bip324/bitcoin";
+import { connectTcp, FrameTooLargeError, serveHttp } from "@bip324/bip324/transports";
+import { createRelay, serveRelay } from "@bip324/bip324/relay";
+const listener = listen({ port: 0, network: "regtest" });
+const relay = serveRelay({ to: "127.0.0.1:1", port: 0, maxFrameBytes: 1 << 20 });
+const code: string = new Bip324Error("OVERSIZED", "x").code;
+export { cipher, code, connect, connectTcp, createRelay, FrameTooLargeError, layers, listener };
+export { openSession, peerHandshake, relay, serveHttp };
+`,
+  );
+  for (const resolution of ["bundler", "nodenext"]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "npm:typescript@5.9.3/tsc",
+        "--noEmit",
+        "--strict",
+        "--target",
+        "es2022",
+        "--module",
+        resolution === "bundler" ? "esnext" : "nodenext",
+        "--moduleResolution",
+        resolution,
+        "--lib",
+        "es2022,dom",
+        file,
+      ],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.ok(out.success, `tsc (${resolution}): ${text}`);
+  }
+});
+
 Deno.test("runtimes: the build's versions are what we ran", () => {
   for (const r of all) assert.ok(r.version.length > 0, r.name);
   assert.ok(all.some((r) => r.name === "bun") && all.some((r) => r.name === "node22"));

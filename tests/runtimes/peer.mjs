@@ -1,7 +1,9 @@
 // A BIP324 peer in Node.js or Bun, run from the npm build by tests/runtimes/interop_test.ts.
 // Usage: peer.mjs connect|listen tcp|ws PORT|URL NETWORK COUNT
+//        peer.mjs relay ws HOST:PORT (a relay to that node, until stdin ends)
 // Prints JSON lines: listening, session, done, closed, error (typed errors), peer_error.
 import { connect, connectWebSocket, listen, listenWebSocket, toHex } from "@bip324/bip324";
+import { serveRelay } from "@bip324/bip324/relay";
 
 const [mode, transport, where, network, countText] = process.argv.slice(2);
 const count = Number(countText);
@@ -45,7 +47,30 @@ async function exchange(session, we, they) {
   return { reader, received };
 }
 
+function untilStdinEnds() {
+  return new Promise((resolve) => {
+    process.stdin.on("end", resolve);
+    process.stdin.on("close", resolve);
+    process.stdin.resume();
+  });
+}
+
 async function main() {
+  if (mode === "relay") {
+    const relay = serveRelay({
+      port: 0,
+      to: where,
+      maxPerIp: 2,
+      idleTimeout: 1500,
+      maxFrameBytes: 64 * 1024,
+      onEvent: (e) => out({ event: "relay", ...e }),
+    });
+    await relay.ready;
+    out({ event: "listening", port: relay.addr.port });
+    await untilStdinEnds();
+    await relay.close();
+    return;
+  }
   if (mode === "connect") {
     const open = (net) =>
       transport === "tcp"
@@ -84,11 +109,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 10));
   }
   out({ event: "listening", port: listener.addr.port });
-  const stdinEnded = new Promise((resolve) => {
-    process.stdin.on("end", resolve);
-    process.stdin.on("close", resolve);
-    process.stdin.resume();
-  });
+  const stdinEnded = untilStdinEnds();
   const serving = (async () => {
     for await (const session of listener) {
       out({ event: "session", session_id: toHex(session.sessionId) });
