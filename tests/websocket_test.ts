@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connectWebSocket, listenWebSocket } from "../layers/session/connect.ts";
 import type { Session } from "../layers/session/session.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import { FrameTooLargeError } from "../transports/websocket.ts";
+import { FrameTooLargeError, openWebSocket } from "../transports/websocket.ts";
 
 Deno.test("websocket: initiator and responder over loopback, echo", async () => {
   const listener = listenWebSocket({ port: 0, network: "regtest", path: "/bip324" });
@@ -64,4 +64,16 @@ Deno.test("websocket: listenWebSocket refuses a frame over maxFrameBytes before 
   await sessions[0].closed;
   await listener.close();
   await served;
+});
+
+Deno.test("websocket: openWebSocket names what is missing without a global WebSocket; bad URLs are TypeErrors", () => {
+  assert.throws(() => openWebSocket("not a url"), TypeError);
+  const saved = globalThis.WebSocket;
+  try {
+    // @ts-ignore: simulating a runtime without WebSocket (Node.js 20)
+    delete globalThis.WebSocket;
+    assert.throws(() => openWebSocket("ws://127.0.0.1:1/"), /global WebSocket/);
+  } finally {
+    globalThis.WebSocket = saved;
+  }
 });

@@ -27,6 +27,7 @@ export { connectTcp, listenTcp } from "./tcp.ts";
 export type { TcpAddress } from "./tcp.ts";
 export {
   FrameTooLargeError,
+  openWebSocket,
   serveWebSocket,
   upgradeRequest,
   upgradeToPair,

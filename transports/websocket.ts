@@ -77,6 +77,33 @@ export interface WebSocketPairOptions {
 }
 
 /**
+ * Opens a client WebSocket with the runtime's global `WebSocket` (Deno,
+ * Node.js ≥ 22, Bun, browsers, Workers). Throws an `Error` naming what is
+ * missing where there is none (Node.js 20 without `--experimental-websocket`),
+ * and `TypeError` for an invalid URL.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWebSocket, webSocketPair } from "@bip324/bip324/transports";
+ * const pair = await webSocketPair(openWebSocket("ws://127.0.0.1:8080/"));
+ * ```
+ */
+export function openWebSocket(url: string | URL): WebSocket {
+  const Ctor = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+  if (typeof Ctor !== "function") {
+    throw unsupported(
+      "a WebSocket client",
+      "a global WebSocket (Node.js ≥ 22, or Node.js 20 with --experimental-websocket)",
+    );
+  }
+  try {
+    return new Ctor(url);
+  } catch (cause) {
+    throw new TypeError(`invalid WebSocket url: ${url}`, { cause });
+  }
+}
+
+/**
  * Wraps an open (or opening) WebSocket as a byte pair. The socket is closed
  * when the readable is cancelled or the writable closed or aborted.
  *
