@@ -273,6 +273,21 @@ for (const runtime of all) {
   });
 }
 
+Deno.test("runtimes: capability checks pick the AEAD backend: native in Node.js, pure in Bun (whose node:crypto lacks chacha20-poly1305), with an error naming what is missing", async () => {
+  for (const runtime of all) {
+    const peer = new Peer(runtime, dir, ["capabilities"]);
+    const line = await peer.next("capabilities");
+    assert.equal(await peer.finish(), 0);
+    if (runtime.name === "bun") {
+      assert.equal(line.native, false);
+      assert.match(String(line.native_error), /Bun .*chacha20-poly1305/, JSON.stringify(line));
+    } else {
+      assert.equal(line.native, true, `${runtime.name}: ${JSON.stringify(line)}`);
+      assert.equal(line.native_error, null);
+    }
+  }
+});
+
 Deno.test("runtimes: the npm build's declarations type-check in a strict TypeScript consumer (bundler and nodenext)", async () => {
   const file = `${dir}/consumer_check.ts`;
   await Deno.writeTextFile(

@@ -1,9 +1,11 @@
 // A BIP324 peer in Node.js or Bun, run from the npm build by tests/runtimes/interop_test.ts.
 // Usage: peer.mjs connect|listen tcp|ws PORT|URL NETWORK COUNT
 //        peer.mjs relay ws HOST:PORT (a relay to that node, until stdin ends)
+//        peer.mjs capabilities (which AEAD backend this runtime gets, and why)
 // Prints JSON lines: listening, session, done, closed, error (typed errors), peer_error.
 import { connect, connectWebSocket, listen, listenWebSocket, toHex } from "@bip324/bip324";
 import { serveRelay } from "@bip324/bip324/relay";
+import { createAeadBackend, nativeAeadAvailable } from "@bip324/bip324/cipher";
 
 const [mode, transport, where, network, countText] = process.argv.slice(2);
 const count = Number(countText);
@@ -56,6 +58,16 @@ function untilStdinEnds() {
 }
 
 async function main() {
+  if (mode === "capabilities") {
+    let nativeError = null;
+    try {
+      createAeadBackend("native");
+    } catch (error) {
+      nativeError = String(error?.message ?? error);
+    }
+    out({ event: "capabilities", native: nativeAeadAvailable(), native_error: nativeError });
+    return;
+  }
   if (mode === "relay") {
     const relay = serveRelay({
       port: 0,
