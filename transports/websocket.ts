@@ -69,9 +69,11 @@ export interface WebSocketPairOptions {
   /** Milliseconds closing waits for the WebSocket closing handshake. Default 3,000. */
   closeTimeout?: number;
   /**
-   * The frame limit the server enforces (for {@linkcode FrameTooLargeError}'s
-   * message only; enforcing it is the server's job, see
-   * {@linkcode ServeWebSocketOptions.maxFrameBytes}).
+   * Largest WebSocket frame the peer may send, in bytes. Servers
+   * ({@linkcode serveWebSocket}, `listenWebSocket`, the relay) enforce it: a
+   * larger frame closes the connection before its payload is read, and the
+   * pair's readable fails with {@linkcode FrameTooLargeError}. Default 4 MiB
+   * there. For a socket you wrap yourself, only that error's message uses it.
    */
   maxFrameBytes?: number;
 }
