@@ -63,14 +63,17 @@ export { Bip324Error } from "./layers/errors.ts";
 export type { Bip324ErrorCode, Bip324ErrorOptions, Bip324ErrorOrigin } from "./layers/errors.ts";
 
 // Sessions
-export { openSession, Session } from "./layers/session/session.ts";
+export { Session } from "./layers/session/session.ts";
 export type {
-  ExtraLayers,
   HandshakeInfo,
-  OpenSessionOptions,
-  SessionOptions,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStack,
   SessionStats,
 } from "./layers/session/session.ts";
+export { openSession } from "./layers/session/open.ts";
+export type { ExtraLayers, OpenSessionOptions, SessionOptions } from "./layers/session/open.ts";
+export type { CallerLayer } from "./layers/layer.ts";
 export { openV1Session } from "./layers/session/v1_session.ts";
 export type { OpenV1SessionOptions } from "./layers/session/v1_session.ts";
 export { connect, connectWebSocket, listen, listenWebSocket } from "./layers/session/connect.ts";
@@ -85,6 +88,7 @@ export { acceptSessions, DEFAULT_MAX_PENDING_HANDSHAKES } from "./layers/session
 export type {
   AcceptOptions,
   IncomingConnection,
+  ListenerStats,
   SessionListener,
 } from "./layers/session/listener.ts";
 export { DEFAULT_HANDSHAKE_TIMEOUT } from "./layers/handshake/driver.ts";

@@ -1,158 +1,191 @@
-// `deno task bench:report`: session throughput, handshake cost and idle memory, next to raw
-// ChaCha20-Poly1305 baselines (@noble/ciphers and node:crypto), measured in one process.
-// Prints a table, then as its very last line one JSON object with the figures.
-import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
-import { createCipheriv } from "node:crypto";
-import { Bip324Cipher } from "../layers/packet_cipher.ts";
-import { openSession, type Session, type SessionOptions } from "../layers/session/session.ts";
-import { memoryPair } from "../transports/memory.ts";
+// `deno task bench:report`: the session's figures next to baselines measured in the same run
+// (raw TCP, the seal+open ceiling of each backend, @noble/ciphers and node:crypto). Each figure
+// in the table is the median of 3 repetitions (min and max shown); the very last line is one
+// JSON object with every key (medians).
+import { type AnyOptions, passThroughLayer, reps, round } from "./report/lib.ts";
+import {
+  baselines,
+  fullHandshakeMs,
+  handshakeMsPerSide,
+  idleBytes,
+  sealOpenPerSecond,
+  throughput,
+} from "./report/memory.ts";
+import {
+  handshakesPerSecond,
+  rawRttUs,
+  rawSmallPerSecond,
+  rssPerIdleTcpSession,
+  sessionRttUs,
+  sessionSmallPerSecond,
+} from "./report/tcp.ts";
+import { portPair } from "./report/bulk_worker.ts";
+import { api } from "./report/lib.ts";
 
-const SMALL = 37;
 const MIB = 1 << 20;
-const deadline = performance.now() + 55_000;
-
-async function sessionPair(options: SessionOptions = {}): Promise<[Session, Session]> {
-  const [x, y] = memoryPair();
-  return await Promise.all([
-    openSession(x, { role: "initiator", garbage: 0, ...options }),
-    openSession(y, { role: "responder", garbage: 0, ...options }),
-  ]);
-}
-
-/** Messages per second one way through a session pair, after a warm-up. */
-async function throughput(options: SessionOptions, size: number, count: number): Promise<number> {
-  const [a, b] = await sessionPair(options);
-  const w = a.writable.getWriter(), r = b.readable.getReader();
-  const payload = new Uint8Array(size).fill(7);
-  const run = async (n: number) => {
-    const t0 = performance.now();
-    const reading = (async () => {
-      for (let i = 0; i < n; i++) await r.read();
-    })();
-    for (let i = 0; i < n; i++) w.write({ type: "inv", payload });
-    await reading;
-    return performance.now() - t0;
-  };
-  await run(count); // warm-up: the JIT needs a full run to settle
-  const ms = await run(count);
-  await a.close();
-  await b.closed;
-  return count / ms * 1000;
-}
-
-function perSecond(fn: () => void, minMs = 1500): number {
-  for (let i = 0; i < 50; i++) fn();
-  let n = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < minMs) {
-    fn();
-    n++;
-  }
-  return n / (performance.now() - t0) * 1000;
-}
-
+const REPS = Number(Deno.env.get("BENCH_REPS") ?? 3);
 const results: Record<string, number> = {};
-const rows: [string, string][] = [];
-const row = (name: string, value: string) => {
-  rows.push([name, value]);
-  console.log(`  ${name.padEnd(46)} ${value}`);
-};
 
-console.log("bip324 bench:report (one process)");
-
-// Sessions: small messages, bulk per backend.
-results.small_msgs_per_s = Math.round(await throughput({}, SMALL, 100_000));
-row("session small messages (37 B), one way", `${results.small_msgs_per_s.toLocaleString()} msg/s`);
-for (const backend of ["native", "pure"] as const) {
-  const msgs = await throughput({ aeadBackend: backend }, MIB, backend === "native" ? 400 : 100);
-  const key = backend === "native" ? "bulk_mb_per_s_native" : "bulk_mb_per_s_pure";
-  results[key] = Math.round(msgs * MIB / 1e6 * 10) / 10;
-  row(`session 1 MiB messages, ${backend} AEAD`, `${results[key]} MB/s`);
-}
-
-// Handshake: CPU of one side = key generation (ellswift create) + decode + ECDH + key schedule.
-{
-  const peers = Array.from({ length: 20 }, () => Bip324Cipher.create());
-  let i = 0;
-  const perSec = perSecond(() => {
-    const c = Bip324Cipher.create();
-    c.initialize(peers[i++ % peers.length].ourEllswift, true);
-  }, 3000);
-  results.handshake_ms_per_side = Math.round(1000 / perSec * 1000) / 1000;
-  row("handshake CPU per side (create+decode+ECDH+HKDF)", `${results.handshake_ms_per_side} ms`);
-  const t0 = performance.now();
-  const n = 50;
-  for (let k = 0; k < n; k++) {
-    const [a, b] = await sessionPair();
-    a.close();
-    b.close();
-  }
-  results.handshake_ms_full_in_memory = Math.round((performance.now() - t0) / n * 1000) / 1000;
-  row("full in-memory handshake, both sides", `${results.handshake_ms_full_in_memory} ms`);
-}
-
-// Idle memory: 10,000 established sessions (5,000 pairs) held open.
-{
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
-  await settle();
-  const used = () => {
-    const m = Deno.memoryUsage();
-    return m.heapUsed + m.external; // typed-array storage lives outside the V8 heap
-  };
-  const before = used();
-  const held: Session[] = [];
-  const pairs = 5_000;
-  for (let i = 0; i < pairs && performance.now() < deadline - 15_000; i++) {
-    held.push(...await sessionPair());
-  }
-  await settle();
-  const after = used();
-  results.bytes_per_idle_session = Math.round((after - before) / held.length);
-  results.idle_sessions_measured = held.length;
-  row(
-    `memory per idle session (${held.length.toLocaleString()} sessions, heap+external${
-      gc ? ", after GC" : ""
+function row(
+  key: string,
+  label: string,
+  r: { min: number; median: number; max: number },
+  unit: string,
+  digits = 1,
+) {
+  results[key] = round(r.median, digits);
+  const f = (x: number) => round(x, digits).toLocaleString("en-US");
+  console.log(
+    `  ${label.padEnd(58)} ${f(r.median).padStart(12)} ${unit.padEnd(7)} (min ${f(r.min)}, max ${
+      f(r.max)
     })`,
-    `${results.bytes_per_idle_session.toLocaleString()} B`,
   );
-  await Promise.all(held.map((s) => s.close()));
 }
 
-// Baselines on the same sizes.
+/** 1 MiB messages with the sender here and the receiver in a Worker, MB/s. */
+async function crossThreadMbPerSecond(backend: "native" | "pure", count: number): Promise<number> {
+  const worker = new Worker(new URL("./report/bulk_worker.ts", import.meta.url), {
+    type: "module",
+  });
+  const channel = new MessageChannel();
+  const options: AnyOptions = { aeadBackend: backend };
+  const done = new Promise<number>((resolve) => (worker.onmessage = (e) => resolve(e.data)));
+  worker.postMessage({ port: channel.port2, count, options }, [channel.port2]);
+  const session = await api.openSession(portPair(channel.port1), {
+    role: "initiator",
+    garbage: 0,
+    ...options,
+  });
+  const w = session.writable.getWriter();
+  const payload = new Uint8Array(MIB).fill(3);
+  for (let i = 0; i < count; i++) await w.write({ type: "block", payload });
+  const ms = await done;
+  w.releaseLock();
+  await session.close();
+  worker.terminate();
+  channel.port1.close();
+  return (count - 1) * MIB / 1e6 / (ms / 1000);
+}
+
+console.log("bip324 bench:report (one process; median of", REPS, "runs, min/max in brackets)");
+
+// Small messages in memory, with and without a caller layer, and the pipeline's own cost.
+const small = await reps(REPS, () => throughput({}, 37, 100_000));
+row("small_msgs_per_s", "37 B messages one way, in-memory session pair", small, "msg/s", 0);
+const withLayer = await reps(REPS, () => throughput(passThroughLayer(), 37, 100_000));
+row(
+  "small_msgs_per_s_with_user_layer",
+  "same, + pass-through caller layer (messages)",
+  withLayer,
+  "msg/s",
+  0,
+);
+results.user_layer_ratio = round(withLayer.median / small.median, 3);
+const ceilingSmall = await reps(REPS, () => sealOpenPerSecond("auto", 38));
+row(
+  "seal_open_small_per_s",
+  "seal+open ceiling, 38 B packet (auto backend)",
+  ceilingSmall,
+  "pkt/s",
+  0,
+);
+results.small_overhead_us = round(1e6 / small.median - 1e6 / ceilingSmall.median, 2);
+console.log(
+  `  ${"pipeline cost per message (small_overhead_us)".padEnd(58)} ${
+    String(results.small_overhead_us).padStart(12)
+  } µs`,
+);
+
+// Loopback TCP: latency, one-way small messages, handshakes.
+const rtt = await reps(REPS, () => sessionRttUs());
+row("tcp_rtt_us", "ping → pong through two sessions, loopback TCP", rtt, "µs");
+const rawRtt = await reps(REPS, () => rawRttUs());
+row("raw_tcp_rtt_us", "baseline: the same exchange on raw Deno TCP", rawRtt, "µs");
+results.tcp_rtt_vs_raw = round(rtt.median / rawRtt.median, 2);
+const tcpSmall = await reps(REPS, () => sessionSmallPerSecond());
+row("tcp_small_msgs_per_s", "37 B messages one way, loopback TCP", tcpSmall, "msg/s", 0);
+const rawSmall = await reps(REPS, () => rawSmallPerSecond());
+row(
+  "raw_tcp_small_per_s",
+  "baseline: same bytes, same write pattern, raw TCP",
+  rawSmall,
+  "msg/s",
+  0,
+);
+results.tcp_small_vs_raw = round(tcpSmall.median / rawSmall.median, 3);
+const handshakes = await reps(REPS, () => handshakesPerSecond());
+row("tcp_handshakes_per_s", "sequential TCP connect + handshake + close", handshakes, "/s", 0);
+
+// Bulk: 1 MiB messages; cross-thread (native), and one thread against each backend's ceiling.
+const crossNative = await reps(REPS, () => crossThreadMbPerSecond("native", 200));
+row(
+  "bulk_mb_per_s_native",
+  "1 MiB messages, native AEAD, receiver in a Worker",
+  crossNative,
+  "MB/s",
+);
+for (const backend of ["native", "pure"] as const) {
+  const count = backend === "native" ? 300 : 60;
+  const oneThread = await reps(
+    REPS,
+    async () => (await throughput({ aeadBackend: backend }, MIB, count)) * MIB / 1e6,
+  );
+  row(
+    `bulk_mb_per_s_${backend}_one_thread`,
+    `1 MiB messages, ${backend} AEAD, one thread`,
+    oneThread,
+    "MB/s",
+  );
+  const ceiling = await reps(REPS, () => sealOpenPerSecond(backend, MIB, 1500) * MIB / 1e6);
+  row(
+    `seal_open_bulk_mb_per_s_${backend}`,
+    `seal+open ceiling, 1 MiB (${backend})`,
+    ceiling,
+    "MB/s",
+  );
+  results[`bulk_vs_ceiling_${backend}`] = round(oneThread.median / ceiling.median, 3);
+}
+results.bulk_mb_per_s_pure = results.bulk_mb_per_s_pure_one_thread;
+
+// Handshake cost.
+row(
+  "handshake_ms_per_side",
+  "handshake CPU per side (create+decode+ECDH+HKDF)",
+  await reps(REPS, handshakeMsPerSide),
+  "ms",
+  3,
+);
+row(
+  "handshake_ms_full_in_memory",
+  "full in-memory handshake, both sides",
+  await reps(REPS, fullHandshakeMs),
+  "ms",
+  3,
+);
+
+// Idle memory.
 {
-  const key = new Uint8Array(32).fill(1), nonce = new Uint8Array(12);
-  const small = new Uint8Array(SMALL + 1), big = new Uint8Array(MIB);
-  results.baseline_noble_small_pkts_per_s = Math.round(
-    perSecond(() => chacha20poly1305(key, nonce).encrypt(small)),
+  const deadline = performance.now() + 30_000;
+  const idle = await idleBytes(deadline);
+  results.bytes_per_idle_session = idle.bytes;
+  results.idle_sessions_measured = idle.sessions;
+  console.log(
+    `  ${`heap+external per idle in-memory session (${idle.sessions})`.padEnd(58)} ${
+      idle.bytes.toLocaleString("en-US").padStart(12)
+    } B`,
   );
-  row(
-    "baseline @noble/ciphers, 38 B packets",
-    `${results.baseline_noble_small_pkts_per_s.toLocaleString()} pkt/s`,
+  const rss = await rssPerIdleTcpSession();
+  results.rss_per_idle_tcp_session = Math.round(rss);
+  console.log(
+    `  ${"RSS per idle TCP session (1,000 held)".padEnd(58)} ${
+      Math.round(rss).toLocaleString("en-US").padStart(12)
+    } B`,
   );
-  results.baseline_noble_bulk_mb_per_s =
-    Math.round(perSecond(() => chacha20poly1305(key, nonce).encrypt(big), 2000) * MIB / 1e6 * 10) /
-    10;
-  row("baseline @noble/ciphers, 1 MiB", `${results.baseline_noble_bulk_mb_per_s} MB/s`);
-  const nativeSeal = (data: Uint8Array) => {
-    const c = createCipheriv("chacha20-poly1305", key, nonce, { authTagLength: 16 });
-    c.update(data);
-    c.final();
-    c.getAuthTag();
-  };
-  results.baseline_native_small_pkts_per_s = Math.round(perSecond(() => nativeSeal(small)));
-  row(
-    "baseline node:crypto, 38 B packets",
-    `${results.baseline_native_small_pkts_per_s.toLocaleString()} pkt/s`,
-  );
-  results.baseline_native_bulk_mb_per_s =
-    Math.round(perSecond(() => nativeSeal(big), 2000) * MIB / 1e6 * 10) / 10;
-  row("baseline node:crypto, 1 MiB", `${results.baseline_native_bulk_mb_per_s} MB/s`);
 }
 
+// Baselines.
+for (const [key, value] of Object.entries(baselines())) {
+  results[key] = value;
+  console.log(`  ${key.padEnd(58)} ${value.toLocaleString("en-US").padStart(12)}`);
+}
 console.log(JSON.stringify(results));

@@ -19,7 +19,8 @@
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
 import type { BytePair } from "../layers/bytes.ts";
-import { openSession, type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openSession } from "../layers/session/open.ts";
 import { randomDecoys } from "../layers/shaping.ts";
 import { connectTcp } from "../transports/tcp.ts";
 import { listen } from "../layers/session/connect.ts";

@@ -1,7 +1,8 @@
 /**
  * Probes a Bitcoin node: connects with BIP324 (falling back to the legacy v1
  * transport if the node cannot speak v2), performs the `version`/`verack`
- * exchange, measures one `ping`, closes, and reports what it learned.
+ * exchange (collecting the node's BIP434 `feature` messages), measures one
+ * `ping`, closes, and reports what it learned.
  *
  * ```sh
  * deno run -A examples/probe.ts seed.bitcoin.sipa.be          # mainnet, port 8333
@@ -28,7 +29,7 @@ import {
   NODE_NETWORK_LIMITED,
   NODE_P2P_V2,
   NODE_WITNESS,
-} from "../layers/bitcoin/messages.ts";
+} from "../layers/bitcoin/mod.ts";
 import { DEFAULT_PORT, type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import type { Session } from "../layers/session/session.ts";
@@ -76,8 +77,14 @@ export interface ProbeResult {
   advertises_v2: boolean;
   /** The node's user agent (BIP14), e.g. `/Satoshi:27.0.0/`. */
   user_agent: string;
-  /** The node's protocol version, e.g. 70016. */
+  /** The node's protocol version, e.g. 70017. */
   protocol_version: number;
+  /**
+   * The BIP434 `feature` messages the node sent before its `verack`, in
+   * order: the `featureid` and the `featuredata` as hex. Empty for nodes
+   * below protocol 70017 (or that announce nothing).
+   */
+  features: { id: string; data: string }[];
   /** The node's best block height at connection time. */
   start_height: number;
   /** The node's service flags: `0x` and 16 hex digits, e.g. `0x0000000000000c09`. */
@@ -298,6 +305,7 @@ export async function probe(options: ProbeOptions): Promise<ProbeResult> {
       advertises_v2: info.supportsV2,
       user_agent: version.userAgent,
       protocol_version: version.protocolVersion,
+      features: info.features.map((f) => ({ id: f.featureId, data: toHex(f.featureData) })),
       start_height: version.startHeight,
       services: servicesHex(version.services),
       service_names: serviceNames(version.services),

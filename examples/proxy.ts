@@ -30,7 +30,7 @@ import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { IncomingConnection } from "../layers/session/listener.ts";
-import { decodeVersion, ipToString } from "../layers/bitcoin/messages.ts";
+import { decodeVersion, ipToString } from "../layers/bitcoin/mod.ts";
 import { type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import type { Session } from "../layers/session/session.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";

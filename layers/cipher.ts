@@ -50,7 +50,7 @@ export {
 export { deriveSessionKeys, GARBAGE_TERMINATOR_LEN } from "./handshake/key_schedule.ts";
 export type { SessionKeys } from "./handshake/key_schedule.ts";
 export { FSChaCha20, LENGTH_FIELD_LEN } from "./length/length_cipher.ts";
-export { FSChaCha20Poly1305, TAG_LEN } from "./aead/aead.ts";
+export { FSChaCha20Poly1305, StreamingOpen, TAG_LEN } from "./aead/aead.ts";
 export type { FSChaCha20Poly1305Options } from "./aead/aead.ts";
 export { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
 export { createAeadBackend, nativeAeadAvailable } from "./crypto/backend.ts";

@@ -1,65 +1,103 @@
 import assert from "node:assert/strict";
-import { AeadDecryptStream, AeadEncryptStream, aeadLayer } from "../layers/aead/aead_layer.ts";
+import { aeadDecryptor, aeadEncryptor, aeadLayer } from "../layers/aead/aead_layer.ts";
 import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
-import { randomDecoys } from "../layers/shaping.ts";
+import { shapingLayer } from "../layers/shaping.ts";
+import { DECOYS, FRAGMENT_STARTS } from "../layers/chunk_marks.ts";
+import { compose } from "../layers/session/compose.ts";
 import { isCode, readAll } from "./helpers.ts";
 
 const key = new Uint8Array(32).fill(4);
 const contents = [new Uint8Array(0), new Uint8Array([1, 2, 3]), new Uint8Array(5000).fill(7)];
 
-Deno.test("AEAD layer: round trip; decoys from the shaping policy are dropped", async () => {
-  let sent = 0, dropped = 0;
-  const bodies = await readAll(
-    ReadableStream.from(contents).pipeThrough(
-      new AeadEncryptStream(new FSChaCha20Poly1305(key), {
-        shaping: randomDecoys({ probability: 1, maxSize: 10 }),
-        onDecoy: () => sent++,
-      }),
+function seal(items: Uint8Array[], transformers: Transformer[] = []): Promise<Uint8Array[]> {
+  return readAll(
+    ReadableStream.from(items.map((c) => DECOYS.has(c) ? c : c.slice())).pipeThrough(
+      new TransformStream(compose(...transformers, aeadEncryptor(new FSChaCha20Poly1305(key)))),
     ),
   );
+}
+
+function open(bodies: Uint8Array[], onDecoy?: (n: number) => void): Promise<Uint8Array[]> {
+  return readAll(
+    ReadableStream.from(bodies).pipeThrough(
+      new TransformStream(aeadDecryptor(new FSChaCha20Poly1305(key), { onDecoy })),
+    ),
+  );
+}
+
+Deno.test("AEAD layer: round trip; decoys from the shaping layer are dropped", async () => {
+  let sent = 0;
+  const dropped: number[] = [];
+  const shaping = shapingLayer(() => [10], { onDecoy: () => sent++ });
+  const bodies = await seal(contents, [shaping.outbound]);
   assert.equal(bodies.length, 6);
   assert.equal(sent, 3);
-  const out = await readAll(
-    ReadableStream.from(bodies).pipeThrough(
-      new AeadDecryptStream(new FSChaCha20Poly1305(key), { onDecoy: () => dropped++ }),
-    ),
-  );
-  assert.deepEqual(out, contents);
-  assert.equal(dropped, 3);
+  assert.deepEqual(await open(bodies, (n) => dropped.push(n)), contents);
+  assert.deepEqual(dropped, [10, 10, 10]);
 });
 
 Deno.test("AEAD layer: a decoy is any header with the 0x80 bit set", async () => {
-  const enc = new FSChaCha20Poly1305(key);
-  const plain = new Uint8Array([0xff, 9, 9]); // header with every bit set
-  const body = enc.encrypt(new Uint8Array(0), plain);
-  const out = await readAll(
-    ReadableStream.from([body]).pipeThrough(new AeadDecryptStream(new FSChaCha20Poly1305(key))),
-  );
-  assert.equal(out.length, 0);
-  // other header bits alone do not make a decoy
-  const enc2 = new FSChaCha20Poly1305(key);
-  const body2 = enc2.encrypt(new Uint8Array(0), new Uint8Array([0x7f, 9]));
-  const out2 = await readAll(
-    ReadableStream.from([body2]).pipeThrough(new AeadDecryptStream(new FSChaCha20Poly1305(key))),
-  );
-  assert.deepEqual(out2, [new Uint8Array([9])]);
+  const body = new FSChaCha20Poly1305(key).encrypt(new Uint8Array(0), new Uint8Array([0xff, 9, 9]));
+  assert.equal((await open([body])).length, 0);
+  const body2 = new FSChaCha20Poly1305(key).encrypt(new Uint8Array(0), new Uint8Array([0x7f, 9]));
+  assert.deepEqual(await open([body2]), [new Uint8Array([9])]);
 });
 
 Deno.test("AEAD layer: a bad tag fails the stream with DECRYPTION", async () => {
   const body = new FSChaCha20Poly1305(key).encrypt(new Uint8Array(0), new Uint8Array([0, 1]));
   body[1] ^= 1;
-  const out = ReadableStream.from([body]).pipeThrough(
-    new AeadDecryptStream(new FSChaCha20Poly1305(key)),
-  );
-  await assert.rejects(readAll(out), isCode("DECRYPTION"));
-  const short = ReadableStream.from([new Uint8Array(5)]).pipeThrough(
-    new AeadDecryptStream(new FSChaCha20Poly1305(key)),
-  );
-  await assert.rejects(readAll(short), isCode("DECRYPTION"));
+  await assert.rejects(open([body]), isCode("DECRYPTION"));
+  await assert.rejects(open([new Uint8Array(5)]), isCode("DECRYPTION"));
 });
 
-Deno.test("AEAD layer: duplex helper wires send and recv ciphers", () => {
+/** Splits a body into pieces as the length layer streams it (first piece marked). */
+function pieces(body: Uint8Array, size: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let i = 0; i < body.length; i += size) out.push(body.slice(i, i + size));
+  FRAGMENT_STARTS.set(out[0], body.length);
+  return out;
+}
+
+Deno.test("AEAD layer: streamed decoys are authenticated piece by piece, never gathered", async () => {
+  const big = new Uint8Array(300_000).map((_, i) => i * 7);
+  DECOYS.add(big);
+  const [decoy, after] = await seal([big, new Uint8Array([5, 6])]);
+  assert.equal(decoy.length, 300_017);
+  assert.equal(await open([decoy.slice()]).then((o) => o.length), 0, "sealed as a decoy");
+  const dropped: number[] = [];
+  const out = await open([...pieces(decoy, 4096), after], (n) => dropped.push(n));
+  assert.deepEqual(out, [new Uint8Array([5, 6])]);
+  assert.deepEqual(dropped, [300_000]);
+  // a flipped bit anywhere in a streamed decoy (or its tag) fails at its end, before `after`
+  for (const at of [1, 150_000, decoy.length - 1]) {
+    const bad = decoy.slice();
+    bad[at] ^= 1;
+    const seen: Uint8Array[] = [];
+    const stream = ReadableStream.from([...pieces(bad, 4096), after.slice()]).pipeThrough(
+      new TransformStream(aeadDecryptor(new FSChaCha20Poly1305(key))),
+    );
+    await assert.rejects(
+      (async () => {
+        for await (const c of stream) seen.push(c);
+      })(),
+      isCode("DECRYPTION"),
+      `flip at ${at}`,
+    );
+    assert.equal(seen.length, 0);
+  }
+});
+
+Deno.test("AEAD layer: a streamed non-decoy is gathered and decrypted whole", async () => {
+  const big = new Uint8Array(100_000).map((_, i) => i);
+  const [body] = await seal([big]);
+  assert.deepEqual(await open(pieces(body, 7000)), [big]);
+});
+
+Deno.test("AEAD layer: duplex helper wires send and recv ciphers", async () => {
   const layer = aeadLayer({ send: new FSChaCha20Poly1305(key), recv: new FSChaCha20Poly1305(key) });
-  assert.ok(layer.inbound instanceof AeadDecryptStream);
-  assert.ok(layer.outbound instanceof AeadEncryptStream);
+  const round = await readAll(
+    ReadableStream.from([new Uint8Array([1])])
+      .pipeThrough(new TransformStream(compose(layer.outbound, layer.inbound))),
+  );
+  assert.deepEqual(round, [new Uint8Array([1])]);
 });

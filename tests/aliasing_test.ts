@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import {
   BIP324_SHORT_IDS,
+  BIP434_SHORT_IDS,
   checkMessageType,
+  CORE_SHORT_IDS,
   DEFAULT_MESSAGE_TYPES,
   MessageTypeTable,
   PROPOSED_SHORT_IDS,
@@ -45,19 +47,61 @@ Deno.test("aliasing: the long form of a short-ID type decodes to the same type",
   });
 });
 
-Deno.test("aliasing: a pluggable table adds proposed or private IDs", () => {
+Deno.test("aliasing: the default table is Bitcoin Core's: 1..28 and 37 feature, nothing else", () => {
+  // (copies: deepEqual's type assertion would otherwise narrow the tables' types)
+  assert.deepEqual({ ...CORE_SHORT_IDS }, { ...BIP324_SHORT_IDS, 37: "feature" });
+  assert.deepEqual({ ...BIP434_SHORT_IDS }, { 37: "feature" });
+  const assigned: number[] = [];
+  for (let id = 1; id <= 255; id++) {
+    const type = DEFAULT_MESSAGE_TYPES.typeOf(id);
+    if (type === undefined) {
+      assert.throws(
+        () => DEFAULT_MESSAGE_TYPES.decode(new Uint8Array([id])),
+        isType("INVALID_MESSAGE_TYPE"),
+        `ID ${id}`,
+      );
+    } else {
+      assigned.push(id);
+      assert.equal(type, CORE_SHORT_IDS[id]);
+    }
+  }
+  assert.deepEqual(assigned, [...Array.from({ length: 28 }, (_, i) => i + 1), 37]);
+  // `feature` goes out as the single byte 37, and 37 comes back as `feature` (payload untouched)
+  const payload = new Uint8Array([4, 0x42, 0x49, 0x50, 0x31, 0]);
+  const contents = DEFAULT_MESSAGE_TYPES.encode({ type: "feature", payload });
+  assert.deepEqual([...contents], [37, ...payload]);
+  assert.deepEqual(DEFAULT_MESSAGE_TYPES.decode(contents), { type: "feature", payload });
+  // a fresh table starts from Core's too
+  assert.equal(new MessageTypeTable().idOf("feature"), 37);
+  // and the long form of `feature` is accepted as well
+  const long = new Uint8Array(13);
+  long.set(new TextEncoder().encode("feature"), 1);
+  assert.equal(DEFAULT_MESSAGE_TYPES.decode(long).type, "feature");
+});
+
+Deno.test("aliasing: a pluggable table adds proposed (utreexo) or private IDs", () => {
+  assert.deepEqual(Object.keys(PROPOSED_SHORT_IDS).map(Number), [29, 30, 31, 32, 33, 34, 35, 36]);
   const table = new MessageTypeTable({ ...PROPOSED_SHORT_IDS, 250: "private" });
   for (const [id, type] of Object.entries({ ...PROPOSED_SHORT_IDS, 250: "private" })) {
     const contents = table.encode({ type, payload: new Uint8Array(0) });
     assert.deepEqual([...contents], [Number(id)]);
     assert.equal(table.decode(contents).type, type);
   }
-  // the default table does not know them
-  assert.equal(DEFAULT_MESSAGE_TYPES.encode({ type: "feature", payload: new Uint8Array() })[0], 0);
-  assert.throws(
-    () => DEFAULT_MESSAGE_TYPES.decode(new Uint8Array([37])),
-    isType("INVALID_MESSAGE_TYPE"),
-  );
+  // the opt-in table keeps Core's IDs, 37 included
+  assert.equal(table.idOf("feature"), 37);
+  assert.equal(table.idOf("addrv2"), 28);
+  // the default table does not know the utreexo IDs: their types go out in the long form
+  assert.equal(DEFAULT_MESSAGE_TYPES.encode({ type: "uproof", payload: new Uint8Array() })[0], 0);
+  for (let id = 29; id <= 36; id++) {
+    assert.throws(
+      () => DEFAULT_MESSAGE_TYPES.decode(new Uint8Array([id])),
+      isType("INVALID_MESSAGE_TYPE"),
+    );
+  }
+  // the BIP's own table alone (without 37) is still available as a base
+  const bip324Only = new MessageTypeTable({}, BIP324_SHORT_IDS);
+  assert.equal(bip324Only.idOf("feature"), undefined);
+  assert.throws(() => bip324Only.decode(new Uint8Array([37])), isType("INVALID_MESSAGE_TYPE"));
   // reassigning a type moves it
   const moved = new MessageTypeTable({ 100: "ping" });
   assert.equal(moved.idOf("ping"), 100);

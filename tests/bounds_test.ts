@@ -16,14 +16,15 @@ import { Handshake, MAX_GARBAGE_LEN } from "../layers/handshake/handshake.ts";
 import { performHandshake } from "../layers/handshake/driver.ts";
 import { DEFAULT_MESSAGE_TYPES, type Message } from "../layers/aliasing/aliasing.ts";
 import { networkMagic } from "../layers/bitcoin/network.ts";
-import { openSession, type OpenSessionOptions, type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
-import { decodePayload } from "../layers/bitcoin/messages.ts";
+import { decodePayload } from "../layers/bitcoin/mod.ts";
 import { V1Decoder } from "../layers/v1/v1_framing.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import { connect, listen } from "../layers/session/connect.ts";
 import { memoryPair } from "../transports/memory.ts";
-import type { Layer } from "../layers/session/pipeline.ts";
+import type { CallerLayer as Layer } from "../layers/layer.ts";
 import { concat, isCode, prng, within } from "./helpers.ts";
 
 const TERMINATOR_LEN = 16;

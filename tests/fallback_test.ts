@@ -3,12 +3,7 @@ import { connect } from "../layers/session/connect.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { peerHandshake, pingPeer } from "../layers/bitcoin/peer_handshake.ts";
 import { encodeV1Message } from "../layers/v1/v1_framing.ts";
-import {
-  encodeVersion,
-  ipFromString,
-  NODE_NETWORK,
-  NODE_P2P_V2,
-} from "../layers/bitcoin/messages.ts";
+import { encodeVersion, ipFromString, NODE_NETWORK, NODE_P2P_V2 } from "../layers/bitcoin/mod.ts";
 import { networkMagic } from "../layers/bitcoin/network.ts";
 import { isCode, sessionPair, within } from "./helpers.ts";
 import { nodeLike, v1OnlyPeer } from "./peers.ts";

@@ -186,3 +186,44 @@ Deno.test("handshake: different networks never complete (no terminator match)", 
   a.receive(reply);
   assert.equal(a.state, "garbage");
 });
+
+Deno.test("handshake: a huge first chunk is refused after at most 4,111 garbage bytes held", () => {
+  const a = new Handshake({ role: "initiator", network: "regtest" });
+  const b = new Handshake({ role: "responder", network: "regtest" });
+  a.start();
+  b.start();
+  // 64 key bytes, then 8 MiB without a terminator, all in one call
+  const flood = new Uint8Array(ELLSWIFT_LEN + (8 << 20));
+  flood.set(new Handshake({ role: "initiator", network: "regtest" }).start().subarray(0, 64));
+  flood.fill(1, ELLSWIFT_LEN);
+  assert.throws(() => b.receive(flood), isCode("NO_GARBAGE_TERMINATOR"));
+  const held = b.buffered;
+  assert.ok(held > MAX_GARBAGE_LEN && held <= MAX_GARBAGE_LEN + 16, `held ${held}`);
+  void a;
+});
+
+Deno.test("handshake: decoys before the version packet stream through, never held", () => {
+  const size = 3_000_000;
+  const a = new Handshake({ role: "initiator", network: "regtest", decoys: [size, 10, size] });
+  const b = new Handshake({ role: "responder", network: "regtest" });
+  const keyAndGarbage = a.start();
+  b.start();
+  const reply = b.receive(keyAndGarbage);
+  const rest = a.receive(reply);
+  let maxHeld = 0;
+  for (let i = 0; i < rest.length; i += 65_536) {
+    b.receive(rest.subarray(i, i + 65_536));
+    maxHeld = Math.max(maxHeld, b.buffered);
+  }
+  assert.ok(b.done);
+  assert.equal(b.result().decoysReceived, 3);
+  assert.ok(maxHeld < 64, `held up to ${maxHeld} bytes`);
+  // a flipped bit inside a streamed decoy fails at its end
+  const c = new Handshake({ role: "initiator", network: "regtest", decoys: [size] });
+  const d = new Handshake({ role: "responder", network: "regtest" });
+  d.start();
+  const r2 = d.receive(c.start());
+  const tail = c.receive(r2);
+  tail[tail.length - 500_000] ^= 1;
+  assert.throws(() => d.receive(tail), isCode("DECRYPTION"));
+});

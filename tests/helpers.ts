@@ -3,7 +3,8 @@ import { Bip324Cipher } from "../layers/packet_cipher.ts";
 import { ellswiftCreate } from "../layers/handshake/ellswift.ts";
 import { Bip324Error, type Bip324ErrorCode } from "../layers/errors.ts";
 import { concatBytes } from "../layers/bytes.ts";
-import { openSession, type OpenSessionOptions, type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
 
 /** A cipher with a fixed key pair, so transcripts are reproducible. */

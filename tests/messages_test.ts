@@ -33,7 +33,7 @@ import {
   NODE_P2P_V2,
   NODE_WITNESS,
   type VersionPayload,
-} from "../layers/bitcoin/messages.ts";
+} from "../layers/bitcoin/mod.ts";
 
 /** Asserts that `fn` throws MALFORMED_MESSAGE (origin peer) with exactly `message`. */
 function assertMalformed(fn: () => unknown, message: string): void {
@@ -498,6 +498,7 @@ Deno.test("messages: every known type round trips through the generic codec", ()
     pong: { nonce: 2n },
     feefilter: { feeRate: 3n },
     addrv2: { addresses: [IPV4_ENTRY] },
+    feature: { featureId: "BIP434v1", featureData: new Uint8Array([1, 2]) },
   };
   assert.deepEqual(Object.keys(samples).sort(), [...KNOWN_MESSAGE_TYPES].sort());
   for (const type of KNOWN_MESSAGE_TYPES) {

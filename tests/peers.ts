@@ -4,7 +4,7 @@ import { listenTcp } from "../transports/tcp.ts";
 import { listen } from "../layers/session/connect.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
-import { NODE_NETWORK } from "../layers/bitcoin/messages.ts";
+import { type FeatureRegistration, NODE_NETWORK } from "../layers/bitcoin/mod.ts";
 import type { Session } from "../layers/session/session.ts";
 import type { Bip324Error } from "../layers/errors.ts";
 
@@ -12,12 +12,13 @@ import type { Bip324Error } from "../layers/errors.ts";
 export async function serveLikeANode(
   s: Session,
   userAgent: string,
-  options: { services?: bigint; echo?: boolean } = {},
+  options: { services?: bigint; echo?: boolean; features?: FeatureRegistration[] } = {},
 ): Promise<void> {
   try {
     await peerHandshake(s, {
       userAgent,
       services: options.services,
+      features: options.features,
       startHeight: 123,
       timeout: 5000,
     });
@@ -37,7 +38,12 @@ export async function serveLikeANode(
 
 /** A BIP324 listener (v1 accepted unless `v1: "reject"`) whose sessions behave like a node. */
 export function nodeLike(
-  options: { hostname?: string; v1?: "accept" | "reject"; echo?: boolean } = {},
+  options: {
+    hostname?: string;
+    v1?: "accept" | "reject";
+    echo?: boolean;
+    features?: FeatureRegistration[];
+  } = {},
 ) {
   const errors: Bip324Error[] = [];
   const listener = listen({
@@ -52,7 +58,9 @@ export function nodeLike(
   const accepting = (async () => {
     for await (const s of listener) {
       sessions.push(s);
-      served.push(serveLikeANode(s, "/node-like:2/", { echo: options.echo }));
+      served.push(
+        serveLikeANode(s, "/node-like:2/", { echo: options.echo, features: options.features }),
+      );
     }
   })();
   return {

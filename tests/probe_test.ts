@@ -10,7 +10,7 @@ import {
 } from "../examples/probe.ts";
 import { parseCliArgs, UsageError } from "../cli.ts";
 import { toHex } from "../layers/bytes.ts";
-import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/messages.ts";
+import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/mod.ts";
 import { isCode, within } from "./helpers.ts";
 import { nodeLike, v1OnlyPeer } from "./peers.ts";
 
@@ -92,7 +92,7 @@ function assertV2Result(r: ProbeResult | Record<string, unknown>, port: number, 
   assert.equal(r.session_id, id);
   assert.equal(r.advertises_v2, true);
   assert.equal(r.user_agent, "/node-like:2/");
-  assert.equal(r.protocol_version, 70016);
+  assert.equal(r.protocol_version, 70017);
   assert.equal(r.start_height, 123);
   assert.match(r.services as string, /^0x[0-9a-f]{16}$/);
   assert.ok((r.service_names as string[]).includes("P2P_V2"), String(r.service_names));
@@ -194,6 +194,60 @@ Deno.test("probe: closed port → TRANSPORT; silent peer → TIMEOUT in time; ab
     await assert.rejects(within(probing, TIMEOUT, "aborted probe"), (e) => e === reason);
   } finally {
     await silent.close();
+  }
+});
+
+Deno.test("probe: prints the node's BIP434 features (cli.ts probe: id and hex data)", async () => {
+  const node = nodeLike({
+    features: [
+      { approach: "advertise", id: "BIP9999", data: new Uint8Array([0xde, 0xad]) },
+      {
+        approach: "versions",
+        name: "x",
+        versions: [{ id: "https://x.example/v2" }, { id: "x/v1" }],
+      },
+    ],
+  });
+  try {
+    const expected = [
+      { id: "BIP9999", data: "dead" },
+      { id: "https://x.example/v2", data: "" },
+      { id: "x/v1", data: "" },
+    ];
+    const r = await probe({
+      host: "127.0.0.1",
+      port: node.port,
+      network: "regtest",
+      timeout: 5000,
+    });
+    assert.deepEqual(r.features, expected);
+    const { code, stdout, stderr } = await runCli([
+      "probe",
+      `127.0.0.1:${node.port}`,
+      "--network",
+      "regtest",
+      "--timeout",
+      "5000",
+    ]);
+    assert.equal(code, 0, stderr + stdout);
+    assert.deepEqual(oneLine(stdout).features, expected);
+  } finally {
+    await node.close();
+  }
+});
+
+Deno.test("probe: a node that announces no features → features: []", async () => {
+  const node = nodeLike();
+  try {
+    const r = await probe({
+      host: "127.0.0.1",
+      port: node.port,
+      network: "regtest",
+      timeout: 5000,
+    });
+    assert.deepEqual(r.features, []);
+  } finally {
+    await node.close();
   }
 });
 

@@ -28,10 +28,11 @@ import {
   MAX_COMPACT_SIZE,
   MAX_USER_AGENT_LENGTH,
   type VersionPayload,
-} from "../layers/bitcoin/messages.ts";
+} from "../layers/bitcoin/mod.ts";
 import { encodeV1Message, V1Decoder } from "../layers/v1/v1_framing.ts";
 import { NETWORK_MAGIC, networkMagic } from "../layers/bitcoin/network.ts";
-import { openSession, type Session } from "../layers/session/session.ts";
+import type { Session } from "../layers/session/session.ts";
+import { openSession } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { concat, prng, within } from "./helpers.ts";
 
@@ -573,6 +574,14 @@ const knownPayload: fc.Arbitrary<{ type: string; value: unknown }> = fc.oneof(
     type: "addrv2",
     value: { addresses },
   })),
+  record({
+    featureId: fc.string({
+      unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      minLength: 4,
+      maxLength: 80,
+    }),
+    featureData: fc.uint8Array({ maxLength: 512 }),
+  }).map((value) => ({ type: "feature", value })),
 );
 
 Deno.test("property: messages.ts decodePayload(encodePayload(x)) = x for every known type", () => {

@@ -4,7 +4,7 @@ import { type ProxyEvent, startProxy } from "../examples/proxy.ts";
 import { parseCliArgs, UsageError } from "../cli.ts";
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
-import { NODE_NETWORK } from "../layers/bitcoin/messages.ts";
+import { NODE_NETWORK } from "../layers/bitcoin/mod.ts";
 import { peerHandshake, type PeerInfo } from "../layers/bitcoin/peer_handshake.ts";
 import type { Session } from "../layers/session/session.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { openSession, type OpenSessionOptions } from "../layers/session/session.ts";
+import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { sessionPair } from "./helpers.ts";
 import { memoryPair } from "../transports/memory.ts";
 import { Bip324Error } from "../layers/errors.ts";
@@ -40,7 +40,24 @@ import { encryptPacket } from "../layers/packet_cipher.ts";
 import { randomDecoys } from "../layers/shaping.ts";
 import { networkMagic } from "../layers/bitcoin/network.ts";
 import { Handshake } from "../layers/handshake/handshake.ts";
-import type { Layer } from "../layers/session/pipeline.ts";
+import type { CallerLayer } from "../layers/layer.ts";
+import type { SessionOptions } from "../layers/session/open.ts";
+
+type Layer<L, U> = CallerLayer<L, U>;
+
+/** Pass-through caller layers at every position: none, as Transformers, or as whole TransformStreams. */
+const VARIANTS = ["plain", "transformers", "streams"] as const;
+function variant(kind: (typeof VARIANTS)[number]): Partial<SessionOptions> {
+  if (kind === "plain") return {};
+  // deno-lint-ignore no-explicit-any
+  const pass = (): CallerLayer<any, any> =>
+    kind === "transformers"
+      ? { inbound: { transform: (c, ctl) => ctl.enqueue(c) }, outbound: {} }
+      : { inbound: new TransformStream(), outbound: new TransformStream() };
+  return {
+    layers: { wire: [pass()], packets: [pass()], contents: [pass()], messages: [pass()] },
+  };
+}
 
 const MESSAGES: Message[] = [
   msg("verack"),
@@ -104,15 +121,15 @@ import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 Deno.test("session: one transcript, fed in every chunking, yields identical messages", async () => {
   const stream = await recordInitiatorStream();
   const runs = (["whole", "single", 11, 12, 13] as const).flatMap((how) =>
-    [false, true].map((layered) => [how, layered] as const)
+    VARIANTS.map((kind) => [how, kind] as const)
   );
-  for (const [how, layered] of runs) {
+  for (const [how, kind] of runs) {
     const [x, y] = memoryPair({ highWaterMark: 1 << 20 });
     const responder = openSession(y, {
       role: "responder",
       network: "regtest",
       cipher: fixedCipher(2),
-      layered,
+      ...variant(kind),
     });
     x.readable.pipeTo(new WritableStream()).catch(() => {}); // drain the responder's output
     const feed = (async () => {
@@ -327,7 +344,7 @@ Deno.test("handshake driver: peer closes without answering our key → V1_ONLY_P
     const r = y.readable.getReader();
     await r.read(); // our key arrives
     await y.writable.close();
-    r.cancel();
+    r.cancel().catch(() => {}); // our side may have aborted already
   })();
   await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
   await peer;
@@ -442,21 +459,21 @@ Deno.test("handshake driver: peer resets the connection after our key → V1_ONL
     const r = y.readable.getReader();
     await r.read(); // our key arrives
     await y.writable.abort(new Error("connection reset"));
-    r.cancel();
+    r.cancel().catch(() => {}); // our side may have aborted already
   })();
   await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
   await peer;
 });
 
 Deno.test("session: close() still sends writes issued just before it", async () => {
-  for (const layered of [false, true]) {
-    const [a, b] = await sessionPair({ layered });
+  for (const kind of VARIANTS) {
+    const [a, b] = await sessionPair(variant(kind));
     const w = a.writable.getWriter();
     for (let i = 0; i < 50; i++) w.write(msg("inv", i)).catch(() => {});
     const closing = a.close(); // not awaited writes, then close at once
     const got = await within(readAll(b.readable), 3000, "read all");
     await closing;
-    assert.equal(got.length, 50, `layered=${layered}`);
+    assert.equal(got.length, 50, kind);
     assert.deepEqual(got[49], msg("inv", 49));
   }
 });
@@ -476,11 +493,11 @@ Deno.test("session: aeadBackend pure/native/auto interoperate on the same wire",
 });
 
 Deno.test("session: messages received before a bad packet are still read, then the error", async () => {
-  for (const layered of [false, true]) {
+  for (const kind of VARIANTS) {
     const [x, y] = memoryPair();
     const [raw, session] = await Promise.all([
       performHandshake(x, { role: "initiator", network: "regtest" }),
-      openSession(y, { role: "responder", network: "regtest", layered }),
+      openSession(y, { role: "responder", network: "regtest", ...variant(kind) }),
     ]);
     const good = [1, 2, 3].map((i) => encryptPacket(raw.cipher.ciphers, new Uint8Array([14, i])));
     const bad = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, 4]));
@@ -490,7 +507,7 @@ Deno.test("session: messages received before a bad packet are still read, then t
     assert.equal(session.closeReason?.code, "DECRYPTION");
     const r = session.readable.getReader();
     for (let i = 1; i <= 3; i++) {
-      assert.deepEqual((await r.read()).value, msg("inv", i), `layered=${layered}`);
+      assert.deepEqual((await r.read()).value, msg("inv", i), kind);
     }
     await assert.rejects(r.read(), isCode("DECRYPTION"));
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { concatBytes, fromHex, toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import { encodePing } from "../layers/bitcoin/messages.ts";
+import { encodePing } from "../layers/bitcoin/mod.ts";
 import { NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import {
   encodeV1Message,

@@ -76,6 +76,16 @@ export interface WebSocketPairOptions {
    * there. For a socket you wrap yourself, only that error's message uses it.
    */
   maxFrameBytes?: number;
+  /**
+   * Aborts the opening (while the socket is CONNECTING): the socket is closed
+   * and the promise rejects with the signal's reason. Ignored once open.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the opening may take; past it the socket is closed and the
+   * promise rejects with a `TimeoutError` `DOMException`. Default: no limit.
+   */
+  openTimeout?: number;
 }
 
 /**
@@ -122,20 +132,46 @@ export async function webSocketPair(
   const sendHighWater = options.sendHighWater ?? 1 << 20;
   const receiveLimit = options.receiveLimit ?? 16 << 20;
   ws.binaryType = "arraybuffer";
+  const { signal, openTimeout } = options;
+  if (openTimeout !== undefined && !(openTimeout > 0 && openTimeout <= 2 ** 31 - 1)) {
+    throw new RangeError(`openTimeout must be 1..${2 ** 31 - 1} ms, got ${openTimeout}`);
+  }
   if (ws.readyState === CONNECTING) {
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener(
-        "error",
-        (e) => reject(new Error(`WebSocket failed to open: ${describe(e)}`)),
-        { once: true },
-      );
-      ws.addEventListener(
-        "close",
-        () => reject(new Error("WebSocket closed before opening")),
-        { once: true },
-      );
-    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (reason: unknown) => {
+          try {
+            ws.close();
+          } catch { /* already closing */ }
+          reject(reason);
+        };
+        if (signal?.aborted) return fail(signal.reason);
+        onAbort = () => fail(signal!.reason);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (openTimeout !== undefined) {
+          timer = setTimeout(() =>
+            fail(
+              new DOMException(`WebSocket did not open within ${openTimeout} ms`, "TimeoutError"),
+            ), openTimeout);
+        }
+        ws.addEventListener("open", () => resolve(), { once: true });
+        ws.addEventListener(
+          "error",
+          (e) => reject(new Error(`WebSocket failed to open: ${describe(e)}`)),
+          { once: true },
+        );
+        ws.addEventListener(
+          "close",
+          () => reject(new Error("WebSocket closed before opening")),
+          { once: true },
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
   }
   if (ws.readyState !== OPEN) {
     throw new Error("WebSocket is not open");

@@ -21,6 +21,9 @@ import { Bip324Error } from "../errors.ts";
 import { REKEY_INTERVAL, RekeySchedule } from "../rekeying.ts";
 import { type AeadBackend, type AeadBackendKind, createAeadBackend } from "../crypto/backend.ts";
 import { ChaCha20 } from "../crypto/chacha20.ts";
+import { StreamingOpen } from "../crypto/streaming_open.ts";
+
+export { StreamingOpen };
 
 /** Bytes the Poly1305 tag adds to every packet. */
 export const TAG_LEN = 16;
@@ -41,6 +44,7 @@ export interface FSChaCha20Poly1305Options {
  * nothing but its own key and position.
  */
 const SCRATCH = {
+  block: new Uint32Array(16),
   nonce: new Uint8Array(12),
   rekeyNonce: new Uint8Array(12),
   rekeyCipher: new ChaCha20(),
@@ -146,9 +150,40 @@ export class FSChaCha20Poly1305 {
     return out;
   }
 
+  /**
+   * Decrypts the first plaintext byte of the next packet from its first
+   * ciphertext byte, without authenticating it and without consuming the
+   * packet (so a receiver can tell a decoy by its header before the rest
+   * arrives).
+   */
+  peekFirstByte(ciphertextByte: number): number {
+    const c = SCRATCH.rekeyCipher, block = SCRATCH.block;
+    c.setKey(this.#key);
+    c.setNonce(this.#currentNonce());
+    c.counter = 1;
+    c.block(block);
+    const first = (ciphertextByte ^ block[0]) & 0xff;
+    block.fill(0);
+    c.wipe();
+    return first;
+  }
+
+  /**
+   * Starts checking the next packet when its bytes arrive in pieces (a decoy
+   * being streamed): returns a {@linkcode StreamingOpen} for `total` bytes of
+   * ciphertext + tag under this packet's key and nonce. The packet counts at
+   * once, as with {@linkcode FSChaCha20Poly1305.decrypt}; its plaintext is
+   * never produced (only the first byte, unauthenticated, for the header).
+   */
+  decryptStreaming(aad: Uint8Array, total: number): StreamingOpen {
+    const open = new StreamingOpen(this.#key, this.#currentNonce(), aad, total);
+    this.#advance();
+    return open;
+  }
+
   /** Wipes the key. The cipher must not be used afterwards. */
   destroy(): void {
-    wipe(this.#key, SCRATCH.nonce, SCRATCH.rekeyNonce);
+    wipe(this.#key, SCRATCH.nonce, SCRATCH.rekeyNonce, SCRATCH.block);
     SCRATCH.rekeyCipher.wipe();
   }
 

@@ -1,72 +1,133 @@
 /**
- * The AEAD layer as streams.
+ * The AEAD layer: packet bodies ↔ contents, as two Web Streams
+ * `Transformer`s over {@linkcode FSChaCha20Poly1305}.
  *
- * - inbound: packet bodies → contents. Each body is authenticated and
- *   decrypted in place; a bad tag fails with `DECRYPTION`; decoys (any header
- *   with the `0x80` bit) are verified and dropped, never buffered.
- * - outbound: contents → packet bodies, with decoys first where the shaping
- *   policy asks for them.
+ * - {@linkcode aeadDecryptor} (inbound): each body is authenticated and
+ *   decrypted in place (the body is overwritten); a bad tag fails with
+ *   `DECRYPTION`; decoys (any header with the `0x80` bit) are verified and
+ *   dropped. A body the length layer streams in pieces is recognised as a
+ *   decoy from its first byte and then only authenticated as it passes —
+ *   never held — with the tag checked at its end before anything after it
+ *   is released; a streamed non-decoy is gathered into one buffer of its exact
+ *   length and decrypted there.
+ * - {@linkcode aeadEncryptor} (outbound): contents → bodies (header +
+ *   ciphertext + tag), sealed in place around contents the layer above
+ *   allocated with room for it; decoys made by the shaping layer get the
+ *   ignore bit.
  *
  * @module
  */
 
-import type { FSChaCha20Poly1305 } from "./aead.ts";
-import { TAG_LEN } from "./aead.ts";
+import { type FSChaCha20Poly1305, type StreamingOpen, TAG_LEN } from "./aead.ts";
 import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
-import { WITH_LENGTH_HEADROOM } from "../length/length_layer.ts";
 import { HEADER_LEN, IGNORE_BIT, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
-import type { Layer } from "../session/pipeline.ts";
-import type { ShapingPolicy } from "../shaping.ts";
+import type { Layer } from "../layer.ts";
 import { Bip324Error } from "../errors.ts";
+import { type Allocator, DECOYS, FRAGMENT_STARTS, newBuffer, OWNED } from "../chunk_marks.ts";
 
 const EMPTY = new Uint8Array(0);
+const BODY_OVERHEAD = HEADER_LEN + TAG_LEN;
 
-/** Options for {@linkcode AeadDecryptStream}. */
-export interface AeadDecryptOptions {
+/** Options for {@linkcode aeadDecryptor}. */
+export interface AeadDecryptorOptions {
   /** Called with the contents length of each decoy dropped. */
   onDecoy?: (contentsLength: number) => void;
 }
 
 /**
- * Authenticates and decrypts packet bodies; yields contents of non-decoy packets.
+ * Authenticates and decrypts packet bodies; yields the contents of non-decoy packets.
  *
  * @example
  * ```ts
- * import { AeadDecryptStream, AeadEncryptStream } from "./aead_layer.ts";
- * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * import { aeadDecryptor, aeadEncryptor } from "@bip324/bip324/layers";
+ * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
+ *
  * const k = new Uint8Array(32);
  * const out = ReadableStream.from([new Uint8Array([1, 2])])
- *   .pipeThrough(new AeadEncryptStream(new FSChaCha20Poly1305(k)))
- *   .pipeThrough(new AeadDecryptStream(new FSChaCha20Poly1305(k)));
+ *   .pipeThrough(new TransformStream(aeadEncryptor(new FSChaCha20Poly1305(k))))
+ *   .pipeThrough(new TransformStream(aeadDecryptor(new FSChaCha20Poly1305(k))));
  * console.assert((await out.getReader().read()).value?.[1] === 2);
  * ```
  */
-export class AeadDecryptStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** Creates a decryptor using `cipher` (the peer's packet AEAD). */
-  constructor(cipher: FSChaCha20Poly1305, options: AeadDecryptOptions = {}) {
-    const onDecoy = options.onDecoy;
-    super({
-      transform(body, controller) {
-        if (body.length < HEADER_LEN + TAG_LEN) {
-          throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
-        }
-        const plaintext = cipher.decrypt(EMPTY, body, body);
-        if (plaintext[0] & IGNORE_BIT) {
-          onDecoy?.(plaintext.length - HEADER_LEN);
-          return;
-        }
-        controller.enqueue(plaintext.subarray(HEADER_LEN));
-      },
-    });
-  }
+export function aeadDecryptor(
+  cipher: FSChaCha20Poly1305,
+  options: AeadDecryptorOptions = {},
+): Transformer<Uint8Array, Uint8Array> {
+  const onDecoy = options.onDecoy;
+  // A streamed body in progress: either a decoy being checked, or pieces being gathered.
+  let open: StreamingOpen | undefined;
+  let openTotal = 0;
+  let pieces: Uint8Array[] | undefined;
+  let piecesHave = 0;
+  let piecesTotal = 0;
+
+  const whole = (body: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
+    if (body.length < BODY_OVERHEAD) {
+      throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
+    }
+    const plaintext = cipher.decrypt(EMPTY, body, body);
+    if (plaintext[0] & IGNORE_BIT) {
+      onDecoy?.(plaintext.length - HEADER_LEN);
+      return;
+    }
+    controller.enqueue(plaintext.subarray(HEADER_LEN));
+  };
+
+  const feedDecoy = (piece: Uint8Array) => {
+    open!.update(piece);
+    if (open!.remaining > 0) return;
+    const ok = open!.finish();
+    open = undefined;
+    if (!ok) throw new Bip324Error("DECRYPTION", "decoy packet authentication failed (bad tag)");
+    onDecoy?.(openTotal - BODY_OVERHEAD);
+  };
+
+  const gather = (piece: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
+    pieces!.push(piece);
+    piecesHave += piece.length;
+    if (piecesHave < piecesTotal) return;
+    const body = new Uint8Array(piecesTotal);
+    let at = 0;
+    for (const p of pieces!) {
+      body.set(p, at);
+      at += p.length;
+    }
+    pieces = undefined;
+    whole(body, controller);
+  };
+
+  return {
+    transform(chunk, controller) {
+      if (open !== undefined) return feedDecoy(chunk);
+      if (pieces !== undefined) return gather(chunk, controller);
+      const total = FRAGMENT_STARTS.get(chunk);
+      if (total === undefined) return whole(chunk, controller);
+      if (total < BODY_OVERHEAD) {
+        throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
+      }
+      if (cipher.peekFirstByte(chunk[0]) & IGNORE_BIT) {
+        open = cipher.decryptStreaming(EMPTY, total);
+        openTotal = total;
+        return feedDecoy(chunk);
+      }
+      pieces = [];
+      piecesHave = 0;
+      piecesTotal = total;
+      gather(chunk, controller);
+    },
+    flush() {
+      if (open !== undefined || pieces !== undefined) {
+        open?.destroy();
+        throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
+      }
+    },
+  };
 }
 
-/** Options for {@linkcode AeadEncryptStream}. */
-export interface AeadEncryptOptions {
-  /** Asked before each message which decoys to send first. Default: none. */
-  shaping?: ShapingPolicy;
-  /** Called with the contents length of each decoy sent. */
-  onDecoy?: (contentsLength: number) => void;
+/** Options for {@linkcode aeadEncryptor}. */
+export interface AeadEncryptorOptions {
+  /** Where bodies that must be copied are allocated. Default: new arrays. */
+  alloc?: Allocator;
 }
 
 /**
@@ -74,57 +135,56 @@ export interface AeadEncryptOptions {
  *
  * @example
  * ```ts
- * import { AeadEncryptStream } from "./aead_layer.ts";
- * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * import { aeadEncryptor } from "@bip324/bip324/layers";
+ * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
+ *
  * const out = ReadableStream.from([new Uint8Array(5)])
- *   .pipeThrough(new AeadEncryptStream(new FSChaCha20Poly1305(new Uint8Array(32))));
+ *   .pipeThrough(new TransformStream(aeadEncryptor(new FSChaCha20Poly1305(new Uint8Array(32)))));
  * console.assert((await out.getReader().read()).value?.length === 22);
  * ```
  */
-export class AeadEncryptStream extends TransformStream<Uint8Array, Uint8Array> {
-  /** Creates an encryptor using `cipher` (our packet AEAD). */
-  constructor(cipher: FSChaCha20Poly1305, options: AeadEncryptOptions = {}) {
-    const { shaping, onDecoy } = options;
-    const seal = (contents: Uint8Array, ignore: boolean): Uint8Array => {
-      if (contents.length > MAX_CONTENTS_LENGTH) {
+export function aeadEncryptor(
+  cipher: FSChaCha20Poly1305,
+  options: AeadEncryptorOptions = {},
+): Transformer<Uint8Array, Uint8Array> {
+  const alloc = options.alloc ?? newBuffer;
+  return {
+    transform(contents, controller) {
+      if (!(contents instanceof Uint8Array)) throw new TypeError("contents must be a Uint8Array");
+      const length = contents.length;
+      if (length > MAX_CONTENTS_LENGTH) {
         throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
       }
-      const size = LENGTH_FIELD_LEN + HEADER_LEN + contents.length + TAG_LEN;
-      const packet = new Uint8Array(size);
-      const body = packet.subarray(LENGTH_FIELD_LEN);
+      const ignore = DECOYS.has(contents);
+      let body: Uint8Array;
+      if (OWNED.delete(contents)) {
+        body = new Uint8Array(
+          contents.buffer,
+          contents.byteOffset - HEADER_LEN,
+          length + BODY_OVERHEAD,
+        );
+      } else {
+        // Room for the length layer in front, so it need not copy either.
+        const packet = alloc(LENGTH_FIELD_LEN + length + BODY_OVERHEAD);
+        body = packet.subarray(LENGTH_FIELD_LEN);
+        body.set(contents, HEADER_LEN);
+      }
       body[0] = ignore ? IGNORE_BIT : 0;
-      body.set(contents, HEADER_LEN);
-      cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + contents.length), body);
-      WITH_LENGTH_HEADROOM.add(body);
-      return body;
-    };
-    super({
-      transform(contents, controller) {
-        const decoys = shaping?.(contents.length);
-        if (decoys) {
-          for (const length of decoys) {
-            controller.enqueue(seal(new Uint8Array(length), true));
-            onDecoy?.(length);
-          }
-        }
-        controller.enqueue(seal(contents, false));
-      },
-    });
-  }
+      cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + length), body);
+      OWNED.add(body);
+      controller.enqueue(body);
+    },
+  };
 }
 
 /** Ciphers and options for {@linkcode aeadLayer}. */
-export interface AeadLayerOptions {
+export interface AeadLayerOptions extends AeadEncryptorOptions {
   /** Our packet AEAD. */
   send: FSChaCha20Poly1305;
   /** The peer's packet AEAD. */
   recv: FSChaCha20Poly1305;
-  /** Decoy policy for outbound packets. */
-  shaping?: ShapingPolicy;
-  /** Called for each decoy received (dropped). */
+  /** Called for each decoy received (and dropped). */
   onDecoyReceived?: (contentsLength: number) => void;
-  /** Called for each decoy sent. */
-  onDecoySent?: (contentsLength: number) => void;
 }
 
 /**
@@ -132,19 +192,17 @@ export interface AeadLayerOptions {
  *
  * @example
  * ```ts
- * import { aeadLayer } from "./aead_layer.ts";
- * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * import { aeadLayer } from "@bip324/bip324/layers";
+ * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
+ *
  * const k = new Uint8Array(32);
  * const layer = aeadLayer({ send: new FSChaCha20Poly1305(k), recv: new FSChaCha20Poly1305(k) });
- * console.assert(layer.outbound instanceof TransformStream);
+ * console.assert(typeof layer.outbound.transform === "function");
  * ```
  */
 export function aeadLayer(options: AeadLayerOptions): Layer<Uint8Array, Uint8Array> {
   return {
-    inbound: new AeadDecryptStream(options.recv, { onDecoy: options.onDecoyReceived }),
-    outbound: new AeadEncryptStream(options.send, {
-      shaping: options.shaping,
-      onDecoy: options.onDecoySent,
-    }),
+    inbound: aeadDecryptor(options.recv, { onDecoy: options.onDecoyReceived }),
+    outbound: aeadEncryptor(options.send, options),
   };
 }

@@ -3,9 +3,20 @@
  * application message type, either as a one-byte short ID (1..255) or as
  * `0x00` followed by the 12-byte NUL-padded ASCII type of the v1 protocol.
  *
- * The table is pluggable: {@linkcode BIP324_SHORT_IDS} is the BIP's own table
- * (IDs 1..28), {@linkcode PROPOSED_SHORT_IDS} lists IDs other BIPs propose,
- * and a caller may add private entries.
+ * The table is pluggable. The default ({@linkcode DEFAULT_MESSAGE_TYPES},
+ * built from {@linkcode CORE_SHORT_IDS}) is exactly what Bitcoin Core's
+ * master assigns, so a node and this library agree on every byte:
+ *
+ * | IDs    | Types                              | Source                                   | Default |
+ * | ------ | ---------------------------------- | ---------------------------------------- | ------- |
+ * | 1..28  | `addr` … `addrv2`                  | BIP324's own table ({@linkcode BIP324_SHORT_IDS}) | yes |
+ * | 29..36 | `uproof` … `geturoot` (utreexo)    | BIP183 draft, via BIP324's auxiliary table ({@linkcode PROPOSED_SHORT_IDS}) | opt-in |
+ * | 37     | `feature`                          | BIP434; Bitcoin Core master ("BIP434: FEATURE message support") ({@linkcode BIP434_SHORT_IDS}) | yes |
+ * | others | caller-defined                     | `new MessageTypeTable({ … })`            | opt-in  |
+ *
+ * Where the BIP documents and Core differ, Core wins: BIP324's auxiliary
+ * table lists 37 among other proposals, but Core master receives it as
+ * `feature`, so it is in the default table.
  *
  * @module
  */
@@ -24,7 +35,10 @@ export interface Message {
   payload: Uint8Array;
 }
 
-/** The short IDs defined by BIP324 itself. */
+/**
+ * The short IDs defined by BIP324 itself (its "Message type IDs" table,
+ * IDs 1..28), which every BIP324 implementation knows.
+ */
 export const BIP324_SHORT_IDS: Readonly<Record<number, string>> = Object.freeze({
   1: "addr",
   2: "block",
@@ -57,9 +71,28 @@ export const BIP324_SHORT_IDS: Readonly<Record<number, string>> = Object.freeze(
 });
 
 /**
- * IDs proposed by other BIPs (BIP 183 utreexo, BIP 434 feature negotiation),
- * from the BIP's auxiliary table. Not used unless a caller opts in, since
- * Bitcoin Core does not know them.
+ * BIP434's short ID: `feature` is 37 ("MUST treat a message with a 1-byte
+ * message_type equal to 37 … as the feature message"). Bitcoin Core master
+ * has it in its default table.
+ */
+export const BIP434_SHORT_IDS: Readonly<Record<number, string>> = Object.freeze({
+  37: "feature",
+});
+
+/**
+ * Bitcoin Core's current default table: BIP324's IDs 1..28 plus 37
+ * `feature` (BIP434). This is what {@linkcode DEFAULT_MESSAGE_TYPES} uses.
+ */
+export const CORE_SHORT_IDS: Readonly<Record<number, string>> = Object.freeze({
+  ...BIP324_SHORT_IDS,
+  ...BIP434_SHORT_IDS,
+});
+
+/**
+ * IDs proposed by BIP183 (utreexo, still a draft: bitcoin/bips PR 1923) in
+ * BIP324's auxiliary table. Not used unless a caller opts in
+ * (`new MessageTypeTable(PROPOSED_SHORT_IDS)`), since Bitcoin Core does not
+ * know them.
  */
 export const PROPOSED_SHORT_IDS: Readonly<Record<number, string>> = Object.freeze({
   29: "uproof",
@@ -70,7 +103,6 @@ export const PROPOSED_SHORT_IDS: Readonly<Record<number, string>> = Object.freez
   34: "utreexotx",
   35: "uroot",
   36: "geturoot",
-  37: "feature",
 });
 
 function isTypeChar(c: number): boolean {
@@ -97,7 +129,7 @@ export function checkMessageType(type: unknown): string {
 /**
  * A two-way table between message types and short IDs.
  *
- * @example BIP324's table plus a private ID
+ * @example Core's table plus a private ID
  * ```ts
  * import { MessageTypeTable } from "./aliasing.ts";
  * const table = new MessageTypeTable({ 200: "myproto" });
@@ -113,11 +145,11 @@ export class MessageTypeTable {
    * Builds a table from `base` plus `extra` (an ID or type in `extra` replaces the base's).
    *
    * @param extra short IDs to add to (or override in) the base table.
-   * @param base the starting table; defaults to {@linkcode BIP324_SHORT_IDS}.
+   * @param base the starting table; defaults to {@linkcode CORE_SHORT_IDS}.
    */
   constructor(
     extra: Readonly<Record<number, string>> = {},
-    base: Readonly<Record<number, string>> = BIP324_SHORT_IDS,
+    base: Readonly<Record<number, string>> = CORE_SHORT_IDS,
   ) {
     for (const table of [base, extra]) {
       for (const [key, type] of Object.entries(table)) {
@@ -224,5 +256,5 @@ export class MessageTypeTable {
   }
 }
 
-/** The default table: BIP324's IDs 1..28 only, as Bitcoin Core uses. */
+/** The default table: Bitcoin Core's ({@linkcode CORE_SHORT_IDS}: IDs 1..28 and 37). */
 export const DEFAULT_MESSAGE_TYPES: MessageTypeTable = new MessageTypeTable();

@@ -1,21 +1,32 @@
 /**
- * The aliasing layer as streams: packet contents ↔ `{ type, payload }`
- * messages, using a pluggable {@linkcode MessageTypeTable}.
+ * The aliasing layer: packet contents ↔ `{ type, payload }` messages, as two
+ * Web Streams `Transformer`s over a pluggable {@linkcode MessageTypeTable}.
  *
  * Like Bitcoin Core, a message whose type field is malformed or unknown is
  * dropped by default (Core ignores it without disconnecting); with
- * `onInvalid: "error"` the stream fails with `INVALID_MESSAGE_TYPE` instead.
+ * `onInvalid: "error"` the layer fails with `INVALID_MESSAGE_TYPE` instead.
+ * Decoded payloads are views into the contents (no copy). The encoder writes
+ * each message into a buffer with room for the layers below it (header, tag,
+ * length field), so they seal it in place.
  *
  * @module
  */
 
 import { DEFAULT_MESSAGE_TYPES, type Message, type MessageTypeTable } from "./aliasing.ts";
 import { Bip324Error } from "../errors.ts";
-import type { Layer } from "../session/pipeline.ts";
+import type { Layer } from "../layer.ts";
+import { checkBytes } from "../bytes.ts";
+import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
+import { HEADER_LEN, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
+import { TAG_LEN } from "../aead/aead.ts";
+import { type Allocator, newBuffer, OWNED } from "../chunk_marks.ts";
 
-/** Options for the aliasing streams. */
+/** Bytes in front of the contents (length field + header). */
+const HEAD = LENGTH_FIELD_LEN + HEADER_LEN;
+
+/** Options for the aliasing transformers. */
 export interface AliasingOptions {
-  /** The short-ID table. Default: BIP324's IDs 1..28. */
+  /** The short-ID table. Default {@linkcode DEFAULT_MESSAGE_TYPES} (Bitcoin Core's). */
   table?: MessageTypeTable;
   /** What to do with a malformed or unknown type: `"drop"` (default, as Core) or `"error"`. */
   onInvalid?: "drop" | "error";
@@ -28,27 +39,38 @@ export interface AliasingOptions {
  *
  * @example
  * ```ts
- * import { AliasDecoderStream } from "./aliasing_layer.ts";
- * const out = ReadableStream.from([new Uint8Array([18, 1, 2])]).pipeThrough(new AliasDecoderStream());
+ * import { aliasDecoder } from "@bip324/bip324/layers";
+ *
+ * const out = ReadableStream.from([new Uint8Array([18, 1, 2])])
+ *   .pipeThrough(new TransformStream(aliasDecoder()));
  * console.assert((await out.getReader().read()).value?.type === "ping");
  * ```
  */
-export class AliasDecoderStream extends TransformStream<Uint8Array, Message> {
-  /** Creates a decoder. */
-  constructor(options: AliasingOptions = {}) {
-    const table = options.table ?? DEFAULT_MESSAGE_TYPES;
-    const strict = options.onInvalid === "error";
-    super({
-      transform(contents, controller) {
-        try {
-          controller.enqueue(table.decode(contents));
-        } catch (error) {
-          if (strict || !(error instanceof Bip324Error)) throw error;
-          options.onDropped?.(error);
-        }
-      },
-    });
-  }
+export function aliasDecoder(options: AliasingOptions = {}): Transformer<Uint8Array, Message> {
+  const table = options.table ?? DEFAULT_MESSAGE_TYPES;
+  const strict = options.onInvalid === "error";
+  const onDropped = options.onDropped;
+  return {
+    transform(contents, controller) {
+      let message: Message;
+      try {
+        message = table.decode(contents);
+      } catch (error) {
+        if (strict || !(error instanceof Bip324Error)) throw error;
+        onDropped?.(error);
+        return;
+      }
+      controller.enqueue(message);
+    },
+  };
+}
+
+/** Options for {@linkcode aliasEncoder}. */
+export interface AliasEncoderOptions {
+  /** The short-ID table. Default {@linkcode DEFAULT_MESSAGE_TYPES}. */
+  table?: MessageTypeTable;
+  /** Where packet buffers are allocated. Default: new arrays. */
+  alloc?: Allocator;
 }
 
 /**
@@ -56,22 +78,37 @@ export class AliasDecoderStream extends TransformStream<Uint8Array, Message> {
  *
  * @example
  * ```ts
- * import { AliasEncoderStream } from "./aliasing_layer.ts";
+ * import { aliasEncoder } from "@bip324/bip324/layers";
+ *
  * const out = ReadableStream.from([{ type: "pong", payload: new Uint8Array(8) }])
- *   .pipeThrough(new AliasEncoderStream());
+ *   .pipeThrough(new TransformStream(aliasEncoder()));
  * console.assert((await out.getReader().read()).value?.[0] === 19);
  * ```
  */
-export class AliasEncoderStream extends TransformStream<Message, Uint8Array> {
-  /** Creates an encoder. */
-  constructor(options: AliasingOptions = {}) {
-    const table = options.table ?? DEFAULT_MESSAGE_TYPES;
-    super({
-      transform(message, controller) {
-        controller.enqueue(table.encode(message));
-      },
-    });
-  }
+export function aliasEncoder(options: AliasEncoderOptions = {}): Transformer<Message, Uint8Array> {
+  const table = options.table ?? DEFAULT_MESSAGE_TYPES;
+  const alloc = options.alloc ?? newBuffer;
+  return {
+    transform(message, controller) {
+      if (message === null || typeof message !== "object") {
+        throw new TypeError("message must be an object { type, payload }");
+      }
+      const payload = checkBytes("message.payload", message.payload);
+      const typeLength = table.typeLength(message.type);
+      const length = typeLength + payload.length;
+      if (length > MAX_CONTENTS_LENGTH) {
+        throw new RangeError(
+          `message.payload must be at most ${MAX_CONTENTS_LENGTH - typeLength} bytes`,
+        );
+      }
+      const packet = alloc(HEAD + length + TAG_LEN);
+      table.writeType(message.type, packet, HEAD);
+      packet.set(payload, HEAD + typeLength);
+      const contents = packet.subarray(HEAD, HEAD + length);
+      OWNED.add(contents);
+      controller.enqueue(contents);
+    },
+  };
 }
 
 /**
@@ -79,11 +116,15 @@ export class AliasEncoderStream extends TransformStream<Message, Uint8Array> {
  *
  * @example
  * ```ts
- * import { aliasingLayer } from "./aliasing_layer.ts";
+ * import { aliasingLayer } from "@bip324/bip324/layers";
+ *
  * const layer = aliasingLayer({ onInvalid: "error" });
- * console.assert(layer.inbound instanceof TransformStream);
+ * const inbound = new TransformStream(layer.inbound);
+ * console.assert(inbound.writable instanceof WritableStream);
  * ```
  */
-export function aliasingLayer(options: AliasingOptions = {}): Layer<Uint8Array, Message> {
-  return { inbound: new AliasDecoderStream(options), outbound: new AliasEncoderStream(options) };
+export function aliasingLayer(
+  options: AliasingOptions & AliasEncoderOptions = {},
+): Layer<Uint8Array, Message> {
+  return { inbound: aliasDecoder(options), outbound: aliasEncoder(options) };
 }

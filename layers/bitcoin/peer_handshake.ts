@@ -1,28 +1,39 @@
 /**
  * The Bitcoin P2P application handshake on top of any session (v1 or v2):
- * `version` → (`wtxidrelay`, `sendaddrv2`) → `verack` both ways, answering
- * pings meanwhile, plus a `ping` round-trip helper.
+ * `version` → (`wtxidrelay`, `sendaddrv2`, BIP434 `feature`s) → `verack`
+ * both ways, answering pings meanwhile, plus a `ping` round-trip helper.
+ *
+ * BIP434, as Bitcoin Core master implements it: we advertise protocol
+ * version 70017 and send our registered `feature` messages right after the
+ * peer's `version`, before our `verack`, and only if both versions are at
+ * least 70017. The peer's `feature` messages count between its `version` and
+ * its `verack`; unknown ids are reported but otherwise ignored. Messages
+ * after the peer's `verack` are the application's: `featureGuard()`
+ * drops (or rejects) late `feature`s there.
  *
  * @module
  */
 
 import type { Message } from "../aliasing/aliasing.ts";
 import { Bip324Error } from "../errors.ts";
+import { ipFromString } from "./addresses.ts";
+import { decodeFeature, encodeFeature, FEATURE_VERSION, type FeaturePayload } from "./feature.ts";
 import {
-  decodePing,
-  decodeVersion,
-  encodePing,
-  encodeVersion,
-  ipFromString,
-  NODE_NETWORK_LIMITED,
-  NODE_P2P_V2,
-  NODE_WITNESS,
-  type VersionPayload,
-} from "./messages.ts";
+  featureMessages,
+  type FeatureOutcome,
+  type FeatureRegistration,
+  negotiateFeatures,
+} from "./feature_negotiation.ts";
+import { NODE_NETWORK_LIMITED, NODE_P2P_V2, NODE_WITNESS } from "./services.ts";
+import { decodePing, encodePing } from "./small_messages.ts";
+import { decodeVersion, encodeVersion, type VersionPayload } from "./version.ts";
 import type { Session } from "../session/session.ts";
 
-/** Protocol version Bitcoin Core 26+ announces. */
-export const PROTOCOL_VERSION = 70016;
+/** Protocol version we announce: Bitcoin Core master's (70017, BIP434 `feature` support). */
+export const PROTOCOL_VERSION = 70017;
+
+/** The most peer `feature` messages {@linkcode PeerInfo.features} keeps (the rest are ignored). */
+export const MAX_PEER_FEATURES = 256;
 
 /** Options for {@linkcode peerHandshake}. */
 export interface PeerHandshakeOptions {
@@ -36,10 +47,26 @@ export interface PeerHandshakeOptions {
   relay?: boolean;
   /** The peer's address as we see it (`addr_recv`). Default `0.0.0.0:0`. */
   peerAddress?: { host: string; port: number };
-  /** Protocol version to announce. Default 70016. */
+  /**
+   * Protocol version to announce. Default {@linkcode PROTOCOL_VERSION}
+   * (70017). Below 70017 no `feature` is sent, and the peer's are ignored.
+   */
   protocolVersion?: number;
-  /** Send `wtxidrelay` and `sendaddrv2` before `verack`, as Core does. Default true. */
-  features?: boolean;
+  /** Send `wtxidrelay` (BIP339) and `sendaddrv2` (BIP155) before `verack`, as Core does. Default true. */
+  preVerackMessages?: boolean;
+  /**
+   * BIP434 features to send and negotiate: `feature` messages in this
+   * order, sent only to a peer whose version is at least 70017. What came
+   * of each is {@linkcode PeerInfo.negotiated}. Default none.
+   */
+  features?: readonly FeatureRegistration[];
+  /**
+   * A `feature` the peer may not send (before its `version`, or when
+   * either version is below 70017): `"ignore"` (default, counted in
+   * {@linkcode PeerInfo.featuresIgnored}) or `"disconnect"` (close the
+   * session; reject with `UNEXPECTED_MESSAGE`, as Core disconnects).
+   */
+  featureViolation?: "ignore" | "disconnect";
   /** Milliseconds to wait for the peer's `version` and `verack`. Default 20,000. */
   timeout?: number;
 }
@@ -50,6 +77,15 @@ export interface PeerInfo {
   version: VersionPayload;
   /** Whether the peer advertises BIP324 support (`NODE_P2P_V2`). */
   supportsV2: boolean;
+  /**
+   * The peer's BIP434 `feature` messages (between its `version` and
+   * `verack`), in order, known ids or not; at most {@linkcode MAX_PEER_FEATURES}.
+   */
+  features: FeaturePayload[];
+  /** What came of each registered feature, keyed by its id (or a versioned feature's name). */
+  negotiated: Record<string, FeatureOutcome>;
+  /** `feature` messages ignored: sent when not allowed, or beyond {@linkcode MAX_PEER_FEATURES}. */
+  featuresIgnored: number;
   /** Other messages that arrived during the handshake (e.g. `sendaddrv2`), in order. */
   received: Message[];
 }
@@ -57,17 +93,22 @@ export interface PeerInfo {
 const EMPTY = new Uint8Array(0);
 
 /**
- * Performs the version/verack exchange and resolves with the peer's version.
- * As initiator we send our `version` first; as responder we answer theirs.
- * The session's streams are unlocked again afterwards.
+ * Performs the version/verack exchange and resolves with the peer's version
+ * and features. As initiator we send our `version` first; as responder we
+ * answer theirs. The session's streams are unlocked again afterwards. A
+ * peer that breaks the protocol (a malformed `version` or `feature`, or a
+ * forbidden `feature` with `featureViolation: "disconnect"`) gets its
+ * session closed, and the promise rejects with the `Bip324Error`.
  *
  * @example
  * ```ts ignore
- * import { connect } from "../session/connect.ts";
- * import { peerHandshake } from "./peer_handshake.ts";
+ * import { connect } from "@bip324/bip324";
+ * import { peerHandshake } from "@bip324/bip324/bitcoin";
  * const session = await connect({ hostname: "seed.bitcoin.sipa.be", port: 8333 });
- * const peer = await peerHandshake(session);
- * console.log(peer.version.userAgent, peer.supportsV2);
+ * const peer = await peerHandshake(session, {
+ *   features: [{ approach: "advertise", id: "https://example.com/my-feature" }],
+ * });
+ * console.log(peer.version.userAgent, peer.features, peer.negotiated);
  * ```
  */
 export async function peerHandshake(
@@ -75,6 +116,19 @@ export async function peerHandshake(
   options: PeerHandshakeOptions = {},
 ): Promise<PeerInfo> {
   const timeoutMs = options.timeout ?? 20_000;
+  if (typeof (options as { features?: unknown }).features === "boolean") {
+    throw new TypeError(
+      "options.features lists BIP434 feature registrations; use preVerackMessages for wtxidrelay/sendaddrv2",
+    );
+  }
+  const registrations = options.features ?? [];
+  const ourFeatures = featureMessages(registrations).map(encodeFeature);
+  const violation = options.featureViolation ?? "ignore";
+  if (violation !== "ignore" && violation !== "disconnect") {
+    throw new TypeError(
+      `featureViolation must be "ignore" or "disconnect", got ${String(violation)}`,
+    );
+  }
   const services = options.services ??
     (NODE_NETWORK_LIMITED | NODE_WITNESS | (session.transportVersion === 2 ? NODE_P2P_V2 : 0n));
   const nonce = randomNonce();
@@ -93,39 +147,76 @@ export async function peerHandshake(
     startHeight: options.startHeight ?? 0,
     relay: options.relay ?? false,
   };
-  return await exchange(session, timeoutMs, "no version/verack from the peer", async (io) => {
-    // The initiator speaks first; a responder answers the peer's version with its own (as Core).
-    const sendVersion = () => io.write({ type: "version", payload: encodeVersion(ours) });
-    if (session.role === "initiator") await sendVersion();
-    let version: VersionPayload | undefined;
-    let verack = false;
-    const received: Message[] = [];
-    while (!version || !verack) {
-      const m = await io.read("peer closed the connection during version/verack");
-      if (m.type === "version" && !version) {
-        version = decodeVersion(m.payload);
-        if (version.nonce === nonce && nonce !== 0n) {
-          throw new Bip324Error(
-            "MALFORMED_MESSAGE",
-            "connected to ourselves (version nonce matches)",
-          );
+  try {
+    return await exchange(session, timeoutMs, "no version/verack from the peer", async (io) => {
+      // The initiator speaks first; a responder answers the peer's version with its own (as Core).
+      const sendVersion = () => io.write({ type: "version", payload: encodeVersion(ours) });
+      if (session.role === "initiator") await sendVersion();
+      let version: VersionPayload | undefined;
+      let bip434 = false;
+      let verack = false;
+      const received: Message[] = [];
+      const features: FeaturePayload[] = [];
+      let featuresIgnored = 0;
+      while (!version || !verack) {
+        const m = await io.read("peer closed the connection during version/verack");
+        if (m.type === "version" && !version) {
+          version = decodeVersion(m.payload);
+          if (version.nonce === nonce && nonce !== 0n) {
+            throw new Bip324Error(
+              "MALFORMED_MESSAGE",
+              "connected to ourselves (version nonce matches)",
+            );
+          }
+          bip434 = Math.min(version.protocolVersion, ours.protocolVersion) >= FEATURE_VERSION;
+          if (session.role === "responder") await sendVersion();
+          if (options.preVerackMessages ?? true) {
+            await io.write({ type: "wtxidrelay", payload: EMPTY });
+            await io.write({ type: "sendaddrv2", payload: EMPTY });
+          }
+          if (bip434) {
+            for (const payload of ourFeatures) await io.write({ type: "feature", payload });
+          }
+          await io.write({ type: "verack", payload: EMPTY });
+        } else if (m.type === "verack") {
+          verack = true;
+        } else if (m.type === "ping") {
+          await io.write({ type: "pong", payload: m.payload });
+        } else if (m.type === "feature") {
+          if (!bip434) {
+            if (violation === "disconnect") {
+              throw new Bip324Error(
+                "UNEXPECTED_MESSAGE",
+                version
+                  ? `BIP434 feature message, but the common version ${
+                    Math.min(version.protocolVersion, ours.protocolVersion)
+                  } is below ${FEATURE_VERSION}`
+                  : "BIP434 feature message before the peer's version",
+              );
+            }
+            featuresIgnored++;
+          } else {
+            const feature = decodeFeature(m.payload);
+            if (features.length < MAX_PEER_FEATURES) features.push(feature);
+            else featuresIgnored++;
+          }
+        } else {
+          received.push(m);
         }
-        if (session.role === "responder") await sendVersion();
-        if (options.features ?? true) {
-          await io.write({ type: "wtxidrelay", payload: EMPTY });
-          await io.write({ type: "sendaddrv2", payload: EMPTY });
-        }
-        await io.write({ type: "verack", payload: EMPTY });
-      } else if (m.type === "verack") {
-        verack = true;
-      } else if (m.type === "ping") {
-        await io.write({ type: "pong", payload: m.payload });
-      } else {
-        received.push(m);
       }
-    }
-    return { version, supportsV2: (version.services & NODE_P2P_V2) !== 0n, received };
-  });
+      return {
+        version,
+        supportsV2: (version.services & NODE_P2P_V2) !== 0n,
+        features,
+        negotiated: negotiateFeatures(registrations, features, session.role),
+        featuresIgnored,
+        received,
+      };
+    });
+  } catch (error) {
+    if (error instanceof Bip324Error && error.origin === "peer") await session.close();
+    throw error;
+  }
 }
 
 /**

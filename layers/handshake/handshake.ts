@@ -12,13 +12,21 @@
  * @module
  */
 
-import { ByteQueue } from "../byte_queue.ts";
 import { bytesEqual, checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import { Bip324Error } from "../errors.ts";
 import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import { TAG_LEN } from "../aead/aead.ts";
 import { type Network, networkMagic } from "../bitcoin/network.ts";
-import { Bip324Cipher, decryptPacket, encryptPacket, HEADER_LEN } from "../packet_cipher.ts";
+import {
+  Bip324Cipher,
+  decryptPacket,
+  encryptPacket,
+  HEADER_LEN,
+  IGNORE_BIT,
+} from "../packet_cipher.ts";
+import type { StreamingOpen } from "../crypto/streaming_open.ts";
+
+const EMPTY = new Uint8Array(0);
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
 import type { AeadBackend, AeadBackendKind } from "../crypto/backend.ts";
 
@@ -113,13 +121,23 @@ export class Handshake {
   #decoys: number[];
   #versionContents: Uint8Array;
   #maxMessageSize: number;
-  #queue = new ByteQueue(256);
-  #received = 0; // bytes of the peer's stream consumed from the queue so far
+  // What the machine holds between calls is bounded: the peer's key (64), the garbage and its
+  // terminator (≤ 4,111), a length field (3), and the version packet being gathered (≤ the
+  // message size limit). Decoys are authenticated as they stream in and never held.
+  #key = new Uint8Array(ELLSWIFT_LEN);
+  #keyHave = 0;
   #prefixChecked = 0;
-  #theirKey?: Uint8Array;
-  #scanFrom = 0; // garbage bytes already searched for the terminator (never rescanned)
+  #garbageBuf?: Uint8Array;
+  #garbageHave = 0;
+  #scanFrom = 0; // garbage positions already searched for the terminator (never rescanned)
   #garbageReceived?: Uint8Array;
-  #pendingLength = -1;
+  #field = new Uint8Array(LENGTH_FIELD_LEN);
+  #fieldHave = 0;
+  #bodyTotal = -1; // body bytes (header + contents + tag) of the packet being read, or -1
+  #bodyHave = 0;
+  #body?: Uint8Array; // the version packet being gathered
+  #decoy?: StreamingOpen; // a decoy being authenticated as it streams in
+  #packetsReceived = 0;
   #decoysReceived = 0;
   #result?: HandshakeResult;
   #started = false;
@@ -165,6 +183,17 @@ export class Handshake {
     return this.#state === "done";
   }
 
+  /**
+   * Bytes of the peer's stream held between calls: its key, garbage and
+   * terminator (at most 4,111), a length field, and the version packet being
+   * gathered. Decoys are never held.
+   */
+  get buffered(): number {
+    return (this.#state === "prefix" || this.#state === "key" ? this.#keyHave : 0) +
+      (this.#state === "garbage" ? this.#garbageHave : 0) + this.#fieldHave +
+      (this.#body !== undefined ? this.#bodyHave : 0);
+  }
+
   /** Garbage bytes we send. */
   get garbageLength(): number {
     return this.#garbage.length;
@@ -190,13 +219,10 @@ export class Handshake {
     checkBytes("bytes", bytes);
     if (!this.#started) throw new TypeError("call start() before receive()");
     if (this.#state === "done") throw new TypeError("handshake is already done");
-    this.#queue.push(bytes);
     const out: Uint8Array[] = [];
-    for (;;) {
-      const before = this.#state as HandshakeState;
-      this.#step(out);
-      if (this.#state === before || this.done) break;
-    }
+    let input = bytes;
+    while (input.length > 0 && !this.done) input = this.#step(input, out);
+    if (this.done) this.#result!.leftover = input;
     return out.length === 1 ? out[0] : concatBytes(...out);
   }
 
@@ -209,59 +235,65 @@ export class Handshake {
   /** Wipes key material held by the machine (on failure or abandon). */
   destroy(): void {
     this.#cipher.destroy();
-    this.#queue.clear();
-    wipe(this.#garbage);
+    this.#decoy?.destroy();
+    this.#decoy = undefined;
+    wipe(this.#garbage, this.#key, this.#garbageBuf, this.#body);
   }
 
-  #step(out: Uint8Array[]): void {
+  /** Consumes a prefix of `input` for the current state; returns what is left of it. */
+  #step(input: Uint8Array, out: Uint8Array[]): Uint8Array {
     switch (this.#state) {
       case "prefix":
-        return this.#checkPrefix(out);
+        return this.#checkPrefix(input, out);
       case "key":
-        return this.#readKey(out);
+        return this.#readKey(input, out);
       case "garbage":
-        return this.#findTerminator();
-      case "version":
-        return this.#readPackets();
+        return this.#findTerminator(input);
+      default:
+        return this.#readPackets(input);
     }
   }
 
   /** Responder: compare the first 16 bytes with magic + "version\0…" (Core's v1 detection). */
-  #checkPrefix(out: Uint8Array[]): void {
-    const q = this.#queue;
-    while (this.#prefixChecked < V1_PREFIX_LEN && this.#prefixChecked < q.length) {
-      const i = this.#prefixChecked;
-      const expected = i < 4 ? this.#magic[i] : V1_VERSION_COMMAND[i - 4];
-      if (q.at(i) !== expected) {
-        // Not a v1 peer of our network: answer with our key and garbage right away.
+  #checkPrefix(input: Uint8Array, out: Uint8Array[]): Uint8Array {
+    let i = 0;
+    while (this.#prefixChecked < V1_PREFIX_LEN && i < input.length) {
+      const at = this.#prefixChecked;
+      const expected = at < 4 ? this.#magic[at] : V1_VERSION_COMMAND[at - 4];
+      if (input[i] !== expected) {
+        // Not a v1 peer of our network: answer with our key and garbage right away; the bytes
+        // checked so far are the start of the peer's key.
         out.push(concatBytes(this.#cipher.ourEllswift, this.#garbage));
         this.#state = "key";
-        return;
+        return input.subarray(i);
       }
+      this.#key[this.#keyHave++] = input[i++];
       this.#prefixChecked++;
     }
     if (this.#prefixChecked === V1_PREFIX_LEN) {
       throw new Bip324Error("V1_PROTOCOL", "peer sent a v1 version message", {
-        v1Bytes: q.peek().slice(),
+        v1Bytes: concatBytes(this.#key.subarray(0, this.#keyHave), input.subarray(i)),
       });
     }
+    return input.subarray(i);
   }
 
-  #readKey(out: Uint8Array[]): void {
-    const q = this.#queue;
-    if (this.role === "responder" && q.length >= V1_PREFIX_LEN) {
+  #readKey(input: Uint8Array, out: Uint8Array[]): Uint8Array {
+    const before = this.#keyHave;
+    const take = Math.min(input.length, ELLSWIFT_LEN - before);
+    this.#key.set(input.subarray(0, take), before);
+    this.#keyHave += take;
+    if (this.role === "responder" && before < V1_PREFIX_LEN && this.#keyHave >= V1_PREFIX_LEN) {
       // A v1 version message with another network's magic (BIP324: may disconnect).
-      if (bytesEqual(q.peek(V1_PREFIX_LEN).subarray(4), V1_VERSION_COMMAND)) {
+      if (bytesEqual(this.#key.subarray(4, V1_PREFIX_LEN), V1_VERSION_COMMAND)) {
         throw new Bip324Error(
           "WRONG_NETWORK",
           "peer sent a v1 version message for another network",
         );
       }
     }
-    if (q.length < ELLSWIFT_LEN) return;
-    this.#theirKey = q.take(ELLSWIFT_LEN);
-    this.#received += ELLSWIFT_LEN;
-    this.#cipher.initialize(this.#theirKey, this.role === "initiator", this.#network);
+    if (this.#keyHave < ELLSWIFT_LEN) return input.subarray(take);
+    this.#cipher.initialize(this.#key, this.role === "initiator", this.#network);
     // Terminator, optional decoys, version packet; the first packet carries our garbage as AAD.
     const parts: Uint8Array[] = [this.#cipher.sendGarbageTerminator];
     let aad = this.#garbage;
@@ -272,71 +304,118 @@ export class Handshake {
     parts.push(encryptPacket(this.#cipher.ciphers, this.#versionContents, aad, false));
     out.push(concatBytes(...parts));
     this.#state = "garbage";
+    return input.subarray(take);
   }
 
-  /** Linear scan for the peer's terminator; positions already searched are never searched again. */
-  #findTerminator(): void {
-    const q = this.#queue;
-    const terminator = this.#cipher.receiveGarbageTerminator;
+  /**
+   * Linear scan for the peer's terminator, in at most 4,095 + 16 bytes held here; positions
+   * already searched are never searched again, and nothing past the limit is ever copied.
+   */
+  #findTerminator(input: Uint8Array): Uint8Array {
     const limit = MAX_GARBAGE_LEN + GARBAGE_TERMINATOR_LEN;
-    const available = Math.min(q.length, limit);
-    const window = q.peek(available);
-    const lastStart = available - GARBAGE_TERMINATOR_LEN;
+    const have = this.#garbageHave;
+    const take = Math.min(input.length, limit - have);
+    if (this.#garbageBuf === undefined || this.#garbageBuf.length < have + take) {
+      const grown = new Uint8Array(Math.min(limit, Math.max(256, 2 * (have + take))));
+      if (this.#garbageBuf) grown.set(this.#garbageBuf.subarray(0, have));
+      this.#garbageBuf = grown;
+    }
+    const buf = this.#garbageBuf;
+    buf.set(input.subarray(0, take), have);
+    this.#garbageHave = have + take;
+    const terminator = this.#cipher.receiveGarbageTerminator;
+    const lastStart = this.#garbageHave - GARBAGE_TERMINATOR_LEN;
     for (let p = this.#scanFrom; p <= lastStart; p++) {
       let match = true;
       for (let j = 0; j < GARBAGE_TERMINATOR_LEN; j++) {
-        if (window[p + j] !== terminator[j]) {
+        if (buf[p + j] !== terminator[j]) {
           match = false;
           break;
         }
       }
       if (match) {
-        this.#garbageReceived = q.take(p);
-        q.skip(GARBAGE_TERMINATOR_LEN);
-        this.#received += p + GARBAGE_TERMINATOR_LEN;
+        this.#garbageReceived = buf.slice(0, p);
         this.#state = "version";
-        return;
+        // Bytes after the terminator that we already copied come first, then the rest.
+        const after = buf.subarray(p + GARBAGE_TERMINATOR_LEN, this.#garbageHave);
+        const rest = input.subarray(take);
+        return after.length === 0 ? rest : concatBytes(after, rest);
       }
     }
     this.#scanFrom = Math.max(this.#scanFrom, lastStart + 1);
-    if (q.length >= limit) {
+    if (this.#garbageHave >= limit) {
       throw new Bip324Error(
         "NO_GARBAGE_TERMINATOR",
-        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage`,
+        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage: is the peer on ` +
+          "another network? (the network is part of the key derivation; both ends must use " +
+          "the same)",
       );
     }
+    return input.subarray(take);
   }
 
-  /** Decoys (skipped) until the version packet; the first packet authenticates the garbage. */
-  #readPackets(): void {
-    const q = this.#queue;
+  /** Decoys (authenticated as they stream, never held) until the version packet. */
+  #readPackets(input: Uint8Array): Uint8Array {
     const ciphers = this.#cipher.ciphers;
-    for (;;) {
-      if (this.#pendingLength < 0) {
-        if (q.length < LENGTH_FIELD_LEN) return;
-        this.#pendingLength = ciphers.recvLength.decryptLength(q.peek(LENGTH_FIELD_LEN));
-        q.skip(LENGTH_FIELD_LEN);
-        if (this.#pendingLength > this.#maxMessageSize) {
+    let i = 0;
+    while (i < input.length) {
+      if (this.#bodyTotal < 0) {
+        while (this.#fieldHave < LENGTH_FIELD_LEN && i < input.length) {
+          this.#field[this.#fieldHave++] = input[i++];
+        }
+        if (this.#fieldHave < LENGTH_FIELD_LEN) return input.subarray(i);
+        this.#fieldHave = 0;
+        const length = ciphers.recvLength.decryptLength(this.#field, 0);
+        if (length > this.#maxMessageSize) {
           throw new Bip324Error(
             "OVERSIZED",
-            `peer announced a ${this.#pendingLength}-byte packet (limit ${this.#maxMessageSize})`,
+            `peer announced a ${length}-byte packet (limit ${this.#maxMessageSize})`,
           );
         }
+        this.#bodyTotal = HEADER_LEN + length + TAG_LEN;
+        this.#bodyHave = 0;
+        continue;
       }
-      const bodyLength = HEADER_LEN + this.#pendingLength + TAG_LEN;
-      if (q.length < bodyLength) return;
-      const body = q.take(bodyLength);
-      const first = this.#decoysReceived === 0;
-      const aad = first ? this.#garbageReceived! : new Uint8Array(0);
-      const { contents, ignore } = decryptPacket(ciphers, body, aad);
-      this.#pendingLength = -1;
-      if (ignore) {
+      const aad = this.#packetsReceived === 0 ? this.#garbageReceived! : EMPTY;
+      if (this.#bodyHave === 0 && this.#decoy === undefined && this.#body === undefined) {
+        // The header byte tells a decoy before the rest of the packet arrives.
+        if (ciphers.recvPacket.peekFirstByte(input[i]) & IGNORE_BIT) {
+          this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
+        } else {
+          this.#body = new Uint8Array(Math.min(this.#bodyTotal, 64 * 1024));
+        }
+      }
+      const take = Math.min(input.length - i, this.#bodyTotal - this.#bodyHave);
+      const piece = input.subarray(i, i + take);
+      i += take;
+      if (this.#decoy) {
+        this.#decoy.update(piece);
+      } else {
+        if (this.#bodyHave + take > this.#body!.length) {
+          const grown = new Uint8Array(Math.min(this.#bodyTotal, 2 * (this.#bodyHave + take)));
+          grown.set(this.#body!.subarray(0, this.#bodyHave));
+          this.#body = grown;
+        }
+        this.#body!.set(piece, this.#bodyHave);
+      }
+      this.#bodyHave += take;
+      if (this.#bodyHave < this.#bodyTotal) return input.subarray(i);
+      this.#bodyTotal = -1;
+      this.#packetsReceived++;
+      if (this.#decoy) {
+        const ok = this.#decoy.finish();
+        this.#decoy = undefined;
+        if (!ok) throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)");
         this.#decoysReceived++;
         continue;
       }
+      const body = this.#body!;
+      this.#body = undefined;
+      const { contents } = decryptPacket(ciphers, body, aad);
       this.#finish(contents.slice());
-      return;
+      return input.subarray(i);
     }
+    return input.subarray(i);
   }
 
   #finish(peerVersionContents: Uint8Array): void {
@@ -346,13 +425,12 @@ export class Handshake {
       cipher: this.#cipher,
       sessionId: this.#cipher.sessionId,
       peerVersionContents,
-      leftover: this.#queue.drain(),
+      leftover: EMPTY,
       garbageSent: this.#garbage.length,
       decoysSent: this.#decoys,
       garbageReceived: this.#garbageReceived!.length,
       decoysReceived: this.#decoysReceived,
     };
-    this.#queue.clear();
   }
 }
 

@@ -1,72 +1,31 @@
 /**
- * {@linkcode Session}: an established BIP324 connection, read and written as
- * `{ type, payload }` messages, and {@linkcode openSession}, which performs
- * the handshake over any byte pair and stacks the layers:
+ * {@linkcode Session}: an established connection, read and written as
+ * `{ type, payload }` messages, over any byte pair.
+ *
+ * A session runs ONE composed stage per direction: the protocol's layer
+ * transformers (and the caller's, at their positions) chained by `compose()`,
+ * driven straight from the transport's reads and from the session's writes:
  *
  * ```
  * application  ⇅ Message
- *   [messages layers]  aliasing  [contents layers]  AEAD
- *   [packets layers]   length    [wire layers]
+ *   [messages]  aliasing  [contents]  shaping  AEAD  [packets]  length  [wire]
  * transport    ⇅ Uint8Array
  * ```
  *
- * The bracketed slots take the caller's own layers (logging, metrics, …).
+ * Inbound, each transport chunk goes through every layer in one synchronous
+ * call; outbound, each message is encoded, sealed in place and committed to
+ * the transport's next write (see `outbox.ts`).
  *
  * @module
  */
 
-import { aliasingLayer, type AliasingOptions } from "../aliasing/aliasing_layer.ts";
-import { aeadLayer } from "../aead/aead_layer.ts";
 import type { Message } from "../aliasing/aliasing.ts";
 import { Bip324Error } from "../errors.ts";
-import { concatBytes } from "../bytes.ts";
-import { performHandshake } from "../handshake/driver.ts";
 import type { BytePair } from "../bytes.ts";
-import type { HandshakeDriverOptions } from "../handshake/driver.ts";
-import type { HandshakeResult, Role } from "../handshake/handshake.ts";
-import { lengthLayer } from "../length/length_layer.ts";
+import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
-import { type Layer, pipeline, prepend, type Stack } from "./pipeline.ts";
-import { V2Decoder, V2Encoder } from "./v2_fused.ts";
-import type { ShapingPolicy } from "../shaping.ts";
-
-/** Caller-supplied layers, by the point of the stack where they go. */
-export interface ExtraLayers {
-  /** Between the transport and the length layer (raw encrypted bytes). */
-  wire?: Layer<Uint8Array, Uint8Array>[];
-  /** Between the length layer and the AEAD layer (encrypted packet bodies). */
-  packets?: Layer<Uint8Array, Uint8Array>[];
-  /** Between the AEAD layer and aliasing (decrypted contents). */
-  contents?: Layer<Uint8Array, Uint8Array>[];
-  /** Above aliasing (messages). */
-  messages?: Layer<Message, Message>[];
-}
-
-/** Options for {@linkcode openSession} (and every `connect`/`listen`). */
-export interface SessionOptions extends Omit<HandshakeDriverOptions, "role"> {
-  /** Decoy policy for outbound messages. Default: no decoys. */
-  shaping?: ShapingPolicy;
-  /** Message type table and handling of invalid types. */
-  aliasing?: AliasingOptions;
-  /** Extra layers to insert into the stack. */
-  layers?: ExtraLayers;
-  /** Close the session after this many ms without inbound bytes. Default: never. */
-  idleTimeout?: number;
-  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
-  closeTimeout?: number;
-  /**
-   * Always build the stack from the separate stream layers, even when no
-   * caller layers are inserted (by default such sessions use the fused hot
-   * path, which produces the same bytes faster). Default false.
-   */
-  layered?: boolean;
-  /**
-   * Payload bytes of decoded messages the session reads ahead of the
-   * application (so it notices the peer closing even while nobody reads).
-   * Default 1 MiB; one larger message is still read, but nothing after it.
-   */
-  readAhead?: number;
-}
+import { compose } from "./compose.ts";
+import { Outbox } from "./outbox.ts";
 
 /** Handshake facts, for display and diagnostics. */
 export interface HandshakeInfo {
@@ -90,40 +49,103 @@ export interface SessionStats {
   messagesDropped: number;
 }
 
+/** Options every session takes, whatever its protocol. */
+export interface SessionBaseOptions {
+  /** Close the session after this many ms without inbound bytes. Default: never. */
+  idleTimeout?: number;
+  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
+  closeTimeout?: number;
+  /**
+   * Payload bytes of decoded messages the session reads ahead of the
+   * application (so it notices the peer closing even while nobody reads).
+   * Default 256 KiB; one larger message is still read, but nothing after it.
+   */
+  readAhead?: number;
+}
+
+/** The transformers of one session, per direction, as its protocol builds them. */
+export interface SessionStack {
+  /** Bottom-up: from transport bytes to messages. */
+  // deno-lint-ignore no-explicit-any
+  inbound: Transformer<any, any>[];
+  /** Top-down: from messages to transport bytes. */
+  // deno-lint-ignore no-explicit-any
+  outbound: Transformer<any, any>[];
+}
+
+/** What a protocol hands to {@linkcode Session} to build a session. */
+export interface SessionInit {
+  /** 2 for BIP324, 1 for the legacy protocol. */
+  transportVersion: 1 | 2;
+  /** Our role. */
+  role: Role;
+  /** The network. */
+  network: Network | Uint8Array;
+  /** Session id (empty for v1). */
+  sessionId: Uint8Array;
+  /** The peer's version packet contents (empty for v1). */
+  peerVersionContents: Uint8Array;
+  /** Handshake figures (zeros for v1). */
+  handshake: HandshakeInfo;
+  /** Bytes already read from the transport that belong to the session's stream. */
+  leftover: Uint8Array;
+  /** Builds the layers; `alloc` gives packet buffers inside the transport's next write. */
+  stack: (context: { stats: SessionStats; alloc: (size: number) => Uint8Array }) => SessionStack;
+  /** Wipes the session's keys. */
+  destroy: () => void;
+}
+
+let setAuthenticated: (session: Session, value: boolean) => void;
+
+/** Records the outcome of private authentication on a session (internal). */
+export function markAuthenticated(session: Session, value: boolean): void {
+  setAuthenticated(session, value);
+}
+
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
-const DEFAULT_READ_AHEAD = 1 << 20;
+const DEFAULT_READ_AHEAD = 256 * 1024;
+/** Microtask hops `close()` waits for writes the application already issued. */
+const DRAIN_HOPS = 8;
 
 /**
- * An established BIP324 session.
+ * An established session.
  *
  * Reading yields the peer's messages; writing sends ours. Closing either
  * stream, calling {@linkcode Session.close}, or the transport ending closes
  * the whole session: reads then resolve `done` (after any messages already
  * received), writes reject with `Bip324Error` `CLOSED`, and all keys are
- * wiped. The session reads up to `readAhead` bytes ahead of the application,
- * so it notices the end of the transport even while nobody reads. A protocol failure (e.g. a
- * bad tag) closes the session the same way; messages received before it are
- * still read, and then reads reject with the `Bip324Error`. {@linkcode Session.closed} resolves (it never rejects)
- * once everything is shut; {@linkcode Session.closeReason} says why.
+ * wiped. A protocol failure (e.g. a bad tag) closes the session the same way;
+ * messages received before it are still read, and then reads reject with the
+ * `Bip324Error`. {@linkcode Session.closed} resolves (it never rejects) once
+ * everything is shut; {@linkcode Session.closeReason} says why.
+ *
+ * Ownership: a written payload belongs to the session until the write
+ * resolves (it is copied straight into the outgoing packet, never kept). A
+ * received payload is a view into the transport chunk it arrived in; call
+ * `payload.slice()` to keep a small one without keeping the chunk.
+ *
+ * Cancelling `readable` — which breaking out of `for await (… of
+ * session.readable)` does — closes the whole session. To stop reading but
+ * keep the session, iterate `session.readable.values({ preventCancel: true })`
+ * or use a reader and `releaseLock()` it.
  *
  * @example A session over an in-memory pair
  * ```ts
- * import { openSession } from "./session.ts";
- * const ab = new TransformStream<Uint8Array, Uint8Array>();
- * const ba = new TransformStream<Uint8Array, Uint8Array>();
+ * import { memoryPair, openSession } from "@bip324/bip324";
+ *
+ * const [x, y] = memoryPair();
  * const [alice, bob] = await Promise.all([
- *   openSession({ readable: ba.readable, writable: ab.writable }, { role: "initiator" }),
- *   openSession({ readable: ab.readable, writable: ba.writable }, { role: "responder" }),
+ *   openSession(x, { role: "initiator" }),
+ *   openSession(y, { role: "responder" }),
  * ]);
- * const writer = alice.writable.getWriter();
- * await writer.write({ type: "ping", payload: new Uint8Array(8) });
+ * await alice.send("ping", new Uint8Array(8));
  * const { value } = await bob.readable.getReader().read();
  * console.assert(value?.type === "ping");
  * await alice.close();
  * await bob.closed;
  * ```
  */
-export class Session {
+export class Session implements AsyncDisposable {
   /** The peer's messages. */
   readonly readable: ReadableStream<Message>;
   /** Our messages to the peer. */
@@ -148,28 +170,45 @@ export class Session {
   /** Resolves once the session has fully shut down. Never rejects. */
   readonly closed: Promise<void>;
 
+  static {
+    setAuthenticated = (session, value) => {
+      session.#authenticated = value;
+    };
+  }
+
+  #authenticated: boolean | undefined;
   #destroyKeys: () => void;
-  #endpoint: Endpoint;
+  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #outbox: Outbox;
+  #inbound: Transformer<Uint8Array, Message>;
+  #outbound: Transformer<Message, Uint8Array>;
+  #inboundController: TransformStreamDefaultController<Message>;
+  #outboundController: TransformStreamDefaultController<Uint8Array>;
+  #started: Promise<void>;
+  #leftover: Uint8Array | undefined;
   #readController!: ReadableStreamDefaultController<Message>;
   #writeController!: WritableStreamDefaultController;
   #resolveClosed!: () => void;
   #state: "open" | "closing" | "closed" = "open";
   #closeReason?: Bip324Error;
   #closeTimeout: number;
-  #idleTimer?: ReturnType<typeof setTimeout>;
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #readAhead: number;
   #idleMs = 0;
+  #idleTimer?: ReturnType<typeof setTimeout>;
+  #lastInbound = 0;
   #writesSeen = 0;
   #inflight: Promise<void> = Promise.resolve();
   #deferredError?: Bip324Error;
+  #sendQueue: Promise<void> = Promise.resolve();
+  #enqueued = 0;
 
   /**
-   * Builds the layer stack over `pair` (use {@linkcode openSession} for v2,
+   * Builds the session's stages over `pair` (use `openSession` for v2,
    * `openV1Session` for v1).
    */
-  constructor(pair: BytePair, init: SessionInit, options: SessionOptions = {}) {
+  constructor(pair: BytePair, init: SessionInit, options: SessionBaseOptions = {}) {
     this.transportVersion = init.transportVersion;
     this.role = init.role;
     this.network = init.network;
@@ -178,56 +217,59 @@ export class Session {
     this.handshake = init.handshake;
     this.#destroyKeys = init.destroy;
     this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-
-    const extra = options.layers ?? {};
-    const custom = [extra.wire, extra.packets, extra.contents, extra.messages]
-      .some((list) => list !== undefined && list.length > 0);
-    if (init.fused && !custom && !options.layered) {
-      this.#endpoint = fusedEndpoint(
-        pair,
-        init.leftover,
-        init.fused(this.stats),
-        () => this.#touch(),
-      );
-      if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
-    } else {
-      const wire = [...(extra.wire ?? [])];
-      if (options.idleTimeout !== undefined) wire.unshift(this.#idleLayer(options.idleTimeout));
-      const top = pipeline<Message>(
-        { readable: prepend(init.leftover, pair.readable), writable: pair.writable },
-        ...wire,
-        ...init.layers(this.stats),
-        ...(extra.messages ?? []),
-      );
-      this.#endpoint = pipelineEndpoint(top);
+    if (!(this.#closeTimeout >= 0)) {
+      throw new RangeError(`closeTimeout must be ≥ 0 ms, got ${this.#closeTimeout}`);
     }
+    this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+    if (!(this.#readAhead >= 0)) {
+      throw new RangeError(`readAhead must be ≥ 0 bytes, got ${this.#readAhead}`);
+    }
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.#leftover = init.leftover.length > 0 ? init.leftover : undefined;
+
+    this.#reader = pair.readable.getReader();
+    const writer = pair.writable.getWriter();
+    writer.closed.catch(() => {});
+    this.#outbox = new Outbox(writer, (error) => {
+      if (this.#state === "open") this.#shutdown(asSessionError(error));
+    });
+    const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
+    this.#inbound = compose(...stack.inbound);
+    this.#outbound = compose(...stack.outbound);
+    this.#inboundController = {
+      get desiredSize() {
+        return null;
+      },
+      enqueue: (message: Message) => {
+        this.#enqueued++;
+        this.#readController.enqueue(message);
+      },
+      error: (reason: unknown) => this.#fail(reason),
+      terminate: () => {
+        if (this.#state === "open") this.#shutdown();
+      },
+    };
+    this.#outboundController = {
+      get desiredSize() {
+        return null;
+      },
+      enqueue: (bytes: Uint8Array) => this.#outbox.push(bytes),
+      error: (reason: unknown) => this.#fail(reason),
+      terminate: () => {},
+    };
+    this.#started = Promise.all([
+      this.#inbound.start?.(this.#inboundController),
+      this.#outbound.start?.(this.#outboundController),
+    ]).then(() => {});
+    this.#started.catch((error) => this.#fail(error));
+
+    if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
 
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
         this.#readController = controller;
       },
-      pull: async (controller) => {
-        if (this.#deferredError) {
-          // Failed while messages were queued: they are read first, then the error.
-          if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
-          return;
-        }
-        if (this.#state === "closed") return;
-        let batch: Message[] | null;
-        try {
-          batch = await this.#endpoint.read();
-        } catch (error) {
-          if (this.#state === "open") this.#shutdown(asSessionError(error));
-          return;
-        }
-        if (batch === null) {
-          if (this.#state === "open") this.#shutdown();
-          return;
-        }
-        for (const message of batch) controller.enqueue(message);
-      },
+      pull: (controller) => this.#pull(controller),
       cancel: async () => {
         await this.close();
       },
@@ -237,22 +279,7 @@ export class Session {
       start: (controller) => {
         this.#writeController = controller;
       },
-      // Synchronous unless the transport pushes back: no promise per message on the hot path.
-      // Writes issued before close() still go out while it drains them ("closing").
-      write: (message) => {
-        if (this.#state === "closed") throw this.#closedError();
-        this.#writesSeen++;
-        let result: Promise<void> | void;
-        try {
-          result = this.#endpoint.write(message);
-        } catch (error) {
-          return this.#writeFailed(error);
-        }
-        if (!result) return;
-        const settled = result.catch((error) => this.#writeFailed(error));
-        this.#inflight = settled.catch(() => {});
-        return settled;
-      },
+      write: (message) => this.#write(message),
       close: async () => {
         this.#writableClosedByUser = true;
         await this.close();
@@ -268,9 +295,39 @@ export class Session {
     return this.#closeReason;
   }
 
+  /**
+   * With private authentication (`auth` option, experimental): whether the
+   * peer proved a key we accept. `undefined` when authentication was not
+   * enabled; always `false` on a v1 session.
+   */
+  get authenticated(): boolean | undefined {
+    return this.#authenticated;
+  }
+
   /** Whether the session is still open. */
   get isOpen(): boolean {
     return this.#state === "open";
+  }
+
+  /**
+   * Sends one message and resolves once it is on its way (for one-off
+   * writes; a stream of messages is cheaper through a `writable` writer).
+   * Takes the writable's lock for the write, so it throws `TypeError` while
+   * another writer holds it.
+   */
+  send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
+    if (typeof type !== "string") throw new TypeError("type must be a string");
+    if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+    const next = this.#sendQueue.then(async () => {
+      const writer = this.writable.getWriter();
+      try {
+        await writer.write({ type, payload });
+      } finally {
+        writer.releaseLock();
+      }
+    });
+    this.#sendQueue = next.catch(() => {});
+    return next;
   }
 
   /**
@@ -287,7 +344,7 @@ export class Session {
         timer = setTimeout(resolve, this.#closeTimeout);
       });
       try {
-        const flushed = this.#drainWrites().then(() => this.#endpoint.close()).catch(() => {});
+        const flushed = this.#drainWrites().then(() => this.#outbox.close()).catch(() => {});
         await Promise.race([flushed, timeout]);
       } finally {
         clearTimeout(timer);
@@ -297,16 +354,75 @@ export class Session {
     return this.#closing;
   }
 
+  /** Closes the session (for `await using`). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #pull(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+    if (this.#deferredError) {
+      // Failed while messages were queued: they are read first, then the error.
+      if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
+      return;
+    }
+    if (this.#state === "closed") return;
+    try {
+      await this.#started;
+      // Until something is enqueued (a pull that enqueues nothing is not called again). Each
+      // transport read is a turn of its own: bounded work per connection per turn.
+      const before = this.#enqueued;
+      while (this.#enqueued === before && (this.#state as string) !== "closed") {
+        let chunk: Uint8Array;
+        if (this.#leftover !== undefined) {
+          chunk = this.#leftover;
+          this.#leftover = undefined;
+        } else {
+          const next = await this.#reader.read();
+          if ((this.#state as string) === "closed") return;
+          if (next.done) {
+            await this.#inbound.flush?.(this.#inboundController);
+            if (this.#state === "open") this.#shutdown();
+            return;
+          }
+          chunk = next.value;
+          if (this.#idleMs > 0) this.#lastInbound = performance.now();
+        }
+        const pending = this.#inbound.transform!(chunk, this.#inboundController);
+        if (pending) await pending;
+      }
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The writable's sink: synchronous unless the transport pushes back. */
+  #write(message: Message): Promise<void> | void {
+    if (this.#state === "closed") throw this.#closedError();
+    this.#writesSeen++;
+    let pending: PromiseLike<void> | void;
+    try {
+      pending = this.#outbound.transform!(message, this.#outboundController);
+    } catch (error) {
+      return this.#writeFailed(error);
+    }
+    if (pending === undefined && !this.#outbox.backpressure) return;
+    const settled = Promise.resolve(pending).then(() => this.#outbox.ready()).catch((error) =>
+      this.#writeFailed(error)
+    );
+    this.#inflight = settled.catch(() => {});
+    return settled;
+  }
+
   /**
-   * Lets writes the application already issued reach the endpoint: they may
-   * still sit in the writable's queue for a turn or wait on backpressure.
-   * Done when a whole turn of the event loop brings no new write.
+   * Lets writes the application already issued reach the outbox: they may
+   * still sit in the writable's queue for a few microtasks, or wait on
+   * backpressure. Done when {@linkcode DRAIN_HOPS} hops bring no new write.
    */
   async #drainWrites(): Promise<void> {
     for (;;) {
       const seen = this.#writesSeen;
       await this.#inflight;
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      for (let i = 0; i < DRAIN_HOPS; i++) await null;
       if (this.#writesSeen === seen) return;
     }
   }
@@ -315,6 +431,10 @@ export class Session {
     if (error instanceof TypeError || error instanceof RangeError) throw error;
     if (this.#state === "open") this.#shutdown(asSessionError(error));
     throw this.#closedError();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#state !== "closed") this.#shutdown(asSessionError(error));
   }
 
   #closedError(): Bip324Error {
@@ -340,301 +460,37 @@ export class Session {
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
     if (error && !this.#writableClosedByUser) this.#writeController.error(closedError);
-    this.#endpoint.cancel(closedError);
-    this.#endpoint.abort(closedError);
+    this.#reader.cancel(closedError).catch(() => {});
+    this.#outbox.abort(closedError);
     this.#destroyKeys();
     this.#resolveClosed();
   }
 
-  /** Starts the idle timer (the fused path restarts it on every inbound chunk). */
   #armIdle(ms: number): void {
     if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
     this.#idleMs = ms;
-    this.#touch();
+    this.#lastInbound = performance.now();
+    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
   }
 
-  /** Inbound bytes arrived: restart the idle timer. */
-  #touch(): void {
-    if (this.#idleMs === 0) return;
-    clearTimeout(this.#idleTimer);
-    const ms = this.#idleMs;
-    this.#idleTimer = setTimeout(() => {
-      if (this.#state === "open") {
-        this.#shutdown(
-          new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
-            origin: "local",
-          }),
-        );
-      }
-    }, ms);
-  }
-
-  #idleLayer(ms: number): Layer<Uint8Array, Uint8Array> {
-    this.#armIdle(ms);
-    const touch = () => this.#touch();
-    return {
-      inbound: new TransformStream({
-        transform(chunk, controller) {
-          touch();
-          controller.enqueue(chunk);
-        },
+  /** One timer, re-armed for the remainder when bytes arrived meanwhile. */
+  readonly #onIdleTimer = (): void => {
+    if (this.#state !== "open") return;
+    const idle = performance.now() - this.#lastInbound;
+    if (idle < this.#idleMs) {
+      this.#idleTimer = setTimeout(this.#onIdleTimer, this.#idleMs - idle);
+      return;
+    }
+    this.#shutdown(
+      new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${this.#idleMs} ms`, {
+        origin: "local",
       }),
-      outbound: new TransformStream(),
-    };
-  }
-}
-
-/** How a session reads and writes messages: through a layer pipeline or the fused hot path. */
-interface Endpoint {
-  /** The next messages (one or more), or `null` at the end of the stream. */
-  read(): Promise<Message[] | null>;
-  /** Sends one message; returns a promise only when the transport pushes back. */
-  write(message: Message): Promise<void> | void;
-  /** Flushes what was written and closes the transport's writable. */
-  close(): Promise<void>;
-  /** Stops reading (cancels the transport's readable). */
-  cancel(reason: unknown): void;
-  /** Stops writing (aborts the transport's writable). */
-  abort(reason: unknown): void;
-}
-
-function pipelineEndpoint(top: Stack<Message>): Endpoint {
-  const reader = top.readable.getReader();
-  const writer = top.writable.getWriter();
-  writer.closed.catch(() => {});
-  return {
-    read: async () => {
-      const next = await reader.read();
-      return next.done ? null : [next.value];
-    },
-    write: (message) => writer.write(message),
-    close: () => writer.close().catch(() => {}).then(() => top.delivered),
-    cancel: (reason) => void reader.cancel(reason).catch(() => {}),
-    abort: (reason) => void writer.abort(reason).catch(() => {}),
+    );
   };
 }
 
-const EMPTY = new Uint8Array(0);
-
-/** Packets queued beyond this many bytes are flushed to the transport at once. */
-const COALESCE_LIMIT = 64 * 1024;
-
-/**
- * The fused hot path: reads transport chunks and decodes every message in
- * them at once; encodes each message in one pass and hands small packets
- * written in the same turn of the event loop to the transport as one chunk.
- */
-function fusedEndpoint(
-  pair: BytePair,
-  leftover: Uint8Array,
-  fused: FusedCodec,
-  onBytes: () => void,
-): Endpoint {
-  const reader = pair.readable.getReader();
-  const writer = pair.writable.getWriter();
-  writer.closed.catch(() => {});
-  let head: Uint8Array | undefined = leftover.length ? leftover : undefined;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  let scheduled: Promise<void> | undefined;
-  let writeError: unknown;
-
-  const flush = (): Promise<void> => {
-    if (pendingBytes === 0) return Promise.resolve();
-    const chunk = pending.length === 1 ? pending[0] : concatBytes(...pending);
-    pending = [];
-    pendingBytes = 0;
-    return writer.write(chunk).catch((e) => {
-      writeError ??= e;
-    });
-  };
-  const ready = async () => {
-    await writer.ready;
-    if (writeError !== undefined) throw writeError;
-  };
-  const scheduleFlush = () => {
-    scheduled ??= new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
-      scheduled = undefined;
-      return flush();
-    });
-  };
-  return {
-    read: async () => {
-      fused.decoder.push(EMPTY); // surfaces an error left over from the last chunk
-      for (;;) {
-        let chunk: Uint8Array;
-        if (head) {
-          chunk = head;
-          head = undefined;
-        } else {
-          const next = await reader.read();
-          if (next.done) {
-            fused.decoder.finish();
-            return null;
-          }
-          chunk = next.value;
-          onBytes();
-        }
-        const messages = fused.decoder.push(chunk);
-        if (messages.length > 0) return messages;
-      }
-    },
-    write: (message) => {
-      if (writeError !== undefined) throw writeError;
-      for (const packet of fused.encoder.encode(message)) {
-        pending.push(packet);
-        pendingBytes += packet.length;
-      }
-      if (pendingBytes >= COALESCE_LIMIT) return flush().then(ready);
-      scheduleFlush();
-      if ((writer.desiredSize ?? 1) <= 0) return ready();
-    },
-    close: async () => {
-      await scheduled;
-      await flush();
-      await writer.close();
-    },
-    cancel: (reason) => void reader.cancel(reason).catch(() => {}),
-    abort: (reason) => {
-      pending = [];
-      pendingBytes = 0;
-      void writer.abort(reason).catch(() => {});
-    },
-  };
-}
-
-/** What a protocol hands to {@linkcode Session} to build a session. */
-export interface SessionInit {
-  /** 2 for BIP324, 1 for the legacy protocol. */
-  transportVersion: 1 | 2;
-  /** Our role. */
-  role: Role;
-  /** The network. */
-  network: Network | Uint8Array;
-  /** Session id (empty for v1). */
-  sessionId: Uint8Array;
-  /** The peer's version packet contents (empty for v1). */
-  peerVersionContents: Uint8Array;
-  /** Handshake figures (zeros for v1). */
-  handshake: HandshakeInfo;
-  /** Bytes already read from the transport that belong to the session's stream. */
-  leftover: Uint8Array;
-  /** The protocol's layers, bottom-up, from raw bytes to messages. */
-  // deno-lint-ignore no-explicit-any
-  layers: (stats: SessionStats) => Layer<any, any>[];
-  /** Wipes the session's keys. */
-  destroy: () => void;
-  /**
-   * Optional fused hot path equivalent to `layers`, used when the caller
-   * inserts no layers of their own.
-   */
-  fused?: (stats: SessionStats) => FusedCodec;
-}
-
-/** A protocol's fused encoder/decoder (see `v2_fused.ts`). */
-export interface FusedCodec {
-  /** Messages → wire packets. */
-  encoder: { encode(message: Message): Uint8Array[] };
-  /** Wire bytes → messages. */
-  decoder: { push(chunk: Uint8Array): Message[]; finish(): void };
-}
-
-/** The v2 layer stack for a finished handshake. */
-function v2Init(
-  result: HandshakeResult,
-  network: Network | Uint8Array,
-  options: SessionOptions,
-): SessionInit {
-  const ciphers = result.cipher.ciphers;
-  const extra = options.layers ?? {};
-  return {
-    transportVersion: 2,
-    role: result.role,
-    network,
-    sessionId: result.sessionId,
-    peerVersionContents: result.peerVersionContents,
-    handshake: {
-      garbageSent: result.garbageSent,
-      garbageReceived: result.garbageReceived,
-      decoysSent: result.decoysSent,
-      decoysReceived: result.decoysReceived,
-    },
-    leftover: result.leftover,
-    destroy: () => result.cipher.destroy(),
-    fused: (stats) => ({
-      encoder: new V2Encoder(ciphers, {
-        table: options.aliasing?.table,
-        shaping: options.shaping,
-        onDecoy: () => stats.decoysSent++,
-      }),
-      decoder: new V2Decoder(ciphers, {
-        table: options.aliasing?.table,
-        maxMessageSize: options.maxMessageSize,
-        onInvalid: options.aliasing?.onInvalid,
-        onDecoy: () => stats.decoysReceived++,
-        onDropped: (e) => {
-          stats.messagesDropped++;
-          options.aliasing?.onDropped?.(e);
-        },
-      }),
-    }),
-    layers: (stats) => [
-      lengthLayer({
-        send: ciphers.sendLength,
-        recv: ciphers.recvLength,
-        maxMessageSize: options.maxMessageSize,
-      }),
-      ...(extra.packets ?? []),
-      aeadLayer({
-        send: ciphers.sendPacket,
-        recv: ciphers.recvPacket,
-        shaping: options.shaping,
-        onDecoyReceived: () => stats.decoysReceived++,
-        onDecoySent: () => stats.decoysSent++,
-      }),
-      ...(extra.contents ?? []),
-      aliasingLayer({
-        ...options.aliasing,
-        onDropped: (e) => {
-          stats.messagesDropped++;
-          options.aliasing?.onDropped?.(e);
-        },
-      }),
-    ],
-  };
-}
-
-function asSessionError(error: unknown): Bip324Error {
+/** Any failure as a `Bip324Error` (transport failures become `TRANSPORT`). */
+export function asSessionError(error: unknown): Bip324Error {
   if (error instanceof Bip324Error) return error;
   return new Bip324Error("TRANSPORT", `transport failed: ${error}`, { cause: error });
-}
-
-/** Options for {@linkcode openSession}: the session options plus our role. */
-export interface OpenSessionOptions extends SessionOptions {
-  /** Initiator (we connected) or responder (we accepted). */
-  role: Role;
-}
-
-/**
- * Runs the handshake over `pair` and returns the established session. On
- * failure the transport is closed and a {@linkcode Bip324Error} is thrown
- * (for `V1_PROTOCOL` the transport is left open and unlocked, see
- * `performHandshake`).
- *
- * @example
- * ```ts
- * import { openSession } from "./session.ts";
- * const ab = new TransformStream<Uint8Array, Uint8Array>();
- * const ba = new TransformStream<Uint8Array, Uint8Array>();
- * const [a, b] = await Promise.all([
- *   openSession({ readable: ba.readable, writable: ab.writable }, { role: "initiator", network: "signet" }),
- *   openSession({ readable: ab.readable, writable: ba.writable }, { role: "responder", network: "signet" }),
- * ]);
- * console.assert(a.sessionId.every((v, i) => v === b.sessionId[i]));
- * await Promise.all([a.close(), b.close()]);
- * ```
- */
-export async function openSession(pair: BytePair, options: OpenSessionOptions): Promise<Session> {
-  const result = await performHandshake(pair, options);
-  return new Session(pair, v2Init(result, options.network ?? "mainnet", options), options);
 }

@@ -12,8 +12,9 @@
 
 import type { BytePair } from "../bytes.ts";
 import type { Role } from "../handshake/handshake.ts";
-import { v1Layer } from "../v1/v1_layer.ts";
-import { Session, type SessionOptions } from "./session.ts";
+import { v1Decoder, v1Encoder } from "../v1/v1_layer.ts";
+import { markAuthenticated, Session } from "./session.ts";
+import { callerStages, type SessionOptions } from "./open.ts";
 
 /** Options for {@linkcode openV1Session}. */
 export interface OpenV1SessionOptions extends SessionOptions {
@@ -26,23 +27,26 @@ export interface OpenV1SessionOptions extends SessionOptions {
 /**
  * Wraps a byte pair as a v1 session. There is no handshake at the transport
  * level in v1, so this resolves at once; `version`/`verack` are ordinary
- * messages (see `peerHandshake`).
+ * messages (see `peerHandshake`). Caller layers at the `wire` and `messages`
+ * positions apply (v1 has no packets or contents layer).
  *
  * @example
  * ```ts
- * import { openV1Session } from "./v1_session.ts";
- * const ab = new TransformStream<Uint8Array, Uint8Array>();
- * const ba = new TransformStream<Uint8Array, Uint8Array>();
- * const a = openV1Session({ readable: ba.readable, writable: ab.writable }, { role: "initiator" });
- * const b = openV1Session({ readable: ab.readable, writable: ba.writable }, { role: "responder" });
- * await a.writable.getWriter().write({ type: "verack", payload: new Uint8Array(0) });
+ * import { memoryPair, openV1Session } from "@bip324/bip324";
+ *
+ * const [x, y] = memoryPair();
+ * const a = openV1Session(x, { role: "initiator" });
+ * const b = openV1Session(y, { role: "responder" });
+ * await a.send("verack");
  * console.assert((await b.readable.getReader().read()).value?.type === "verack");
  * console.assert(a.transportVersion === 1);
  * ```
  */
 export function openV1Session(pair: BytePair, options: OpenV1SessionOptions): Session {
   const network = options.network ?? "mainnet";
-  return new Session(pair, {
+  const wire = callerStages(options.layers?.wire, "wire");
+  const messages = callerStages(options.layers?.messages, "messages");
+  const session = new Session(pair, {
     transportVersion: 1,
     role: options.role,
     network,
@@ -51,6 +55,16 @@ export function openV1Session(pair: BytePair, options: OpenV1SessionOptions): Se
     handshake: { garbageSent: 0, garbageReceived: 0, decoysSent: [], decoysReceived: 0 },
     leftover: options.replay ?? new Uint8Array(0),
     destroy: () => {},
-    layers: () => [v1Layer({ network })],
+    stack: () => ({
+      inbound: [
+        ...wire.inbound,
+        v1Decoder({ network }),
+        ...messages.inbound,
+      ],
+      outbound: [...messages.outbound, v1Encoder({ network }), ...wire.outbound],
+    }),
   }, options);
+  // v1 has no session id to authenticate over: never authenticated.
+  if (options.auth !== undefined) markAuthenticated(session, false);
+  return session;
 }

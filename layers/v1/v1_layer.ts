@@ -7,7 +7,7 @@
 
 import type { Message } from "../aliasing/aliasing.ts";
 import { type Network, networkMagic } from "../bitcoin/network.ts";
-import type { Layer } from "../session/pipeline.ts";
+import type { Layer } from "../layer.ts";
 import { encodeV1Message, MAX_PROTOCOL_MESSAGE_LENGTH, V1Decoder } from "./v1_framing.ts";
 
 /** Options for {@linkcode v1Layer}. */
@@ -19,33 +19,31 @@ export interface V1LayerOptions {
 }
 
 /**
- * Parses v1 messages (24-byte header + payload) from raw bytes.
+ * Parses v1 messages (24-byte header + payload) from raw bytes in any chunking.
  *
  * @example
  * ```ts
- * import { V1DecoderStream, V1EncoderStream } from "./v1_layer.ts";
+ * import { v1Decoder, v1Encoder } from "@bip324/bip324/layers";
+ *
  * const out = ReadableStream.from([{ type: "verack", payload: new Uint8Array(0) }])
- *   .pipeThrough(new V1EncoderStream())
- *   .pipeThrough(new V1DecoderStream());
+ *   .pipeThrough(new TransformStream(v1Encoder()))
+ *   .pipeThrough(new TransformStream(v1Decoder()));
  * console.assert((await out.getReader().read()).value?.type === "verack");
  * ```
  */
-export class V1DecoderStream extends TransformStream<Uint8Array, Message> {
-  /** Creates a decoder for one network. */
-  constructor(options: V1LayerOptions = {}) {
-    const decoder = new V1Decoder({
-      magic: networkMagic(options.network),
-      maxMessageSize: options.maxMessageSize ?? MAX_PROTOCOL_MESSAGE_LENGTH,
-    });
-    super({
-      transform(chunk, controller) {
-        for (const message of decoder.push(chunk)) controller.enqueue(message);
-      },
-      flush() {
-        decoder.finish();
-      },
-    });
-  }
+export function v1Decoder(options: V1LayerOptions = {}): Transformer<Uint8Array, Message> {
+  const decoder = new V1Decoder({
+    magic: networkMagic(options.network),
+    maxMessageSize: options.maxMessageSize ?? MAX_PROTOCOL_MESSAGE_LENGTH,
+  });
+  return {
+    transform(chunk, controller) {
+      for (const message of decoder.push(chunk)) controller.enqueue(message);
+    },
+    flush() {
+      decoder.finish();
+    },
+  };
 }
 
 /**
@@ -53,22 +51,23 @@ export class V1DecoderStream extends TransformStream<Uint8Array, Message> {
  *
  * @example
  * ```ts
- * import { V1EncoderStream } from "./v1_layer.ts";
+ * import { v1Encoder } from "@bip324/bip324/layers";
+ *
  * const out = ReadableStream.from([{ type: "verack", payload: new Uint8Array(0) }])
- *   .pipeThrough(new V1EncoderStream({ network: "mainnet" }));
+ *   .pipeThrough(new TransformStream(v1Encoder({ network: "mainnet" })));
  * console.assert((await out.getReader().read()).value?.length === 24);
  * ```
  */
-export class V1EncoderStream extends TransformStream<Message, Uint8Array> {
-  /** Creates an encoder for one network. */
-  constructor(options: V1LayerOptions = {}) {
-    const magic = networkMagic(options.network);
-    super({
-      transform(message, controller) {
-        controller.enqueue(encodeV1Message(magic, message.type, message.payload));
-      },
-    });
-  }
+export function v1Encoder(options: V1LayerOptions = {}): Transformer<Message, Uint8Array> {
+  const magic = networkMagic(options.network);
+  return {
+    transform(message, controller) {
+      if (message === null || typeof message !== "object") {
+        throw new TypeError("message must be an object { type, payload }");
+      }
+      controller.enqueue(encodeV1Message(magic, message.type, message.payload));
+    },
+  };
 }
 
 /**
@@ -76,11 +75,12 @@ export class V1EncoderStream extends TransformStream<Message, Uint8Array> {
  *
  * @example
  * ```ts
- * import { v1Layer } from "./v1_layer.ts";
+ * import { v1Layer } from "@bip324/bip324/layers";
+ *
  * const layer = v1Layer({ network: "regtest" });
- * console.assert(layer.inbound instanceof TransformStream);
+ * console.assert(typeof layer.inbound.transform === "function");
  * ```
  */
 export function v1Layer(options: V1LayerOptions = {}): Layer<Uint8Array, Message> {
-  return { inbound: new V1DecoderStream(options), outbound: new V1EncoderStream(options) };
+  return { inbound: v1Decoder(options), outbound: v1Encoder(options) };
 }

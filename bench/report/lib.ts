@@ -1,0 +1,59 @@
+// What the report measures, through the root entry point only (so the same script also runs
+// against older commits for before/after figures).
+import * as bip324 from "../../mod.ts";
+
+export const api = bip324;
+export type Session = bip324.Session;
+// deno-lint-ignore no-explicit-any
+export type AnyOptions = Record<string, any>;
+
+/** `BENCH_STREAM_LAYERS=1`: caller layers as TransformStreams (for commits before compose()). */
+export const STREAM_LAYERS = Deno.env.get("BENCH_STREAM_LAYERS") === "1";
+
+/** A pass-through caller layer at the `messages` position. */
+export function passThroughLayer(): AnyOptions {
+  const layer = STREAM_LAYERS
+    ? { inbound: new TransformStream(), outbound: new TransformStream() }
+    : { inbound: { transform: (m: unknown, c: TransformStreamDefaultController) => c.enqueue(m) } };
+  return { layers: { messages: [layer] } };
+}
+
+export async function sessionPair(options: AnyOptions = {}): Promise<[Session, Session]> {
+  const [x, y] = api.memoryPair();
+  return await Promise.all([
+    api.openSession(x, { role: "initiator", garbage: 0, ...options }),
+    api.openSession(y, { role: "responder", garbage: 0, ...options }),
+  ]);
+}
+
+/** min / median / max of `n` runs of `fn` (run in order, not in parallel). */
+export async function reps(
+  n: number,
+  fn: () => Promise<number> | number,
+): Promise<{ min: number; median: number; max: number }> {
+  const values: number[] = [];
+  for (let i = 0; i < n; i++) values.push(await fn());
+  values.sort((a, b) => a - b);
+  return { min: values[0], median: values[Math.floor(values.length / 2)], max: values.at(-1)! };
+}
+
+export function perSecond(fn: () => void, minMs = 1000): number {
+  for (let i = 0; i < 50; i++) fn();
+  let n = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < minMs) {
+    fn();
+    n++;
+  }
+  return n / (performance.now() - t0) * 1000;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+export const round = (x: number, digits = 1): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};

@@ -1,0 +1,191 @@
+/**
+ * The bottom of a session's outbound stage: packets go to the transport in as
+ * few writes as possible, with no timer on the path.
+ *
+ * The layers above allocate each packet from {@linkcode Outbox.alloc}, a
+ * region of the current 64 KiB batch buffer, and seal it there in place; when
+ * the finished packet arrives at {@linkcode Outbox.push} right where the
+ * previous one ended, committing it costs nothing. The committed bytes are
+ * handed to the transport as one chunk once the writer goes idle — two
+ * consecutive microtask hops with no new packet — or as soon as 64 KiB have
+ * accumulated. Packets that arrive out of order (decoys, a caller's wire
+ * layer) are written as chunks of their own, in order; large packets get a
+ * buffer of their own.
+ *
+ * @module
+ */
+
+/** Bytes per batch buffer; committed bytes are flushed at once when they reach it. */
+export const BATCH_SIZE = 64 * 1024;
+/** Packets at least this large get a buffer of their own. */
+const OWN_BUFFER_FROM = BATCH_SIZE / 4;
+/** Consecutive microtask hops without a new packet before the batch is flushed. */
+const QUIET_HOPS = 2;
+/** An idle outbox lets go of its batch buffer after this long. */
+const RELEASE_AFTER_MS = 1_000;
+
+/** Batches packets into transport writes. */
+export class Outbox {
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #onError: (error: unknown) => void;
+  #batch: Uint8Array | undefined;
+  #start = 0; // first committed byte not yet flushed
+  #filled = 0; // end of the committed bytes
+  #reserved = 0; // end of the regions handed out by alloc
+  #pushes = 0;
+  #seen = 0;
+  #quiet = 0;
+  #scheduled = false;
+  #releaseTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastFlush = 0;
+  #error: unknown;
+  #closed = false;
+  /** The transport write in flight (settles, never rejects). */
+  #lastWrite: Promise<void> = Promise.resolve();
+
+  /** Writes to `writer`; `onError` hears the first transport write failure. */
+  constructor(writer: WritableStreamDefaultWriter<Uint8Array>, onError: (error: unknown) => void) {
+    this.#writer = writer;
+    this.#onError = onError;
+  }
+
+  /** A region of `size` bytes for a packet that will be pushed next (see the module doc). */
+  readonly alloc = (size: number): Uint8Array => {
+    if (size >= OWN_BUFFER_FROM) return new Uint8Array(size);
+    if (this.#batch === undefined || this.#reserved + size > BATCH_SIZE) this.#newBatch();
+    const start = this.#reserved;
+    this.#reserved += size;
+    return this.#batch!.subarray(start, this.#reserved);
+  };
+
+  /** Bytes committed and not yet handed to the transport. */
+  get pending(): number {
+    return this.#filled - this.#start;
+  }
+
+  /** Whether the transport pushes back (the caller should await {@linkcode Outbox.ready}). */
+  get backpressure(): boolean {
+    return (this.#writer.desiredSize ?? 1) <= 0;
+  }
+
+  /** Settles when the transport can take more (rejects once a write has failed). */
+  async ready(): Promise<void> {
+    await this.#writer.ready;
+    if (this.#error !== undefined) throw this.#error;
+  }
+
+  /** Queues the bytes of one finished packet (or any wire bytes), in order. */
+  push(bytes: Uint8Array): void {
+    if (this.#error !== undefined) throw this.#error;
+    if (this.#closed) throw new TypeError("outbox is closed");
+    this.#pushes++;
+    const batch = this.#batch;
+    if (
+      batch !== undefined && bytes.buffer === batch.buffer &&
+      bytes.byteOffset === batch.byteOffset + this.#filled
+    ) {
+      this.#filled += bytes.length;
+      if (this.#filled - this.#start >= BATCH_SIZE) this.flush();
+      else this.#schedule();
+      return;
+    }
+    // Out of order, or not ours: send what is committed, then this as a chunk of its own;
+    // the batch is retired (regions handed out from it will arrive as chunks of their own).
+    this.flush();
+    this.#retire();
+    this.#write(bytes);
+  }
+
+  /** Hands every committed byte to the transport now. */
+  flush(): void {
+    if (this.#filled === this.#start) return;
+    const chunk = this.#batch!.subarray(this.#start, this.#filled);
+    this.#start = this.#filled;
+    if (this.#start === BATCH_SIZE) this.#retire();
+    this.#write(chunk);
+  }
+
+  /** Flushes, waits for the transport to take everything, and closes it. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+    this.#release();
+    await this.#lastWrite;
+    if (this.#error !== undefined) throw this.#error;
+    await this.#writer.close();
+  }
+
+  /** Drops everything not yet written and aborts the transport. */
+  abort(reason: unknown): void {
+    this.#closed = true;
+    this.#release();
+    this.#writer.abort(reason).catch(() => {});
+  }
+
+  #write(chunk: Uint8Array): void {
+    this.#lastFlush = performance.now();
+    this.#armRelease();
+    this.#lastWrite = this.#writer.write(chunk).catch((error) => {
+      if (this.#error === undefined) {
+        this.#error = error;
+        this.#onError(error);
+      }
+    });
+  }
+
+  /** Stops using the batch buffer (regions handed out from it stay valid). */
+  #retire(): void {
+    this.#batch = undefined;
+    this.#start = this.#filled = this.#reserved = 0;
+  }
+
+  #newBatch(): void {
+    this.flush();
+    this.#batch = new Uint8Array(BATCH_SIZE);
+    this.#start = this.#filled = this.#reserved = 0;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#seen = this.#pushes;
+    this.#quiet = 0;
+    queueMicrotask(this.#tick);
+  }
+
+  readonly #tick = (): void => {
+    if (this.#pushes !== this.#seen) {
+      this.#seen = this.#pushes;
+      this.#quiet = 0;
+    } else if (++this.#quiet >= QUIET_HOPS) {
+      this.#scheduled = false;
+      this.flush();
+      return;
+    }
+    queueMicrotask(this.#tick);
+  };
+
+  /** An idle outbox lets go of its batch (a timer off the data path, re-armed lazily). */
+  #armRelease(): void {
+    if (this.#releaseTimer !== undefined) return;
+    this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS);
+  }
+
+  readonly #onReleaseTimer = (): void => {
+    this.#releaseTimer = undefined;
+    if (this.#closed) return;
+    const idle = performance.now() - this.#lastFlush;
+    if (idle < RELEASE_AFTER_MS) {
+      this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS - idle);
+      return;
+    }
+    if (this.#filled === this.#start && this.#reserved === this.#filled) this.#retire();
+  };
+
+  #release(): void {
+    clearTimeout(this.#releaseTimer);
+    this.#releaseTimer = undefined;
+    this.#retire();
+  }
+}
