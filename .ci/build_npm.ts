@@ -109,10 +109,11 @@ async function npmImports(): Promise<Map<string, { name: string; version: string
 /** Bare specifiers imported (statically or dynamically) by the output files. */
 function bareImports(code: string): string[] {
   const found = new Set<string>();
+  const name = `((?:node:)?[@A-Za-z_][\\w@./-]*)`;
   const patterns = [
-    /\bfrom\s*["']([^"'.][^"']*)["']/g,
-    /\bimport\s*\(\s*["']([^"'.][^"']*)["']\s*\)/g,
-    /^\s*import\s*["']([^"'.][^"']*)["']/gm,
+    new RegExp(`^\\s*(?:import|export)\\b[^;"']*?\\bfrom\\s*["']${name}["']`, "gm"),
+    new RegExp(`\\bimport\\s*\\(\\s*["']${name}["']\\s*\\)`, "g"),
+    new RegExp(`^\\s*import\\s*["']${name}["']`, "gm"),
   ];
   for (const re of patterns) {
     for (const m of code.matchAll(re)) found.add(m[1]);

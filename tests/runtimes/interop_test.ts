@@ -320,7 +320,8 @@ export { openSession, peerHandshake, relay, serveHttp };
         "--moduleResolution",
         resolution,
         "--lib",
-        "es2022,dom",
+        // Sessions and listeners are AsyncDisposable (TypeScript ≥ 5.2's esnext.disposable).
+        "es2022,esnext.disposable,dom",
         file,
       ],
       cwd: dir,
