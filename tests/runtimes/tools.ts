@@ -100,6 +100,12 @@ export function npmBuild(): Promise<string> {
       throw new Error(`npm install in ${dir} failed:\n${new TextDecoder().decode(install.stderr)}`);
     }
     const consumer = await Deno.makeTempDir({ prefix: "bip324-consumer-" });
+    // Removed when this process ends (the symlink only, not the build it points to).
+    globalThis.addEventListener("unload", () => {
+      try {
+        Deno.removeSync(consumer, { recursive: true });
+      } catch { /* already gone */ }
+    });
     await Deno.mkdir(`${consumer}/node_modules/@bip324`, { recursive: true });
     await Deno.symlink(dir, `${consumer}/node_modules/@bip324/bip324`);
     // Scripts run from here, so `@bip324/bip324` resolves to the build (in Deno too: a
