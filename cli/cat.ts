@@ -185,7 +185,9 @@ export async function runCat(command: CatCommand, ctx: CommandContext): Promise<
     stopInput.abort();
     session.close();
   };
-  signal.addEventListener("abort", onAbort, { once: true });
+  // (The signal may have fired while the session event was being written.)
+  if (signal.aborted) onAbort();
+  else signal.addEventListener("abort", onAbort, { once: true });
   session.closed.then(() => stopInput.abort());
 
   const receiving = (async () => {

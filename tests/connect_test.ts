@@ -193,8 +193,9 @@ Deno.test("connect and listeners record the remote address (HOST:PORT)", async (
       ? await connectWebSocket({ url: `ws://127.0.0.1:${listener.addr.port}/` })
       : await connect({ port: listener.addr.port });
     const server = (await within(accepted, 5000, "accept"))!;
-    assert.equal(sessionRemote(client), `127.0.0.1:${listener.addr.port}`);
-    assert.match(sessionRemote(server) ?? "", /^127\.0\.0\.1:\d+$/);
+    assert.equal(client.remote, `127.0.0.1:${listener.addr.port}`);
+    assert.equal(sessionRemote(client), client.remote);
+    assert.match(server.remote ?? "", /^127\.0\.0\.1:\d+$/);
     await client.close();
     await server.close();
     await listener.close();

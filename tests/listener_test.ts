@@ -168,3 +168,48 @@ Deno.test("listener: a signal stops it; `await using` closes it; established ses
     (e) => e instanceof Bip324Error && e.code === "TRANSPORT",
   );
 });
+
+Deno.test("listener: maxSessions caps open sessions (BUSY, never v1), and idle ones are closed", async () => {
+  const errors: string[] = [];
+  const listener = listen({
+    port: 0,
+    network: "regtest",
+    maxSessions: 3,
+    idleTimeout: 300,
+    onError: (e) => errors.push(e.code),
+  });
+  const port = listener.addr.port;
+  const served: Session[] = [];
+  const serving = (async () => {
+    for await (const s of listener) served.push(s);
+  })();
+  const clients = await Promise.all(
+    [0, 1, 2].map(() => connect({ port, network: "regtest", fallback: "v1" })),
+  );
+  assert.ok(clients.every((c) => c.transportVersion === 2));
+  await within(
+    (async () => {
+      while (listener.stats.open < 3) await new Promise((r) => setTimeout(r, 5));
+    })(),
+    3000,
+    "three open",
+  );
+  // A fourth is refused for load and does not fall back to v1.
+  await assert.rejects(connect({ port, network: "regtest" }), (e) => {
+    assert.ok(e instanceof Bip324Error && e.code !== "V1_ONLY_PEER", String(e));
+    return true;
+  });
+  assert.equal(listener.stats.busy, 1);
+  assert.ok(errors.includes("BUSY"));
+  // Idle sessions are closed by the listener's idle timeout; then there is room again.
+  await within(Promise.all(served.map((s) => s.closed)), 3000, "idle close");
+  assert.ok(served.every((s) => s.closeReason?.code === "IDLE_TIMEOUT"));
+  await within(Promise.all(clients.map((c) => c.closed)), 3000, "clients see the close");
+  assert.equal(listener.stats.open, 0);
+  const again = await connect({ port, network: "regtest" });
+  assert.equal(again.transportVersion, 2);
+  await again.close();
+  await listener.close();
+  await serving;
+  assert.throws(() => listen({ port: 0, maxSessions: 0 }), RangeError);
+});

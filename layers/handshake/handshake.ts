@@ -141,6 +141,7 @@ export class Handshake {
   #decoysReceived = 0;
   #result?: HandshakeResult;
   #started = false;
+  #failed = false;
 
   /** Prepares a handshake; nothing is sent until {@linkcode Handshake.start}. */
   constructor(options: HandshakeOptions) {
@@ -213,15 +214,23 @@ export class Handshake {
 
   /**
    * Feeds bytes received from the peer. Returns the bytes to send in reply
-   * (often empty). Throws {@linkcode Bip324Error} when the peer broke the protocol.
+   * (often empty). Throws {@linkcode Bip324Error} when the peer broke the
+   * protocol; the machine has then already wiped its keys
+   * ({@linkcode Handshake.destroy}) and accepts no more input.
    */
   receive(bytes: Uint8Array): Uint8Array {
     checkBytes("bytes", bytes);
     if (!this.#started) throw new TypeError("call start() before receive()");
+    if (this.#failed) throw new TypeError("handshake has failed or was destroyed");
     if (this.#state === "done") throw new TypeError("handshake is already done");
     const out: Uint8Array[] = [];
     let input = bytes;
-    while (input.length > 0 && !this.done) input = this.#step(input, out);
+    try {
+      while (input.length > 0 && !this.done) input = this.#step(input, out);
+    } catch (error) {
+      this.destroy();
+      throw error;
+    }
     if (this.done) this.#result!.leftover = input;
     return out.length === 1 ? out[0] : concatBytes(...out);
   }
@@ -232,8 +241,17 @@ export class Handshake {
     return this.#result;
   }
 
-  /** Wipes key material held by the machine (on failure or abandon). */
+  /**
+   * Wipes the key material held by the machine: the cipher (private key, or
+   * once the peer's key arrived, every derived key and terminator), the input
+   * queue and our garbage. Call it to abandon a handshake (timeout, peer
+   * close); {@linkcode Handshake.receive} calls it itself when the peer breaks
+   * the protocol. Idempotent; the machine accepts no input afterwards. After
+   * {@linkcode Handshake.done} the cipher belongs to the result: destroying the
+   * machine then also wipes that cipher.
+   */
   destroy(): void {
+    this.#failed = true;
     this.#cipher.destroy();
     this.#decoy?.destroy();
     this.#decoy = undefined;

@@ -65,8 +65,10 @@ export function checkSessionOptions(options: SessionOptions): void {
 
 /** Checks a listener's options (see {@linkcode checkSessionOptions}). Internal. */
 export function checkAcceptOptions(options: AcceptOptions): void {
-  checkSessionOptions(options);
+  // A listener's idleTimeout may be 0 (never); a session's must be positive.
+  checkSessionOptions(options.idleTimeout === 0 ? { ...options, idleTimeout: undefined } : options);
   checkCount("maxPendingHandshakes", options.maxPendingHandshakes, 0, Number.MAX_SAFE_INTEGER);
+  checkCount("maxSessions", options.maxSessions, 1, Number.MAX_SAFE_INTEGER);
   checkCount("maxQueuedSessions", options.maxQueuedSessions, 1, Number.MAX_SAFE_INTEGER);
   if (options.v1 !== undefined && options.v1 !== "accept" && options.v1 !== "reject") {
     throw new TypeError(`v1 must be "accept" or "reject", got ${options.v1}`);

@@ -11,13 +11,22 @@
 import { Bip324Error } from "../errors.ts";
 import { randomBytes } from "../bytes.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import type { Session } from "./session.ts";
+import { markRemote, type Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 import { checkAcceptOptions } from "./check_options.ts";
 
 /** Default cap on handshakes in flight per listener. */
 export const DEFAULT_MAX_PENDING_HANDSHAKES = 128;
+
+/** Default cap on sessions open at once from one listener (established and in handshake). */
+export const DEFAULT_MAX_SESSIONS = 1024;
+
+/**
+ * Default idle timeout of a listener's sessions: no inbound byte for 20 minutes closes one
+ * (Bitcoin Core's inactivity timeout). `idleTimeout: 0` keeps idle sessions open forever.
+ */
+export const DEFAULT_LISTENER_IDLE_TIMEOUT = 20 * 60_000;
 
 /** Default cap on established sessions waiting to be taken from a listener. */
 const DEFAULT_MAX_QUEUED_SESSIONS = 64;
@@ -46,6 +55,18 @@ export type IncomingConnection = IncomingPair;
 export interface AcceptOptions extends SessionOptions {
   /** Handshakes allowed in flight at once; more connections are refused. Default 128. */
   maxPendingHandshakes?: number;
+  /**
+   * Sessions open at once from this listener — established (taken or not)
+   * plus handshakes in flight; a connection past it is refused with `BUSY`.
+   * Default 1,024.
+   */
+  maxSessions?: number;
+  /**
+   * Closes a session after this many ms without inbound bytes
+   * (`IDLE_TIMEOUT`). Default 20 minutes (Bitcoin Core's inactivity
+   * timeout) for a listener's sessions; 0 disables it.
+   */
+  idleTimeout?: number;
   /**
    * Established sessions waiting to be taken by the iterator before the
    * listener stops accepting new connections (they wait in the transport's
@@ -82,8 +103,10 @@ export interface AcceptOptions extends SessionOptions {
 export interface ListenerStats {
   /** Sessions established and handed to the iterator (v2 and v1). */
   accepted: number;
-  /** Connections refused because `maxPendingHandshakes` handshakes were in flight (BUSY). */
+  /** Connections refused for load: `maxPendingHandshakes` or `maxSessions` reached (BUSY). */
   busy: number;
+  /** Sessions from this listener open now (established, taken or not). */
+  open: number;
   /** v1 peers refused (`v1: "reject"`, or `onV1` returned nothing). */
   v1Refused: number;
   /** Connections that failed their handshake (timeouts, protocol errors, transport errors). */
@@ -110,20 +133,14 @@ export interface SessionListener extends AsyncIterable<Session>, AsyncDisposable
   readonly stats: Readonly<ListenerStats>;
 }
 
-const remotes = new WeakMap<Session, string>();
-
-/** Records where a session's peer is (`HOST:PORT`). Internal: for the CLI's events. */
+/** Records where a session's peer is (`HOST:PORT`). Internal. */
 export function setSessionRemote(session: Session, remote: string | undefined): void {
-  if (remote !== undefined) remotes.set(session, remote);
+  if (remote !== undefined) markRemote(session, remote);
 }
 
-/**
- * Where a session's peer is, `HOST:PORT` (IPv6 in brackets), for sessions
- * from `connect`, `connectWebSocket` and the listeners; `undefined` for
- * others. Internal until `Session` carries it.
- */
+/** Where a session's peer is (same as `session.remote`). */
 export function sessionRemote(session: Session): string | undefined {
-  return remotes.get(session);
+  return session.remote;
 }
 
 /**
@@ -149,7 +166,10 @@ export function acceptSessions(
   signal?.throwIfAborted();
   const maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
   const maxQueued = options.maxQueuedSessions ?? DEFAULT_MAX_QUEUED_SESSIONS;
-  const stats: ListenerStats = { accepted: 0, busy: 0, v1Refused: 0, failed: 0 };
+  const maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+  const idle = options.idleTimeout ?? DEFAULT_LISTENER_IDLE_TIMEOUT;
+  const sessionOptions = { ...options, idleTimeout: idle > 0 ? idle : undefined };
+  const stats: ListenerStats = { accepted: 0, busy: 0, open: 0, v1Refused: 0, failed: 0 };
   const ready: Session[] = [];
   const waiters: ((r: IteratorResult<Session>) => void)[] = [];
   let pending = 0;
@@ -159,7 +179,7 @@ export function acceptSessions(
     (options.v1 === "reject"
       ? undefined
       : (error: Bip324Error, conn: IncomingConnection) =>
-        openV1Session(conn.pair, { ...options, role: "responder", replay: error.v1Bytes }));
+        openV1Session(conn.pair, { ...sessionOptions, role: "responder", replay: error.v1Bytes }));
 
   // An established session is never dropped: while `maxQueued` of them wait to be taken, the
   // accept loop pauses instead (peers wait in the transport's backlog), so at most
@@ -172,6 +192,8 @@ export function acceptSessions(
     }
     setSessionRemote(session, remote);
     stats.accepted++;
+    stats.open++;
+    session.closed.then(() => stats.open--);
     const waiter = waiters.shift();
     if (waiter) waiter({ value: session, done: false });
     else ready.push(session);
@@ -237,7 +259,7 @@ export function acceptSessions(
   const handle = async (conn: IncomingConnection) => {
     pending++;
     try {
-      const session = await openSession(conn.pair, { ...options, role: "responder" });
+      const session = await openSession(conn.pair, { ...sessionOptions, role: "responder" });
       deliver(session, conn.remote);
     } catch (error) {
       if (error instanceof Bip324Error && error.code === "V1_PROTOCOL") {
@@ -287,15 +309,15 @@ export function acceptSessions(
           conn.close();
           break;
         }
-        if (pending >= maxPending) {
+        const full = pending >= maxPending
+          ? `${pending} handshakes already in flight`
+          : pending + stats.open >= maxSessions
+          ? `${stats.open} sessions open and ${pending} in handshake (maxSessions ${maxSessions})`
+          : undefined;
+        if (full !== undefined) {
           stats.busy++;
           refuseBusy(conn);
-          report(
-            new Bip324Error("BUSY", `refused: ${pending} handshakes already in flight`, {
-              origin: "local",
-            }),
-            conn.remote,
-          );
+          report(new Bip324Error("BUSY", `refused: ${full}`, { origin: "local" }), conn.remote);
           continue;
         }
         handle(conn);

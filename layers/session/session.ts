@@ -96,6 +96,12 @@ export interface SessionInit {
 }
 
 let setAuthenticated: (session: Session, value: boolean) => void;
+let setRemote: (session: Session, remote: string) => void;
+
+/** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
+export function markRemote(session: Session, remote: string): void {
+  setRemote(session, remote);
+}
 
 /** Records the outcome of private authentication on a session (internal). */
 export function markAuthenticated(session: Session, value: boolean): void {
@@ -174,9 +180,13 @@ export class Session implements AsyncDisposable {
     setAuthenticated = (session, value) => {
       session.#authenticated = value;
     };
+    setRemote = (session, remote) => {
+      session.#remote = remote;
+    };
   }
 
   #authenticated: boolean | undefined;
+  #remote: string | undefined;
   #destroyKeys: () => void;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #outbox: Outbox;
@@ -302,6 +312,15 @@ export class Session implements AsyncDisposable {
    */
   get authenticated(): boolean | undefined {
     return this.#authenticated;
+  }
+
+  /**
+   * Where the peer is, `HOST:PORT` (IPv6 hosts in brackets), for sessions
+   * from `connect`, `connectWebSocket` and the listeners; `undefined` for a
+   * session over a byte pair of the caller's own.
+   */
+  get remote(): string | undefined {
+    return this.#remote;
   }
 
   /** Whether the session is still open. */
