@@ -17,7 +17,12 @@
  * @module
  */
 
-import { findNativeCrypto, NativeAead, nativeAeadAvailable } from "./native_aead.ts";
+import {
+  findNativeCrypto,
+  NativeAead,
+  nativeAeadAvailable,
+  nativeAeadMissing,
+} from "./native_aead.ts";
 import { PureAead } from "./pure_aead.ts";
 import { AEAD_TAG_LEN, type AeadBackend } from "./aead_types.ts";
 
@@ -120,7 +125,9 @@ export function createAeadBackend(kind: AeadBackendKind = "auto"): AeadBackend {
       return shared.pure ??= new PureAead();
     case "native":
       if (!nativeAeadAvailable()) {
-        throw new Error('backend "native" is unavailable: no node:crypto chacha20-poly1305 here');
+        throw new Error(
+          `backend "native" is unavailable: ${nativeAeadMissing()}; use "pure" or "auto"`,
+        );
       }
       return shared.native ??= new NativeAead();
     case "auto":
