@@ -44,7 +44,7 @@ export const AUTH_HELP =
   `Private authentication (experimental; both ends must run this library): any of
 these runs it on every session, before the session event; a peer that does not run it
 fails with UNEXPECTED_MESSAGE or TIMEOUT.
-  --identity FILE   prove the private key in FILE (64 hex digits; cli.ts keygen makes one)
+  --identity FILE   prove the private key in FILE (64 hex digits, as keygen writes it)
                     to a peer that challenges for it
   --accept KEYS     challenge the peer for one of these public keys (66 hex digits each,
                     compressed SEC1, comma-separated); the session event then says
