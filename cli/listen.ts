@@ -92,8 +92,8 @@ Options:
                     a connection past it is refused (an error event, code BUSY; the
                     peer sees an error, never a v1 session)
   --idle-timeout MS close a session after MS ms without a byte from the peer (default
-                    ${DEFAULT_LISTENER_IDLE_TIMEOUT} = 20 minutes; 0 never); its closed event then
-                    has "reason":"IDLE_TIMEOUT"
+                    ${DEFAULT_LISTENER_IDLE_TIMEOUT} = 20 minutes; 0 never); its closed event then has
+                    "reason":"IDLE_TIMEOUT"
   -h, --help        show this help
 
 ${AUTH_HELP}
