@@ -8,13 +8,15 @@
  * deno run -A cli.ts proxy --listen 127.0.0.1:8333 --to HOST:PORT # v1 programs → v2 node
  * deno run -A cli.ts relay --to 127.0.0.1:18444                  # WebSocket ⇄ TCP for browsers
  * deno run -A cli.ts bundle --serve 8000                         # the browser example
+ * deno run -A cli.ts keygen --out node.key                       # a key for --identity
  * deno run -A cli.ts COMMAND --help                              # a command's options
  * ```
  *
  * One module per command under `cli/` (`cat.ts`, `listen.ts`, `probe.ts`,
- * `proxy.ts`, `relay.ts`, `bundle.ts`), sharing `cli/args.ts` (flags, values,
- * usage errors), `cli/output.ts` (JSON lines, error events, exit codes) and
- * `cli/session_io.ts` (session events, pings). stdout carries JSON lines
+ * `proxy.ts`, `relay.ts`, `bundle.ts`, `keygen.ts`), sharing `cli/args.ts`
+ * (flags, values, usage errors), `cli/output.ts` (JSON lines, error events,
+ * exit codes), `cli/session_io.ts` (session events, pings) and `cli/auth.ts`
+ * (the private-authentication flags of `cat` and `listen`). stdout carries JSON lines
  * only; every failure is `{"event":"error","code":..,"message":..}` there.
  * stderr carries text for people: one-line usage errors and warnings.
  *
@@ -53,11 +55,26 @@ import {
   parseBundle,
   runBundle,
 } from "./cli/bundle.ts";
+import {
+  KEYGEN_HELP,
+  KEYGEN_SYNOPSIS,
+  type KeygenCommand,
+  parseKeygen,
+  runKeygen,
+} from "./cli/keygen.ts";
 
 export { UsageError } from "./cli/args.ts";
 export { MAX_INPUT_PAYLOAD, parseInputLine } from "./cli/input.ts";
 export { describeError, EXIT, JsonLineWriter } from "./cli/output.ts";
-export type { BundleCommand, CatCommand, ListenCommand, ProbeCommand, ProxyCommand, RelayCommand };
+export type {
+  BundleCommand,
+  CatCommand,
+  KeygenCommand,
+  ListenCommand,
+  ProbeCommand,
+  ProxyCommand,
+  RelayCommand,
+};
 
 /** `--help` (or `help COMMAND`): the global help, or one command's. */
 export interface HelpCommand {
@@ -75,10 +92,11 @@ export type CliCommand =
   | ProxyCommand
   | RelayCommand
   | BundleCommand
+  | KeygenCommand
   | HelpCommand;
 
 /** The commands. */
-export type CommandName = "cat" | "listen" | "probe" | "proxy" | "relay" | "bundle";
+export type CommandName = "cat" | "listen" | "probe" | "proxy" | "relay" | "bundle" | "keygen";
 
 interface CommandEntry {
   summary: string;
@@ -131,6 +149,13 @@ const COMMANDS: Readonly<Record<CommandName, CommandEntry>> = {
     help: BUNDLE_HELP,
     parse: parseBundle,
     run: runBundle,
+  },
+  keygen: {
+    summary: "make an identity key pair for private authentication (--identity, --accept)",
+    synopsis: KEYGEN_SYNOPSIS,
+    help: KEYGEN_HELP,
+    parse: parseKeygen,
+    run: runKeygen,
   },
 };
 

@@ -146,6 +146,24 @@ export function parseMs(
   return ms;
 }
 
+/** Parses a whole number `min..max` given to `--flag`. */
+export function parseCount(
+  command: string,
+  flag: string,
+  value: string,
+  min: number,
+  max: number,
+): number {
+  const n = /^\d{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    throw new UsageError(
+      `invalid --${flag} ${value}; expected a whole number ${min}..${max}`,
+      command,
+    );
+  }
+  return n;
+}
+
 /** Parses `HOST[:PORT]` / `[IPV6]:PORT` (see `parseHostPort`). */
 export function parseAddress(
   command: string,

@@ -14,6 +14,14 @@ import { connect, connectWebSocket } from "../layers/session/connect.ts";
 import { sessionRemote } from "../layers/session/listener.ts";
 import type { Session } from "../layers/session/session.ts";
 import { flagValue, parseFlags, parseMs, parseNetwork, parsePort, UsageError } from "./args.ts";
+import {
+  AUTH_FLAGS,
+  AUTH_HELP,
+  type AuthFlags,
+  loadAuth,
+  type LoadedAuth,
+  parseAuthFlags,
+} from "./auth.ts";
 import { lines, parseInputLine } from "./input.ts";
 import {
   type CommandContext,
@@ -23,6 +31,7 @@ import {
   INTERRUPTED_EVENT,
 } from "./output.ts";
 import {
+  closedEvent,
   isAnswerablePing,
   messageLine,
   sessionEvent,
@@ -41,12 +50,14 @@ export interface CatCommand {
   target: { kind: "tcp"; hostname: string; port: number } | { kind: "ws"; url: string };
   /** The network both ends must agree on. */
   network: Network;
-  /** Ms for connecting and the handshake (`--timeout`); absent: the library's 20,000. */
+  /** Ms for connecting, the handshake and authentication (`--timeout`); absent: the library's 20,000. */
   timeout?: number;
   /** Ms to keep reading after stdin ends; -1: until the peer closes. */
   linger: number;
   /** Refuse to fall back to unencrypted v1 (`--v2-only`, alias `--no-fallback`). */
   v2Only: boolean;
+  /** Private authentication (`--identity`, `--accept`, `--accept-slots`); absent: off. */
+  auth?: AuthFlags;
 }
 
 /** One-line synopsis. */
@@ -64,26 +75,31 @@ session is closed cleanly (like netcat's -q).
 Options:
   --network NET     mainnet, testnet3, testnet4, signet, regtest (default mainnet)
   --ws              WebSocket to ws://HOST:PORT/ instead of TCP (or give a ws:// URL)
-  --timeout MS      connecting and the handshake, WebSocket opening included (default 20000)
+  --timeout MS      connecting, the handshake (WebSocket opening included) and the
+                    authentication, each (default 20000)
   --linger MS       after stdin ends, keep printing for MS ms (default ${DEFAULT_LINGER});
                     -1 waits until the peer closes, 0 closes at once
   --v2-only         never fall back to unencrypted v1 (alias --no-fallback); a
                     v1-only peer is an error (V1_ONLY_PEER)
   -h, --help        show this help
 
+${AUTH_HELP}
+
 Output (stdout, JSON lines):
   {"event":"session","session_id":"<hex>","role":"initiator","transport":"v2"|"v1","remote":"HOST:PORT"}
+                                                 (+ "authenticated":true|false with auth on)
   {"type":"<type>","payload":"<hex>"}                       per received message
   {"event":"error","code":"<CODE>","message":"<text>"}     failures; BAD_INPUT adds "line":N
-  {"event":"closed","session_id":"<hex>","remote":"HOST:PORT"}
-A v1 session (no --v2-only, peer without v2) also prints a warning on stderr.
+  {"event":"closed","session_id":"<hex>","remote":"HOST:PORT"}  (+ "reason":"<CODE>" on an error)
+A v1 session (no --v2-only, peer without v2) also prints a warning on stderr, and so
+does a peer that proved none of the --accept keys (the session goes on: your call).
 
 ${EXIT_CODES_HELP}`;
 
 /** Parses `cat`'s arguments (after the command name). */
 export function parseCat(args: readonly string[]): CatCommand {
   const parsed = parseFlags("cat", args, {
-    valued: ["network", "timeout", "linger"],
+    valued: ["network", "timeout", "linger", ...AUTH_FLAGS],
     boolean: ["ws", "v2-only"],
     aliases: { "no-fallback": "v2-only" },
   });
@@ -92,6 +108,7 @@ export function parseCat(args: readonly string[]): CatCommand {
   }
   const timeout = flagValue(parsed, "timeout");
   const linger = flagValue(parsed, "linger");
+  const auth = parseAuthFlags("cat", parsed);
   return {
     command: "cat",
     target: parseTarget(parsed.positional[0], parsed.flags.has("ws")),
@@ -101,6 +118,7 @@ export function parseCat(args: readonly string[]): CatCommand {
       ? DEFAULT_LINGER
       : parseMs("cat", "linger", linger, { allowZero: true, allowForever: true }),
     v2Only: parsed.flags.has("v2-only"),
+    ...(auth !== undefined ? { auth } : {}),
   };
 }
 
@@ -145,6 +163,20 @@ async function lingerFor(ms: number, done: Promise<void>): Promise<void> {
 
 /** Runs `cat`: returns the exit code. */
 export async function runCat(command: CatCommand, ctx: CommandContext): Promise<number> {
+  // The key file is read before connecting: a bad one is a usage error (exit 2).
+  const auth = command.auth ? await loadAuth("cat", command.auth, command.timeout) : undefined;
+  try {
+    return await runSession(command, ctx, auth);
+  } finally {
+    auth?.wipe();
+  }
+}
+
+async function runSession(
+  command: CatCommand,
+  ctx: CommandContext,
+  auth: LoadedAuth | undefined,
+): Promise<number> {
   const { out, err, signal } = ctx;
   let session: Session;
   try {
@@ -155,12 +187,14 @@ export async function runCat(command: CatCommand, ctx: CommandContext): Promise<
         handshakeTimeout: command.timeout,
         fallback: command.v2Only ? "none" : "v1",
         signal,
+        ...(auth ? { auth: auth.options } : {}),
       })
       : await connectWebSocket({
         url: command.target.url,
         network: command.network,
         handshakeTimeout: command.timeout,
         signal,
+        ...(auth ? { auth: auth.options } : {}),
       });
   } catch (error) {
     if (signal.aborted) {
@@ -174,6 +208,9 @@ export async function runCat(command: CatCommand, ctx: CommandContext): Promise<
   const sessionId = toHex(session.sessionId);
   await out.write(sessionEvent(session, remote));
   await warnIfPlaintext(err, session, remote, "use --v2-only to refuse v1");
+  if (command.auth && command.auth.accept.length > 0 && session.authenticated !== true) {
+    await err.text(`warning: ${remote} proved none of the --accept keys\n`);
+  }
   const writer = new SessionWriter(session);
 
   // The session ending (the peer closed it, or an error) stops reading stdin; so does
@@ -225,7 +262,9 @@ export async function runCat(command: CatCommand, ctx: CommandContext): Promise<
       line: unsent.line,
     });
   }
-  await out.write({ event: "closed", session_id: sessionId, remote });
+  await out.write(
+    closedEvent({ session_id: sessionId, remote }, interrupted ? undefined : failure),
+  );
   if (interrupted) return EXIT.INTERRUPTED;
   if (failure !== undefined || unsent || out.failed) return EXIT.FAILURE;
   return badLines > 0 ? EXIT.BAD_INPUT : EXIT.OK;

@@ -5,13 +5,28 @@
  * @module
  */
 
+import type { AuthenticateOptions } from "../layers/auth/authenticate.ts";
 import { toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { Network } from "../layers/bitcoin/network.ts";
 import { listen, listenWebSocket } from "../layers/session/connect.ts";
-import { type SessionListener, sessionRemote } from "../layers/session/listener.ts";
+import {
+  DEFAULT_LISTENER_IDLE_TIMEOUT,
+  DEFAULT_MAX_SESSIONS,
+  type SessionListener,
+  sessionRemote,
+} from "../layers/session/listener.ts";
 import type { Session } from "../layers/session/session.ts";
-import { flagValue, parseFlags, parseMs, parseNetwork, parsePort, UsageError } from "./args.ts";
+import {
+  flagValue,
+  parseCount,
+  parseFlags,
+  parseMs,
+  parseNetwork,
+  parsePort,
+  UsageError,
+} from "./args.ts";
+import { AUTH_FLAGS, AUTH_HELP, type AuthFlags, loadAuth, parseAuthFlags } from "./auth.ts";
 import {
   aborted,
   type CommandContext,
@@ -21,6 +36,7 @@ import {
   type JsonLineWriter,
 } from "./output.ts";
 import {
+  closedEvent,
   isAnswerablePing,
   messageLine,
   sessionEvent,
@@ -44,8 +60,14 @@ export interface ListenCommand {
   echo: boolean;
   /** Refuse peers that speak v1 (`--v2-only`). */
   v2Only: boolean;
-  /** Ms each handshake may take (`--timeout`); absent: the library's 20,000. */
+  /** Ms each handshake (and authentication) may take (`--timeout`); absent: the library's 20,000. */
   timeout?: number;
+  /** Sessions open at once, handshakes included (`--max-sessions`); absent: the library's 1,024. */
+  maxSessions?: number;
+  /** Ms without inbound bytes before a session is closed; 0 never (`--idle-timeout`); absent: 20 minutes. */
+  idleTimeout?: number;
+  /** Private authentication on every session (`--identity`, `--accept`, `--accept-slots`); absent: off. */
+  auth?: AuthFlags;
 }
 
 /** One-line synopsis. */
@@ -64,25 +86,42 @@ Options:
   --network NET     mainnet, testnet3, testnet4, signet, regtest (default mainnet)
   --ws              serve WebSocket (any path) instead of TCP
   --echo            send every received message straight back
-  --timeout MS      time each handshake may take (default 20000)
+  --timeout MS      time each handshake (and authentication) may take (default 20000)
   --v2-only         refuse peers that speak v1 (each one: an error event, code V1_PROTOCOL)
+  --max-sessions N  sessions open at once, handshakes included (default ${DEFAULT_MAX_SESSIONS});
+                    a connection past it is refused (an error event, code BUSY; the
+                    peer sees an error, never a v1 session)
+  --idle-timeout MS close a session after MS ms without a byte from the peer (default
+                    ${DEFAULT_LISTENER_IDLE_TIMEOUT} = 20 minutes; 0 never); its closed event then has
+                    "reason":"IDLE_TIMEOUT"
   -h, --help        show this help
 
+${AUTH_HELP}
+
 Output (stdout, JSON lines):
-  {"event":"listening","hostname":"ADDR","port":N}
+  {"event":"listening","hostname":"ADDR","port":N}         (+ "public_key" of --identity)
   {"event":"session","session_id":"<hex>","role":"responder","transport":"v2"|"v1","remote":"HOST:PORT"}
+                                                 (+ "authenticated":true|false with auth on)
   {"type":"<type>","payload":"<hex>","session_id":"<hex>","remote":"HOST:PORT"}
-  {"event":"closed","session_id":"<hex>","remote":"HOST:PORT"}
+  {"event":"closed","session_id":"<hex>","remote":"HOST:PORT"}  (+ "reason":"<CODE>" on an error)
   {"event":"error","code":"<CODE>","message":"<text>", "session_id"/"remote" when known}
 A v1 session also prints a warning on stderr. (v1 sessions have an empty session_id:
-tell them apart by "remote".)
+tell them apart by "remote"; with auth on they are never authenticated.)
 
 ${EXIT_CODES_HELP}`;
 
 /** Parses `listen`'s arguments (after the command name). */
 export function parseListen(args: readonly string[]): ListenCommand {
   const parsed = parseFlags("listen", args, {
-    valued: ["network", "port", "hostname", "timeout"],
+    valued: [
+      "network",
+      "port",
+      "hostname",
+      "timeout",
+      "max-sessions",
+      "idle-timeout",
+      ...AUTH_FLAGS,
+    ],
     boolean: ["ws", "echo", "v2-only"],
   });
   if (parsed.positional.length !== 0) {
@@ -93,6 +132,9 @@ export function parseListen(args: readonly string[]): ListenCommand {
     throw new UsageError("listen needs --port N (0 picks a free one)", "listen");
   }
   const timeout = flagValue(parsed, "timeout");
+  const maxSessions = flagValue(parsed, "max-sessions");
+  const idleTimeout = flagValue(parsed, "idle-timeout");
+  const auth = parseAuthFlags("listen", parsed);
   return {
     command: "listen",
     port: parsePort("listen", port),
@@ -102,6 +144,13 @@ export function parseListen(args: readonly string[]): ListenCommand {
     echo: parsed.flags.has("echo"),
     v2Only: parsed.flags.has("v2-only"),
     ...(timeout !== undefined ? { timeout: parseMs("listen", "timeout", timeout) } : {}),
+    ...(maxSessions !== undefined
+      ? { maxSessions: parseCount("listen", "max-sessions", maxSessions, 1, 2 ** 31 - 1) }
+      : {}),
+    ...(idleTimeout !== undefined
+      ? { idleTimeout: parseMs("listen", "idle-timeout", idleTimeout, { allowZero: true }) }
+      : {}),
+    ...(auth !== undefined ? { auth } : {}),
   };
 }
 
@@ -133,18 +182,35 @@ async function serveSession(
   }
   const reason = session.closeReason;
   if (reason) await out.write(errorEvent(reason, tags));
-  await out.write({ event: "closed", ...tags });
+  await out.write(closedEvent(tags, reason));
 }
 
 /** Runs `listen` until `ctx.signal` aborts: returns the exit code. */
 export async function runListen(command: ListenCommand, ctx: CommandContext): Promise<number> {
-  const { out, err, signal } = ctx;
+  // The key file is read before anything listens: a bad one is a usage error (exit 2).
+  const auth = command.auth ? await loadAuth("listen", command.auth, command.timeout) : undefined;
+  try {
+    return await serve(command, ctx, auth?.options, auth?.publicKey);
+  } finally {
+    auth?.wipe();
+  }
+}
+
+async function serve(
+  command: ListenCommand,
+  { out, err, signal }: CommandContext,
+  auth: AuthenticateOptions | undefined,
+  publicKey: string | undefined,
+): Promise<number> {
   const options = {
     port: command.port,
     hostname: command.hostname,
     network: command.network,
     v1: command.v2Only ? "reject" as const : "accept" as const,
     handshakeTimeout: command.timeout,
+    maxSessions: command.maxSessions,
+    idleTimeout: command.idleTimeout,
+    ...(auth ? { auth } : {}),
     onError: (error: Bip324Error, remote: string | undefined) => {
       out.write(errorEvent(error, remote ? { remote } : {}));
     },
@@ -160,6 +226,7 @@ export async function runListen(command: ListenCommand, ctx: CommandContext): Pr
     event: "listening",
     hostname: listener.addr.hostname,
     port: listener.addr.port,
+    ...(publicKey !== undefined ? { public_key: publicKey } : {}),
   });
   const sessions = new Set<Session>();
   const served = new Set<Promise<void>>();

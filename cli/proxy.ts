@@ -6,7 +6,13 @@
 
 import { DEFAULT_PORT, type Network } from "../layers/bitcoin/network.ts";
 import { formatHostPort, type HostPort } from "../examples/probe.ts";
-import { type Proxy, type ProxyEvent, startProxy } from "../examples/proxy.ts";
+import {
+  DEFAULT_PROXY_IDLE_TIMEOUT,
+  DEFAULT_PROXY_TIMEOUT,
+  type Proxy,
+  type ProxyEvent,
+  startProxy,
+} from "../examples/proxy.ts";
 import { flagValue, parseAddress, parseFlags, parseMs, parseNetwork, UsageError } from "./args.ts";
 import { aborted, type CommandContext, errorEvent, EXIT, EXIT_CODES_HELP } from "./output.ts";
 
@@ -20,8 +26,10 @@ export interface ProxyCommand {
   to?: HostPort;
   /** The network both sides speak. */
   network: Network;
-  /** Milliseconds for a client's first message and the node's handshake, if given. */
+  /** Ms for each client's first message and its node's handshake (with or without `to`), if given. */
   timeout?: number;
+  /** Ms a connection may go without a message either way (`--idle-timeout`); `Infinity`: never. */
+  idleTimeout?: number;
   /** v1 fallback toward the node (`--v2-only`/`--no-fallback` → `"none"`). */
   fallback: "v1" | "none";
 }
@@ -40,7 +48,10 @@ Options:
   --listen HOST:PORT  where to accept v1 clients (port 0 picks a free one)
   --to HOST[:PORT]    the node to connect every client to
   --network NET       mainnet, testnet3, testnet4, signet, regtest (default mainnet)
-  --timeout MS        a client's first message and the node's handshake (default 20000)
+  --timeout MS        for each client, with or without --to: the wait for its version
+                      message and for the node's handshake (default ${DEFAULT_PROXY_TIMEOUT})
+  --idle-timeout MS   close a connection after MS ms without a message either way (an
+                      IDLE_TIMEOUT error event, then closed; default ${DEFAULT_PROXY_IDLE_TIMEOUT}; 0 never)
   --v2-only           toward the node: never fall back to v1 (alias --no-fallback);
                       a node that cannot do v2 is an error and the client is dropped
   -h, --help          show this help
@@ -57,7 +68,7 @@ ${EXIT_CODES_HELP}`;
 /** Parses `proxy`'s arguments (after the command name). */
 export function parseProxy(args: readonly string[]): ProxyCommand {
   const parsed = parseFlags("proxy", args, {
-    valued: ["network", "listen", "to", "timeout"],
+    valued: ["network", "listen", "to", "timeout", "idle-timeout"],
     boolean: ["v2-only"],
     aliases: { "no-fallback": "v2-only" },
   });
@@ -72,6 +83,10 @@ export function parseProxy(args: readonly string[]): ProxyCommand {
   );
   const to = flagValue(parsed, "to");
   const timeout = flagValue(parsed, "timeout");
+  const idle = flagValue(parsed, "idle-timeout");
+  const idleTimeout = idle === undefined
+    ? undefined
+    : parseMs("proxy", "idle-timeout", idle, { allowZero: true });
   return {
     command: "proxy",
     listen: { hostname: listenAt.host, port: listenAt.port },
@@ -80,6 +95,9 @@ export function parseProxy(args: readonly string[]): ProxyCommand {
       : {}),
     network,
     ...(timeout !== undefined ? { timeout: parseMs("proxy", "timeout", timeout) } : {}),
+    ...(idleTimeout !== undefined
+      ? { idleTimeout: idleTimeout === 0 ? Infinity : idleTimeout }
+      : {}),
     fallback: parsed.flags.has("v2-only") ? "none" : "v1",
   };
 }
@@ -107,6 +125,7 @@ export async function runProxy(command: ProxyCommand, ctx: CommandContext): Prom
       to: command.to,
       network: command.network,
       timeout: command.timeout,
+      idleTimeout: command.idleTimeout,
       fallback: command.fallback,
       onEvent,
     });

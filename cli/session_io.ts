@@ -9,7 +9,7 @@
 import type { Message } from "../layers/aliasing/aliasing.ts";
 import { toHex } from "../layers/bytes.ts";
 import type { Session } from "../layers/session/session.ts";
-import type { JsonLineWriter } from "./output.ts";
+import { describeError, type JsonLineWriter } from "./output.ts";
 
 /** Pongs allowed to queue before answering pings waits for the peer to read. */
 const MAX_QUEUED_PONGS = 64;
@@ -21,7 +21,9 @@ export function transportName(session: Session): "v2" | "v1" {
 
 /**
  * The `session` event: `{"event":"session","session_id":"<hex>","role":..,
- * "transport":"v2"|"v1","remote":"HOST:PORT"}` (the id is empty for v1).
+ * "transport":"v2"|"v1","remote":"HOST:PORT"}` (the id is empty for v1),
+ * plus `"authenticated": true|false` when private authentication is on
+ * (always `false` for v1: there is no session id to bind to).
  */
 export function sessionEvent(session: Session, remote: string): Record<string, unknown> {
   return {
@@ -30,6 +32,23 @@ export function sessionEvent(session: Session, remote: string): Record<string, u
     role: session.role,
     transport: transportName(session),
     remote,
+    ...(session.authenticated !== undefined ? { authenticated: session.authenticated } : {}),
+  };
+}
+
+/**
+ * The `closed` event: `{"event":"closed","session_id":"<hex>","remote":..}`,
+ * with `"reason":"<CODE>"` when the session ended with an error (e.g.
+ * `IDLE_TIMEOUT`; the error event before it has the message).
+ */
+export function closedEvent(
+  tags: { session_id: string; remote: string },
+  reason?: unknown,
+): Record<string, unknown> {
+  return {
+    event: "closed",
+    ...tags,
+    ...(reason !== undefined ? { reason: describeError(reason).code } : {}),
   };
 }
 

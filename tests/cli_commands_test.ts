@@ -3,9 +3,11 @@
 import assert from "node:assert/strict";
 import { main, MAX_INPUT_PAYLOAD, parseCliArgs, parseInputLine, UsageError } from "../cli.ts";
 import { EXIT_CODES_HELP } from "../cli/output.ts";
+import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
 import { Cli, LineReader, text, withTimeout } from "./cli_harness.ts";
+import { echoNode, ended, v1Client } from "./proxy_helpers.ts";
 
-const COMMANDS = ["cat", "listen", "probe", "proxy", "relay", "bundle"];
+const COMMANDS = ["cat", "listen", "probe", "proxy", "relay", "bundle", "keygen"];
 
 Deno.test("cli: every command has its own --help with its synopsis and the exit codes", async () => {
   for (const command of COMMANDS) {
@@ -49,6 +51,10 @@ Deno.test("cli: usage errors are one line on stderr with a hint, exit 2, nothing
     [["listen"], /--port/],
     [["listen", "--port", "99999"], /invalid port/],
     [["listen", "--port", "0", "--network", "moon"], /unknown network moon/],
+    [["listen", "--port", "0", "--max-sessions", "0"], /invalid --max-sessions 0/],
+    [["listen", "--port", "0", "--idle-timeout", "-1"], /invalid --idle-timeout -1/],
+    [["proxy", "--idle-timeout", "soon"], /invalid --idle-timeout soon.*cli\.ts proxy --help/],
+    [["keygen", "extra"], /unexpected argument extra.*cli\.ts keygen --help/],
     [["relay", "--bogus", "x"], /unknown option --bogus.*cli\.ts relay --help/],
     [["bundle", "--serve", "x"], /invalid port.*cli\.ts bundle --help/],
     [["proxy", "--listen", "127.0.0.1:0", "--to", "127.0.0.1:0"], /port 0/],
@@ -99,6 +105,38 @@ Deno.test("cli: argument and input parsing", () => {
     echo: true,
     v2Only: false,
   });
+  assert.deepEqual(
+    parseCliArgs(["listen", "--port", "0", "--max-sessions", "8", "--idle-timeout", "3000"]),
+    {
+      command: "listen",
+      port: 0,
+      hostname: "127.0.0.1",
+      network: "mainnet",
+      ws: false,
+      echo: false,
+      v2Only: false,
+      maxSessions: 8,
+      idleTimeout: 3000,
+    },
+  );
+  const never = parseCliArgs(["listen", "--port", "0", "--idle-timeout", "0"]);
+  assert.ok(never.command === "listen" && never.idleTimeout === 0);
+  const g = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+  const g2 = "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+  const one = parseCliArgs(["cat", "h:1", "--accept", g]);
+  assert.ok(one.command === "cat" && one.auth?.acceptSlots === 1 && one.auth.accept.length === 1);
+  const two = parseCliArgs(["listen", "--port", "0", "--accept", `${g},${g2},${g}`]);
+  assert.ok(two.command === "listen" && two.auth?.acceptSlots === 8);
+  assert.equal(two.auth.accept.length, 2); // repeated keys kept once
+  const slots = parseCliArgs(["cat", "h:1", "--identity", "k", "--accept-slots", "3"]);
+  assert.deepEqual(slots.command === "cat" && slots.auth, {
+    identityFile: "k",
+    accept: [],
+    acceptSlots: 3,
+  });
+  const idle = parseCliArgs(["proxy", "--idle-timeout", "0", "--timeout", "500"]);
+  assert.ok(idle.command === "proxy" && idle.idleTimeout === Infinity && idle.timeout === 500);
+  assert.deepEqual(parseCliArgs(["keygen", "--out", "k"]), { command: "keygen", out: "k" });
   const listen = parseCliArgs(["listen", "--port", "1", "--v2-only"]);
   assert.ok(listen.command === "listen" && listen.v2Only);
   assert.throws(() => parseCliArgs(["listen", "--port", "1", "--no-fallback"]), UsageError);
@@ -190,5 +228,41 @@ Deno.test("cli: bundle --serve on a port in use: ADDR_IN_USE error event, no sta
     }
   } finally {
     busy.close();
+  }
+});
+
+Deno.test("cli: proxy --idle-timeout closes a quiet connection (IDLE_TIMEOUT, then closed)", async () => {
+  const node = echoNode("v2");
+  const proxy = new Cli([
+    "proxy",
+    "--listen",
+    "127.0.0.1:0",
+    "--to",
+    `127.0.0.1:${node.port}`,
+    "--network",
+    "regtest",
+    "--idle-timeout",
+    "1000",
+  ]);
+  try {
+    const listening = await proxy.stdout.next((l) => l.event === "listening", "listening");
+    const client = await v1Client(listening.port as number);
+    try {
+      await withTimeout(peerHandshake(client, { timeout: 5000 }), "handshake through the proxy");
+      const connection = await proxy.stdout.next((l) => l.event === "connection", "connection");
+      assert.equal(connection.transport, "v2");
+      // Then nobody says anything.
+      const idle = await proxy.stdout.next((l) => l.event === "error", "the idle error");
+      assert.equal(idle.code, "IDLE_TIMEOUT", proxy.stdout.dump());
+      assert.equal(idle.id, connection.id);
+      const closed = await proxy.stdout.next((l) => l.event === "closed", "closed");
+      assert.equal(closed.id, connection.id);
+      await withTimeout(ended(client), "the client is disconnected");
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await proxy.dispose();
+    await node.close();
   }
 });

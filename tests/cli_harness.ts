@@ -58,6 +58,16 @@ export class LineReader {
     return await withTimeout(find(), `${what}; saw ${this.dump()}`);
   }
 
+  /** Waits until `test` holds for every line read so far (lines are not consumed). */
+  async until(test: (all: Line[]) => boolean, what: string): Promise<void> {
+    const deadline = performance.now() + TIMEOUT;
+    while (!test(this.all)) {
+      if (this.#ended) throw new Error(`stream ended before ${what}; saw ${this.dump()}`);
+      if (performance.now() > deadline) throw new Error(`timed out: ${what}; saw ${this.dump()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
   /** Every line so far, for failure messages. */
   dump(): string {
     return this.all.map((l) => JSON.stringify(l)).join("\n");

@@ -2,7 +2,9 @@
 import assert from "node:assert/strict";
 import { connect } from "../layers/session/connect.ts";
 import { toHex } from "../layers/bytes.ts";
-import { Cli, isMessage, startListener, text, withTimeout } from "./cli_harness.ts";
+import { Bip324Error } from "../layers/errors.ts";
+import type { Session } from "../layers/session/session.ts";
+import { Cli, isMessage, type Line, startListener, text, withTimeout } from "./cli_harness.ts";
 
 Deno.test("cli: listen --v2-only refuses v1 peers with an error event; v2 peers get in", async () => {
   const { cli: server, port } = await startListener(["--v2-only"]);
@@ -138,6 +140,55 @@ Deno.test("cli: listen serves concurrent sessions and tells them apart", async (
       await Promise.all(sessions.map((s) => s.close()));
     }
   } finally {
+    await server.dispose();
+  }
+});
+
+Deno.test("cli: listen --max-sessions 8 --idle-timeout 3000: 8 of 12 get in, never v1; idle ones are closed", async () => {
+  const { cli: server, port } = await startListener([
+    "--max-sessions",
+    "8",
+    "--idle-timeout",
+    "3000",
+  ]);
+  const sessions: Session[] = [];
+  try {
+    // The default fallback ("v1"): a refusal must not look like a v1-only peer.
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, () => connect({ port, network: "regtest" })),
+    );
+    for (const r of results) if (r.status === "fulfilled") sessions.push(r.value);
+    const refused = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    assert.equal(sessions.length, 8, `admitted ${sessions.length}: ${refused.join("; ")}`);
+    assert.ok(sessions.every((s) => s.transportVersion === 2));
+    for (const error of refused) assert.ok(error instanceof Bip324Error, String(error));
+    const ids = new Set(sessions.map((s) => toHex(s.sessionId)));
+
+    const isSession = (l: Line) => l.event === "session";
+    const isBusy = (l: Line) => l.event === "error" && l.code === "BUSY";
+    await server.stdout.until(
+      (all) => all.filter(isSession).length === 8 && all.filter(isBusy).length === 4,
+      "8 session events and 4 BUSY refusals",
+    );
+    assert.ok(server.stdout.all.filter(isSession).every((l) => ids.has(l.session_id as string)));
+    assert.ok(!server.stdout.all.some((l) => l.transport === "v1"), server.stdout.dump());
+
+    // Nobody says a word: the listener closes every session for being idle.
+    const idle = (l: Line) => l.event === "closed" && l.reason === "IDLE_TIMEOUT";
+    await server.stdout.until((all) => all.filter(idle).length === 8, "8 idle closes");
+    const closed = server.stdout.all.filter(idle).map((l) => l.session_id as string);
+    assert.deepEqual(new Set(closed), ids);
+    await withTimeout(Promise.all(sessions.map((s) => s.closed)), "the clients see the close");
+    // Their slots are free again.
+    const late = await connect({ port, network: "regtest", fallback: "none" });
+    sessions.push(late);
+    const event = await server.stdout.next(
+      (l) => l.event === "session" && l.session_id === toHex(late.sessionId),
+      "a session after the idle ones closed",
+    );
+    assert.equal(event.transport, "v2");
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()));
     await server.dispose();
   }
 });

@@ -52,9 +52,15 @@ Deno.test("readme: the CLI section documents the exit codes (as --help prints th
   const cli = section("Command line");
   assert.ok(cli.includes(EXIT_CODES_HELP.trimEnd()), "exit codes differ from cli/output.ts");
   assert.match(cli, /COMMAND --help/);
-  for (const command of ["cat", "listen", "probe", "proxy", "relay", "bundle"]) {
+  for (const command of ["cat", "listen", "probe", "proxy", "relay", "bundle", "keygen"]) {
     assert.match(cli, new RegExp(`\\| \`${command}\`\\s`));
   }
   assert.match(cli, /--v2-only/);
   assert.match(cli, /--linger/);
+  for (
+    const flag of ["--identity", "--accept", "--accept-slots", "--max-sessions", "--idle-timeout"]
+  ) {
+    assert.ok(cli.includes(flag), `the CLI section does not mention ${flag}`);
+  }
+  assert.match(cli, /"authenticated": true\|false/);
 });
