@@ -66,6 +66,10 @@ import {
 export { UsageError } from "./cli/args.ts";
 export { MAX_INPUT_PAYLOAD, parseInputLine } from "./cli/input.ts";
 export { describeError, EXIT, JsonLineWriter } from "./cli/output.ts";
+export type { AuthFlags } from "./cli/auth.ts";
+export type { HostPort, ProbeFallback } from "./examples/probe.ts";
+export type { Message } from "./layers/aliasing/aliasing.ts";
+export type { Network } from "./layers/bitcoin/network.ts";
 export type {
   BundleCommand,
   CatCommand,

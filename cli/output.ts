@@ -12,18 +12,26 @@
 import { Bip324Error } from "../layers/errors.ts";
 
 /** Exit codes, the same for every command. */
-export const EXIT = Object.freeze({
-  /** Success: the session or server ended cleanly. */
-  OK: 0,
-  /** Failure: could not connect or bind, or the session ended with an error (see the error event). */
-  FAILURE: 1,
-  /** Usage error: the command line was not accepted (nothing was done). */
-  USAGE: 2,
-  /** `cat`: the session ended cleanly, but some input lines were invalid and not sent. */
-  BAD_INPUT: 3,
-  /** Interrupted (SIGINT/SIGTERM) before a command that finishes on its own was done. */
-  INTERRUPTED: 130,
-});
+export const EXIT: Readonly<{
+  OK: 0;
+  FAILURE: 1;
+  USAGE: 2;
+  BAD_INPUT: 3;
+  INTERRUPTED: 130;
+}> = Object.freeze(
+  {
+    /** Success: the session or server ended cleanly. */
+    OK: 0,
+    /** Failure: could not connect or bind, or the session ended with an error (see the error event). */
+    FAILURE: 1,
+    /** Usage error: the command line was not accepted (nothing was done). */
+    USAGE: 2,
+    /** `cat`: the session ended cleanly, but some input lines were invalid and not sent. */
+    BAD_INPUT: 3,
+    /** Interrupted (SIGINT/SIGTERM) before a command that finishes on its own was done. */
+    INTERRUPTED: 130,
+  } as const,
+);
 
 /** The exit-code table printed in every `--help`. */
 export const EXIT_CODES_HELP: string = `Exit codes:
