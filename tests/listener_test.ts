@@ -178,6 +178,7 @@ Deno.test("listener: maxSessions caps open sessions (BUSY, never v1), and idle o
     idleTimeout: 300,
     onError: (e) => errors.push(e.code),
   });
+  await listener.ready; // bound (at once in Deno)
   const port = listener.addr.port;
   const served: Session[] = [];
   const serving = (async () => {

@@ -53,7 +53,9 @@ Deno.test("websocket: listenWebSocket refuses a frame over maxFrameBytes before 
   while (errors.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.equal(errors.length, 1);
   assert.ok(errors[0] instanceof Bip324Error);
-  // Today the session layer reports it as TRANSPORT with the transport's typed cause.
+  // The frame limit is ours: OVERSIZED, origin local, with the transport's typed cause.
+  assert.equal(errors[0].code, "OVERSIZED");
+  assert.equal(errors[0].origin, "local");
   assert.ok(errors[0].cause instanceof FrameTooLargeError, String(errors[0].cause));
   // An honest client still gets a session.
   const client = await connectWebSocket({ url, network: "regtest" });

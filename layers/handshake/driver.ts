@@ -192,6 +192,12 @@ function v1OnlyPeer(cause?: unknown): Bip324Error {
 }
 
 function transportError(cause: unknown, machine: Handshake, received: number): Bip324Error {
+  if ((cause as { code?: unknown })?.code === "OVERSIZED") {
+    return new Bip324Error("OVERSIZED", `${(cause as Error).message ?? cause}`, {
+      cause,
+      origin: "local",
+    });
+  }
   const detail = machine.state === "garbage"
     ? `; ${missingTerminatorHint(received - KEY_LEN)}`
     : "";

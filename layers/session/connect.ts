@@ -11,6 +11,7 @@
 import { Bip324Error } from "../errors.ts";
 import { connectTcp, listenTcp, type TcpAddress } from "../../transports/tcp.ts";
 import {
+  openWebSocket,
   serveWebSocket,
   webSocketPair,
   type WebSocketPairOptions,
@@ -189,17 +190,25 @@ function bind(options: { port: number; hostname?: string }, open: () => PairList
   try {
     return open();
   } catch (cause) {
-    if (cause instanceof TypeError || cause instanceof RangeError) throw cause;
-    const where = hostPort(options.hostname ?? "127.0.0.1", options.port);
-    const inUse = cause instanceof Deno.errors.AddrInUse;
-    throw new Bip324Error(
-      inUse ? "ADDR_IN_USE" : "TRANSPORT",
-      inUse
-        ? `cannot listen on ${where}: address already in use`
-        : `cannot listen on ${where}: ${cause}`,
-      { cause, origin: "local" },
-    );
+    throw bindError(cause, options);
   }
+}
+
+/** A bind failure as `ADDR_IN_USE` / `TRANSPORT` (caller mistakes pass through). */
+function bindError(cause: unknown, options: { port: number; hostname?: string }): unknown {
+  if (cause instanceof TypeError || cause instanceof RangeError) return cause;
+  if (cause instanceof Bip324Error) return cause;
+  const where = hostPort(options.hostname ?? "127.0.0.1", options.port);
+  // Deno: errors.AddrInUse; Node.js and Bun: code EADDRINUSE.
+  const e = cause as { name?: string; code?: string };
+  const inUse = e?.name === "AddrInUse" || e?.code === "EADDRINUSE";
+  return new Bip324Error(
+    inUse ? "ADDR_IN_USE" : "TRANSPORT",
+    inUse
+      ? `cannot listen on ${where}: address already in use`
+      : `cannot listen on ${where}: ${cause}`,
+    { cause, origin: "local" },
+  );
 }
 
 /** Options checks, an aborted signal, then bind and accept. */
@@ -212,7 +221,11 @@ function listenOn(
   options.signal?.throwIfAborted();
   const transport = bind(options, open);
   try {
-    return acceptSessions(transport.incoming, transport.addr, transport.stop, options);
+    const ready = (transport.ready ?? Promise.resolve()).catch((cause) => {
+      throw bindError(cause, options);
+    });
+    ready.catch(() => {});
+    return acceptSessions(transport.incoming, transport.addr, transport.stop, options, ready);
   } catch (error) {
     transport.stop();
     throw error;
@@ -269,10 +282,10 @@ export async function connectWebSocket(options: ConnectWebSocketOptions): Promis
   let ws: WebSocket;
   try {
     url = new URL(options.url);
-    ws = new WebSocket(url);
   } catch (cause) {
     throw new TypeError(`invalid WebSocket url: ${options.url}`, { cause });
   }
+  ws = openWebSocket(url); // names what is missing in a runtime without WebSocket
   const defaultPort = url.protocol === "wss:" ? 443 : 80;
   const remote = hostPort(url.hostname, url.port || defaultPort);
   let pair: Awaited<ReturnType<typeof webSocketPair>>;

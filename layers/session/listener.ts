@@ -11,7 +11,7 @@
 import { Bip324Error } from "../errors.ts";
 import { randomBytes } from "../bytes.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import { markRemote, type Session } from "./session.ts";
+import { asSessionError, markRemote, type Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 import { checkAcceptOptions } from "./check_options.ts";
@@ -131,6 +131,12 @@ export interface SessionListener extends AsyncIterable<Session>, AsyncDisposable
   readonly pendingHandshakes: number;
   /** Running counts (a live object). */
   readonly stats: Readonly<ListenerStats>;
+  /**
+   * Resolves once the listener is bound (at once in Deno; in Node.js and Bun
+   * binding finishes a moment later, and `addr.port` is filled in then), or
+   * rejects with a `Bip324Error` (`ADDR_IN_USE`, `TRANSPORT`) if it cannot bind.
+   */
+  readonly ready: Promise<void>;
 }
 
 /** Records where a session's peer is (`HOST:PORT`). Internal. */
@@ -160,6 +166,7 @@ export function acceptSessions(
   addr: { hostname: string; port: number },
   stop: () => void | Promise<void>,
   options: AcceptOptions = {},
+  bound: Promise<void> = Promise.resolve(),
 ): SessionListener {
   checkAcceptOptions(options);
   const signal = options.signal;
@@ -211,9 +218,7 @@ export function acceptSessions(
   };
   const report = (error: unknown, remote?: string) => {
     if (signal?.aborted && error === signal.reason) return; // we stopped: not the peer's doing
-    const e = error instanceof Bip324Error
-      ? error
-      : new Bip324Error("TRANSPORT", `transport failed: ${error}`, { cause: error });
+    const e = asSessionError(error);
     try {
       options.onError?.(e, remote);
     } catch { /* a throwing callback must not stop the listener */ }
@@ -345,6 +350,7 @@ export function acceptSessions(
   return {
     addr,
     stats,
+    ready: bound,
     get pendingHandshakes() {
       return pending;
     },
