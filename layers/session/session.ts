@@ -195,7 +195,7 @@ export class Session implements AsyncDisposable {
   #outbound: Transformer<Message, Uint8Array>;
   #inboundController: TransformStreamDefaultController<Message>;
   #outboundController: TransformStreamDefaultController<Uint8Array>;
-  #started: Promise<void>;
+  #started: Promise<void> | undefined;
   #leftover: Uint8Array | undefined;
   #readController!: ReadableStreamDefaultController<Message>;
   #writeController!: WritableStreamDefaultController;
@@ -271,11 +271,14 @@ export class Session implements AsyncDisposable {
       error: (reason: unknown) => this.#fail(reason),
       terminate: () => {},
     };
-    this.#started = Promise.all([
+    const starting = [
       this.#inbound.start?.(this.#inboundController),
       this.#outbound.start?.(this.#outboundController),
-    ]).then(() => {});
-    this.#started.catch((error) => this.#fail(error));
+    ].filter((p) => p !== undefined);
+    if (starting.length > 0) {
+      this.#started = Promise.all(starting).then(() => {});
+      this.#started.catch((error) => this.#fail(error));
+    }
 
     if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
 
@@ -390,7 +393,7 @@ export class Session implements AsyncDisposable {
     }
     if (this.#state === "closed") return;
     try {
-      await this.#started;
+      if (this.#started) await this.#started;
       // Until something is enqueued (a pull that enqueues nothing is not called again). Each
       // transport read is a turn of its own: bounded work per connection per turn.
       const before = this.#enqueued;
