@@ -65,7 +65,7 @@ if (import.meta.main) {
   let figuresPass = true;
   if (hostile) {
     const log = (line: string) => console.error(line);
-    const figures = await hostileFigures(report.load, config, log);
+    const figures = await hostileFigures(report, log);
     console.log(formatFigures(figures));
     console.log(figuresJson(figures));
     figuresPass = figures.every((f) => f.verdict === "PASS");

@@ -127,15 +127,16 @@ export async function idleAfterBigPacket(
 }
 
 /**
- * Three peers each flooding 1 MB decoys at a listener in another process while an honest
- * peer pings every 20 ms: the honest ping's 99th percentile, ms.
+ * Three peers (`peers`) each flooding 1 MB decoys at a listener in another process while an
+ * honest peer pings every 20 ms: the honest ping's 99th percentile, ms.
  */
 export async function pingUnderFlood(
   seconds = 6,
+  peers = 3,
 ): Promise<{ p50: number; p99: number; max: number }> {
   const server = new Child("server.ts");
   const { port } = await server.first;
-  const flood = new Child("flooder.ts", ["--port", String(port), "--peers", "3"]);
+  const flood = new Child("flooder.ts", ["--port", String(port), "--peers", String(peers)]);
   try {
     await flood.first; // the flooders are connected and sending
     const honest = await connect({ hostname: HOST, port, network: "regtest" });

@@ -36,6 +36,13 @@ export interface SoakConfig {
   hostileTimeout: number;
   /** Seed for sizes and hostile behaviour. */
   seed: number;
+  /** Phase 1 (diagnostics): `readAhead` of both ends' sessions; default the library's. */
+  readAhead?: number;
+  /**
+   * Phase 1 (diagnostics): every this many ms, a full GC and a sample of live memory (heap +
+   * external), to tell memory still held from garbage not yet collected. Default: none.
+   */
+  gcEveryMs?: number;
   /** Progress lines (default: stderr). */
   progress?: (line: string) => void;
 }
@@ -82,11 +89,13 @@ export interface SoakArgs {
 }
 
 const USAGE = "usage: deno task soak [--size=short] [--json] [--hostile] " +
-  "[--sessions=N] [--messages=M] [--hostile-slots=H] [--honest=K] [--limit-s=S] [--seed=X]";
+  "[--sessions=N] [--messages=M] [--hostile-slots=H] [--honest=K] [--limit-s=S] [--seed=X] " +
+  "[--read-ahead=BYTES] [--gc-every=MS]";
 
 /** Parses the soak's arguments (`RangeError` for a bad one). */
 export function parseArgs(args: string[]): SoakArgs {
-  const known = /^--(size|sessions|messages|hostile-slots|honest|limit-s|seed)=|^--(json|hostile)$/;
+  const known =
+    /^--(size|sessions|messages|hostile-slots|honest|limit-s|seed|read-ahead|gc-every)=|^--(json|hostile)$/;
   for (const a of args) if (!known.test(a)) throw new RangeError(`unknown argument ${a}\n${USAGE}`);
   const get = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
   const size = get("size");
@@ -110,6 +119,8 @@ export function parseArgs(args: string[]): SoakArgs {
       honest: num("honest", base.honest),
       timeLimitMs: num("limit-s", base.timeLimitMs / 1000) * 1000,
       seed: num("seed", base.seed),
+      ...(get("read-ahead") !== undefined ? { readAhead: num("read-ahead", 0) } : {}),
+      ...(get("gc-every") !== undefined ? { gcEveryMs: num("gc-every", 0) } : {}),
     },
     json: args.includes("--json"),
     hostile: args.includes("--hostile"),

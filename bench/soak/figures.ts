@@ -15,7 +15,7 @@ import {
   tighter,
   webSocketBudget,
 } from "./budgets.ts";
-import type { LoadReport } from "./load.ts";
+import type { SoakReport } from "./run.ts";
 import { type Figure, judge } from "./report.ts";
 import { KIB, MIB } from "./util.ts";
 import { frameScenario } from "../hostile/ws_frames.ts";
@@ -31,12 +31,12 @@ const perConnections = (n: number, perBytes: number, name: string): [number, str
   `${n} × ${mibOf(perBytes)} MiB (${name}) + ${base}`,
 ];
 
-/** Runs every scenario after the soak (`load`: its load phase) and judges each figure. */
+/** Runs every scenario after the soak (whose phases give some figures) and judges each figure. */
 export async function hostileFigures(
-  load: LoadReport | undefined,
-  config: { sessions: number; maxPayload: number },
+  soak: SoakReport,
   log: (line: string) => void,
 ): Promise<Figure[]> {
+  const { load, hostile: flood, config } = soak;
   const figures: Figure[] = [];
   const add = (f: Figure) => {
     figures.push(f);
@@ -126,6 +126,7 @@ export async function hostileFigures(
   );
 
   const ping = await step("honest ping under 3 floods", () => pingUnderFlood(6));
+  const calmPing = await step("honest ping, no flood (baseline)", () => pingUnderFlood(3, 0));
   add(
     judge(
       "honest_ping_p99_ms_under_flood",

@@ -80,6 +80,8 @@ export interface LoadReport {
     allocatorEnd?: AllocatorFigures;
     /** RSS right after malloc_trim(0) at the end, where glibc is reachable (diagnostic). */
     endRssAfterTrim?: number;
+    /** With `gcEveryMs`: the highest live memory (heap + external) right after a full GC. */
+    livePeakAfterGc?: number;
   };
 }
 
@@ -203,6 +205,16 @@ export async function runLoad(ctx: PhaseContext): Promise<LoadReport> {
   const errors: ErrorTables = { listener: {}, server: {}, client: {} };
   const start = await settleMemory();
   const sampler = new MemorySampler(start);
+  let livePeakAfterGc = 0;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const gcTimer = config.gcEveryMs && gc
+    ? setInterval(() => {
+      gc();
+      const m = Deno.memoryUsage();
+      livePeakAfterGc = Math.max(livePeakAfterGc, m.heapUsed + m.external);
+    }, config.gcEveryMs)
+    : undefined;
+  const sessionOptions = config.readAhead !== undefined ? { readAhead: config.readAhead } : {};
   const report: LoadReport = {
     sessions: config.sessions,
     sessionsOpenAtOnce: 0,
@@ -222,7 +234,7 @@ export async function runLoad(ctx: PhaseContext): Promise<LoadReport> {
     memory: { start, peak: sampler.peak, atPeakRss: sampler.atPeakRss, end: start, timeline: [] },
   };
   const t1 = performance.now();
-  const { listener, serverDone, serving, port } = echoListener({}, errors, (reason) => {
+  const { listener, serverDone, serving, port } = echoListener(sessionOptions, errors, (reason) => {
     if (reason === undefined) report.cleanServerCloses++;
     else count(errors.server, reason.code);
   });
@@ -237,7 +249,12 @@ export async function runLoad(ctx: PhaseContext): Promise<LoadReport> {
     try {
       for (let attempt = 0; attempt < 20 && !session; attempt++) {
         try {
-          session = await connect({ port, network: "regtest", fallback: "none" });
+          session = await connect({
+            port,
+            network: "regtest",
+            fallback: "none",
+            ...sessionOptions,
+          });
         } catch (e) {
           count(errors.client, codeOf(e));
           report.connectRetries++;
@@ -289,7 +306,9 @@ export async function runLoad(ctx: PhaseContext): Promise<LoadReport> {
     }
   } finally {
     sampler.stop();
+    clearInterval(gcTimer);
   }
+  if (gcTimer !== undefined) report.memory.livePeakAfterGc = livePeakAfterGc;
   report.durationMs = performance.now() - t1;
   report.throughput = (report.bytesSent + report.bytesEchoed) / (report.durationMs / 1000);
   report.memory.atPeakRss = sampler.atPeakRss;

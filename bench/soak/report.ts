@@ -61,6 +61,9 @@ export function formatReport(r: SoakReport): string {
       `  memory: start ${mem(lm.start)}`,
       `    peak ${mem(lm.peak)}; at the RSS peak: heap total ${mib(lm.atPeakRss.heapTotal)}, ` +
         `external ${mib(lm.atPeakRss.external)}`,
+      ...(lm.livePeakAfterGc !== undefined
+        ? [`    live peak right after a full GC: ${mib(lm.livePeakAfterGc)}`]
+        : []),
       `    end ${mem(lm.end)}` +
         (lm.endRssAfterTrim !== undefined
           ? `; rss after malloc_trim(0) ${mib(lm.endRssAfterTrim)}`
