@@ -59,7 +59,7 @@ export const LIMITS: readonly Limit[] = [
   L("batchRelease", "outbound batch buffer kept while idle", 1_000, "ms", "layers/session/outbox.ts", "RELEASE_AFTER_MS = ([\\d_]+)", "the buffer is released"),
   L("fairShare", "work per turn while another socket waits", MIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
   // --- a listener
-  L("maxPendingHandshakes", "handshakes in flight per listener (`maxPendingHandshakes`)", 128, "count", LISTENER, "DEFAULT_MAX_PENDING_HANDSHAKES = ([\\d_]+)", "refused: 64 random bytes, then closed; `onError` gets `BUSY` (the initiator sees `UNEXPECTED_EOF`, never a v1-only peer)"),
+  L("maxPendingHandshakes", "handshakes in flight per listener (`maxPendingHandshakes`)", 128, "count", LISTENER, "DEFAULT_MAX_PENDING_HANDSHAKES = ([\\d_]+)", "refused: 64 random bytes, then closed, so that the initiator sees `UNEXPECTED_EOF`, not a v1-only peer (under a burst not always: see Measured); `onError` gets `BUSY`"),
   L("maxSessions", "sessions per listener, handshakes included (`maxSessions`)", 1024, "count", LISTENER, "DEFAULT_MAX_SESSIONS = ([\\d_]+)", "refused as above (`BUSY`)"),
   L("listenerIdle", "idle session of a listener (`idleTimeout`)", 20 * 60_000, "ms", LISTENER, "DEFAULT_LISTENER_IDLE_TIMEOUT = ([\\d_ *]+);", "`IDLE_TIMEOUT` (origin `local`); `0` disables it; sessions from `connect` have none unless set"),
   L("maxQueued", "established sessions not yet taken (`maxQueuedSessions`)", 64, "count", LISTENER, "DEFAULT_MAX_QUEUED_SESSIONS = ([\\d_]+)", "the listener stops accepting (peers wait in the backlog) until one is taken; no session is dropped"),
@@ -258,7 +258,25 @@ export const GOALS = {
   endRssGrowthMib: 256,
 } as const;
 
-const kib = (n: number) => `${(n / KIB).toLocaleString("en-US", { maximumFractionDigits: 1 })} KiB`;
+/** A byte count as SECURITY.md shows it. */
+export function size(n: number): string {
+  const one = (x: number) => x.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  if (n < 10 * KIB) return `${n.toLocaleString("en-US")} B`;
+  if (n < MIB) return `${one(n / KIB)} KiB`;
+  return `${one(n / MIB)} MiB`;
+}
+
+/** The budgets SECURITY.md shows, at the library's defaults. */
+export function defaultBudgets(): Budget[] {
+  return [
+    sessionBudget(),
+    pendingHandshakeBudget(),
+    pendingHandshakeBudget(limit("maxMessageSize")),
+    webSocketBudget(),
+    webSocketBudget(limit("maxMessageSize"), true),
+    relayBudget(),
+  ];
+}
 
 /** The limits and the budgets as Markdown (for SECURITY.md). */
 export function markdown(): string {
@@ -267,24 +285,12 @@ export function markdown(): string {
     "| --- | --- | --- | --- |",
     ...LIMITS.map((l) => `| ${l.what} | ${shown(l)} | \`${l.file}\` | ${l.past} |`),
     "",
+    "| connection | budget | terms |",
+    "| --- | --- | --- |",
   ];
-  const budgets = [
-    sessionBudget(),
-    pendingHandshakeBudget(),
-    pendingHandshakeBudget(limit("maxMessageSize")),
-    webSocketBudget(),
-    webSocketBudget(limit("maxMessageSize"), true),
-    relayBudget(),
-  ];
-  for (const b of budgets) {
-    lines.push(
-      `**${b.name}: ${kib(b.total)}**`,
-      "",
-      "| term | bytes | from |",
-      "| --- | --- | --- |",
-    );
-    for (const t of b.terms) lines.push(`| ${t.what} | ${kib(t.bytes)} | ${t.from} |`);
-    lines.push("");
+  for (const b of defaultBudgets()) {
+    const terms = b.terms.filter((t) => t.bytes > 0).map((t) => `${t.what} ${size(t.bytes)}`);
+    lines.push(`| ${b.name} | ${size(b.total)} | ${terms.join("; ")} |`);
   }
   return lines.join("\n");
 }
