@@ -19,7 +19,7 @@ import {
 } from "./runtime.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
-const MIN_READ = 4 * 1024;
+const MIN_READ = 2 * 1024;
 const MAX_READ = 64 * 1024;
 /** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
 const NODE_READ_AHEAD = 64 * 1024;

@@ -279,13 +279,12 @@ export async function connectWebSocket(options: ConnectWebSocketOptions): Promis
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   const started = performance.now();
   let url: URL;
-  let ws: WebSocket;
   try {
     url = new URL(options.url);
   } catch (cause) {
     throw new TypeError(`invalid WebSocket url: ${options.url}`, { cause });
   }
-  ws = openWebSocket(url); // names what is missing in a runtime without WebSocket
+  const ws = openWebSocket(url); // names what is missing in a runtime without WebSocket
   const defaultPort = url.protocol === "wss:" ? 443 : 80;
   const remote = hostPort(url.hostname, url.port || defaultPort);
   let pair: Awaited<ReturnType<typeof webSocketPair>>;
