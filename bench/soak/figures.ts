@@ -117,7 +117,7 @@ export async function hostileFigures(
   );
 
   // --- fairness (item 8)
-  const ping = await step("honest ping under 3 floods", () => pingUnderFlood(6));
+  const ping = await step("honest ping under 3 floods", () => pingUnderFlood(10));
   const calm = await step("honest ping without floods (baseline)", () => pingUnderFlood(3, 0));
   add(
     "honest_ping_p99_ms_under_flood",
@@ -127,7 +127,7 @@ export async function hostileFigures(
       basis: `goal ${GOALS.pingP99Ms} ms (a flooder works through at most ` +
         `${limit("fairShare") / MIB} MiB per turn while another socket waits)`,
     },
-    "an honest ping every 20 ms for 6 s while 3 peers flood 1 MB decoys at a listener in " +
+    "an honest ping every 20 ms for 10 s while 3 peers flood 1 MB decoys at a listener in " +
       `another process: p50 ${round(ping.p50)} ms, max ${round(ping.max)} ms (without the ` +
       `floods: p50 ${round(calm.p50)} ms, p99 ${round(calm.p99)} ms)`,
   );
