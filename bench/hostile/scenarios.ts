@@ -28,9 +28,14 @@ async function completeInitiator(conn: Deno.Conn, machine: Handshake): Promise<U
 
 /**
  * 128 pending handshakes, each in the middle of a 4 MB handshake-phase decoy (2 MB of it sent,
- * then silence): the listener's RSS growth, MiB.
+ * then silence): the listener's RSS growth, MiB. With `packet: "version"` the 4 MB packet is
+ * the version packet itself (its contents are ignored by this protocol version, but it is a
+ * real packet, not a decoy).
  */
-export async function pendingDecoyRssMib(count = 128): Promise<number> {
+export async function pendingDecoyRssMib(
+  count = 128,
+  packet: "decoy" | "version" = "decoy",
+): Promise<number> {
   const server = new Child("server.ts", ["--max-pending", String(count + 8)]);
   const { port } = await server.first;
   const conns: Deno.TcpConn[] = [];
@@ -39,7 +44,13 @@ export async function pendingDecoyRssMib(count = 128): Promise<number> {
     for (let i = 0; i < count; i++) {
       const conn = await rawConnect(port);
       conns.push(conn);
-      const machine = new Handshake({ role: "initiator", network: "regtest", decoys: [4_000_000] });
+      const machine = new Handshake({
+        role: "initiator",
+        network: "regtest",
+        ...(packet === "decoy"
+          ? { decoys: [4_000_000] }
+          : { versionContents: new Uint8Array(4_000_000) }),
+      });
       await conn.write(machine.start());
       // The responder answers our key with its own key, garbage, terminator and version packet;
       // our machine then hands us terminator + decoy + version packet. Send half the decoy.
@@ -116,15 +127,16 @@ export async function idleAfterBigPacket(
 }
 
 /**
- * Three peers each flooding 1 MB decoys at a listener in another process while an honest
- * peer pings every 20 ms: the honest ping's 99th percentile, ms.
+ * Three peers (`peers`) each flooding 1 MB decoys at a listener in another process while an
+ * honest peer pings every 20 ms: the honest ping's 99th percentile, ms.
  */
 export async function pingUnderFlood(
   seconds = 6,
+  peers = 3,
 ): Promise<{ p50: number; p99: number; max: number }> {
   const server = new Child("server.ts");
   const { port } = await server.first;
-  const flood = new Child("flooder.ts", ["--port", String(port), "--peers", "3"]);
+  const flood = new Child("flooder.ts", ["--port", String(port), "--peers", String(peers)]);
   try {
     await flood.first; // the flooders are connected and sending
     const honest = await connect({ hostname: HOST, port, network: "regtest" });
@@ -152,29 +164,40 @@ export async function pingUnderFlood(
 
 /**
  * A v2 listener whose handshake slots are all held by silent connections; initiators with
- * the default fallback connect: how many ended up on v1 (must be 0), and how many were refused.
+ * the default fallback connect — one after another, or with `atOnce` all at the same time
+ * (then more refusals linger at the listener than it keeps lingering: 128): how many ended
+ * up on v1 (must be 0), and how many were refused.
  */
 export async function busyDowngrades(
   initiators = 20,
+  atOnce = false,
 ): Promise<{ downgrades: number; refused: number }> {
-  const listener = listen({ port: 0, hostname: HOST, network: "regtest", maxPendingHandshakes: 8 });
+  const listener = listen({
+    port: 0,
+    hostname: HOST,
+    network: "regtest",
+    maxPendingHandshakes: 8,
+    onError: () => {},
+  });
   const serving = (async () => {
     for await (const s of listener) s.close();
   })();
   const holders: Deno.TcpConn[] = [];
   let downgrades = 0, refused = 0;
+  const one = async () => {
+    try {
+      const s = await connect({ hostname: HOST, port: listener.addr.port, network: "regtest" });
+      if (s.transportVersion === 1) downgrades++;
+      await s.close();
+    } catch {
+      refused++;
+    }
+  };
   try {
     for (let i = 0; i < 8; i++) holders.push(await rawConnect(listener.addr.port));
     while (listener.pendingHandshakes < 8) await sleep(5);
-    for (let i = 0; i < initiators; i++) {
-      try {
-        const s = await connect({ hostname: HOST, port: listener.addr.port, network: "regtest" });
-        if (s.transportVersion === 1) downgrades++;
-        await s.close();
-      } catch {
-        refused++;
-      }
-    }
+    if (atOnce) await Promise.all(Array.from({ length: initiators }, one));
+    else for (let i = 0; i < initiators; i++) await one();
   } finally {
     for (const h of holders) h.close();
     await listener.close();
