@@ -64,7 +64,9 @@ export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
       controller.enqueue(buffer.slice(0, n));
       if (n === buffer.length && buffer.length < MAX_READ) {
         buffer = new Uint8Array(buffer.length * 2);
-      } else if (n < buffer.length / 4 && buffer.length > MIN_READ) {
+      } else if (n < buffer.length && buffer.length > MIN_READ) {
+        // A read that did not fill the buffer: the burst is over; an idle connection keeps
+        // only the small one.
         buffer = new Uint8Array(MIN_READ);
       }
     },

@@ -27,6 +27,12 @@ import {
 import type { StreamingOpen } from "../crypto/streaming_open.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Version packet contents kept for `peerVersionContents`; longer ones are
+ * authenticated as they stream in and dropped (BIP324 receivers ignore them).
+ */
+export const MAX_KEPT_VERSION_CONTENTS = 4096;
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
 import type { AeadBackend, AeadBackendKind } from "../crypto/backend.ts";
 
@@ -79,7 +85,11 @@ export interface HandshakeResult {
   cipher: Bip324Cipher;
   /** 32-byte session id, equal on both ends. */
   sessionId: Uint8Array;
-  /** The peer's version packet contents (empty today; reserved for upgrades). */
+  /**
+   * The peer's version packet contents (empty today; reserved for upgrades).
+   * Contents over {@linkcode MAX_KEPT_VERSION_CONTENTS} bytes are authenticated
+   * but not kept: then this is empty.
+   */
   peerVersionContents: Uint8Array;
   /** Bytes received after the peer's version packet: the start of the session's stream. */
   leftover: Uint8Array;
@@ -136,7 +146,8 @@ export class Handshake {
   #bodyTotal = -1; // body bytes (header + contents + tag) of the packet being read, or -1
   #bodyHave = 0;
   #body?: Uint8Array; // the version packet being gathered
-  #decoy?: StreamingOpen; // a decoy being authenticated as it streams in
+  #decoy?: StreamingOpen; // a decoy (or an over-long version packet) authenticated as it streams
+  #streamingVersion = false;
   #packetsReceived = 0;
   #decoysReceived = 0;
   #result?: HandshakeResult;
@@ -399,6 +410,12 @@ export class Handshake {
         // The header byte tells a decoy before the rest of the packet arrives.
         if (ciphers.recvPacket.peekFirstByte(input[i]) & IGNORE_BIT) {
           this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
+          this.#streamingVersion = false;
+        } else if (this.#bodyTotal - HEADER_LEN - TAG_LEN > MAX_KEPT_VERSION_CONTENTS) {
+          // A version packet too large to keep: authenticated as it streams, contents dropped
+          // (receivers ignore them, BIP324), so a pending handshake holds nothing for it.
+          this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
+          this.#streamingVersion = true;
         } else {
           this.#body = new Uint8Array(Math.min(this.#bodyTotal, 64 * 1024));
         }
@@ -424,6 +441,10 @@ export class Handshake {
         const ok = this.#decoy.finish();
         this.#decoy = undefined;
         if (!ok) throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)");
+        if (this.#streamingVersion) {
+          this.#finish(EMPTY);
+          return input.subarray(i);
+        }
         this.#decoysReceived++;
         continue;
       }

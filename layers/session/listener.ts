@@ -252,7 +252,9 @@ export function acceptSessions(
     })().catch(() => {});
     let timer: ReturnType<typeof setTimeout> | undefined;
     const linger = new Promise<void>((resolve) => (timer = setTimeout(resolve, BUSY_LINGER_MS)));
-    Promise.race([Promise.all([wrote, drained]), linger]).finally(() => {
+    // Never close before the bytes are written: a late event loop must not turn a refusal
+    // into a silent close (which an initiator reads as "v1-only peer").
+    Promise.all([wrote, Promise.race([drained, linger])]).finally(() => {
       clearTimeout(timer);
       lingering--;
       reader.cancel().catch(() => {});

@@ -162,6 +162,7 @@ export class Session implements AsyncDisposable {
   #sendQueue: Promise<void> = Promise.resolve();
   #enqueued = 0;
   #workSinceTurn = 0;
+  #lastCounted: ArrayBufferLike | undefined;
   #socket: boolean;
 
   /**
@@ -247,7 +248,7 @@ export class Session implements AsyncDisposable {
       cancel: async () => {
         await this.close();
       },
-    }, { highWaterMark: this.#readAhead, size: (m) => m.payload.length + 64 });
+    }, { highWaterMark: this.#readAhead, size: (m) => this.#sizeOf(m) });
 
     this.writable = new WritableStream<Message>({
       start: (controller) => {
@@ -383,6 +384,18 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  /**
+   * What a queued message holds: a payload is a view into the transport chunk it arrived in,
+   * so the first message of each chunk counts the whole chunk (a peer cannot make small
+   * messages pin large chunks beyond the read-ahead), the others only their overhead.
+   */
+  #sizeOf(message: Message): number {
+    const buffer = message.payload.buffer;
+    if (buffer === this.#lastCounted) return 64;
+    this.#lastCounted = buffer;
+    return Math.max(buffer.byteLength, message.payload.length) + 64;
   }
 
   /** The writable's sink: synchronous unless the transport pushes back. */
