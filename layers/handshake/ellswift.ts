@@ -25,7 +25,6 @@
  * @module
  */
 
-import { Point } from "@noble/secp256k1";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import {
@@ -39,6 +38,7 @@ import {
   sqrtRatio,
 } from "../crypto/secp256k1_field.ts";
 import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
+import { baseMultiplyX } from "../crypto/secp256k1_base.ts";
 
 /** A square root of -3 mod p that is itself a square. */
 const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
@@ -48,19 +48,20 @@ const HALF = (P + 1n) / 2n;
 const C_MINUS = mod((1n - C) * HALF);
 const C_PLUS = mod((1n + C) * HALF);
 
-/** Big-endian bytes to bigint. */
+/** 32 big-endian bytes to bigint (four 64-bit reads). */
 function toBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = 0; i < bytes.length; i++) n = (n << 8n) | BigInt(bytes[i]);
-  return n;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 32);
+  return (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) |
+    (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
 }
 
-/** bigint to 32 big-endian bytes, into `out` (default a new array). */
+/** bigint in 0..2²⁵⁶-1 to 32 big-endian bytes, into `out` (default a new array). */
 function toBytes32(n: bigint, out: Uint8Array = new Uint8Array(32)): Uint8Array {
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
+  const v = new DataView(out.buffer, out.byteOffset, 32);
+  v.setBigUint64(24, BigInt.asUintN(64, n));
+  v.setBigUint64(16, BigInt.asUintN(64, n >> 64n));
+  v.setBigUint64(8, BigInt.asUintN(64, n >> 128n));
+  v.setBigUint64(0, n >> 192n);
   return out;
 }
 
@@ -263,7 +264,7 @@ function attemptBytes(counter: number): Uint8Array {
 export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): Uint8Array {
   const d = scalarOf(privateKey);
   if (auxRandom !== undefined) checkBytes("auxRandom", auxRandom, 32);
-  const x = Point.BASE.multiply(d).toAffine().x;
+  const x = baseMultiplyX(d);
   try {
     sha256Into(SCRATCH.seed, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
     SCRATCH.attempt.set(SCRATCH.seed);
