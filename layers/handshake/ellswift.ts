@@ -25,7 +25,6 @@
  * @module
  */
 
-import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import {
   inv,
@@ -39,6 +38,7 @@ import {
 } from "../crypto/secp256k1_field.ts";
 import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
 import { baseMultiplyX } from "../crypto/secp256k1_base.ts";
+import { Sha256, sha256ScratchForTests, type Sha256State } from "../crypto/sha256.ts";
 
 /** A square root of -3 mod p that is itself a square. */
 const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
@@ -83,22 +83,34 @@ const SCRATCH = {
   digest: new Uint8Array(32),
 } as const;
 
+/** The one hasher of this module (each use is synchronous and ends with its state wiped). */
+const hasher = new Sha256();
+hasher.wipe();
+
 /**
- * The module's secret scratch buffers (see `SCRATCH`), for tests that check
- * they are zero after every call. Not part of the public API.
+ * The module's secret scratch buffers (see `SCRATCH`, and the hasher's), for
+ * tests that check they are zero after every call. Not part of the public API.
  */
 export function ellswiftScratchForTests(): readonly Uint8Array[] {
-  return Object.values(SCRATCH);
+  return [...Object.values(SCRATCH), ...hasher.buffersForTests(), ...sha256ScratchForTests()];
 }
 
-/** SHA256 of the concatenation of `parts`, streamed into `out` (32 bytes); the hash state is wiped. */
-function sha256Into(out: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = sha256.create();
+/**
+ * SHA256 of the concatenation of `parts` (after the saved state `prefix`,
+ * if given), streamed into `out` (32 bytes); the hash state is wiped.
+ */
+function sha256Into(
+  out: Uint8Array,
+  prefix: Sha256State | null,
+  ...parts: Uint8Array[]
+): Uint8Array {
   try {
-    for (const p of parts) h.update(p);
-    h.digestInto(out);
+    if (prefix === null) hasher.reset();
+    else hasher.restore(prefix);
+    for (const p of parts) hasher.update(p);
+    hasher.digestInto(out);
   } finally {
-    h.destroy();
+    hasher.wipe();
   }
   return out;
 }
@@ -242,7 +254,7 @@ function attemptBytes(counter: number): Uint8Array {
   attempt[33] = (counter >>> 8) & 0xff;
   attempt[34] = (counter >>> 16) & 0xff;
   attempt[35] = (counter >>> 24) & 0xff;
-  return sha256Into(digest, attempt);
+  return sha256Into(digest, null, attempt);
 }
 
 /**
@@ -266,7 +278,7 @@ export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): 
   if (auxRandom !== undefined) checkBytes("auxRandom", auxRandom, 32);
   const x = baseMultiplyX(d);
   try {
-    sha256Into(SCRATCH.seed, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
+    sha256Into(SCRATCH.seed, null, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
     SCRATCH.attempt.set(SCRATCH.seed);
     for (let attempt = 0;; attempt++) {
       const u = mod(toBigInt(attemptBytes(attempt)));
@@ -309,7 +321,14 @@ export function ellswiftEcdhXonly(
   return toBytes32(xOnlyMultiply(n, xd, d), result);
 }
 
-const ECDH_TAG = sha256(encoder.encode("bip324_ellswift_xonly_ecdh"));
+/** SHA256 of a string. */
+function sha256Of(text: string): Uint8Array {
+  return sha256Into(new Uint8Array(32), null, encoder.encode(text));
+}
+
+const ECDH_TAG = sha256Of("bip324_ellswift_xonly_ecdh");
+/** The hash state after SHA256(tag) || SHA256(tag) for the ECDH tag: one whole block, hashed once. */
+const ECDH_PREFIX = new Sha256().update(ECDH_TAG).update(ECDH_TAG).save();
 
 /**
  * BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data), into
@@ -327,9 +346,9 @@ export function taggedHash(
   data: Uint8Array,
   out?: Uint8Array,
 ): Uint8Array {
-  const t = typeof tag === "string" ? sha256(encoder.encode(tag)) : checkBytes("tag", tag);
+  const t = typeof tag === "string" ? sha256Of(tag) : checkBytes("tag", tag);
   checkBytes("data", data);
-  return sha256Into(output(out), t, t, data);
+  return sha256Into(output(out), null, t, t, data);
 }
 
 /**
@@ -377,7 +396,7 @@ export function v2Ecdh(
     const [first, second] = initiating
       ? [ellswiftOurs, ellswiftTheirs]
       : [ellswiftTheirs, ellswiftOurs];
-    return sha256Into(result, ECDH_TAG, ECDH_TAG, first, second, x);
+    return sha256Into(result, ECDH_PREFIX, first, second, x);
   } finally {
     wipe(x);
   }
