@@ -103,9 +103,15 @@ export function sqrt(a: bigint): bigint | null {
   return (r * r) % P === a ? r : null;
 }
 
+/** `BigInt(i)` for shift counts 0..32, made once. */
+const SHIFTS: readonly bigint[] = Array.from({ length: 33 }, (_, i) => BigInt(i));
+
 /**
- * Whether `a` is a square mod p (zero counts as a square), by the binary
- * Jacobi-symbol algorithm (about twice as fast as exponentiation here).
+ * Whether `a` is a square mod p (zero counts as a square), by the Jacobi
+ * symbol: the binary–Euclidean algorithm (strip twos, reciprocity, reduce),
+ * about three times as fast as exponentiation here. Each round costs about
+ * three `bigint` operations: the low 32 bits are read once per round and
+ * the next round's divisor's low bits are the ones just read.
  *
  * @example
  * ```ts
@@ -114,26 +120,28 @@ export function sqrt(a: bigint): bigint | null {
  * ```
  */
 export function isSquare(a: bigint): boolean {
-  let x = mod(a), n = P, sign = 1;
+  let x = mod(a), n = P, nLow = Number(P & 0xffn), flip = 0;
   while (x !== 0n) {
-    const low = Number(x & 0xffffffffn);
+    let low = Number(BigInt.asUintN(32, x));
     if (low === 0) {
       x >>= 32n; // (2/n)^32 = 1
       continue;
     }
     const zeros = 31 - Math.clz32(low & -low);
     if (zeros > 0) {
-      x >>= BigInt(zeros);
-      const r = Number(n & 7n);
-      if ((zeros & 1) === 1 && (r === 3 || r === 5)) sign = -sign; // (2/n) = -1 for n ≡ ±3 (mod 8)
+      x >>= SHIFTS[zeros];
+      low = zeros > 29 ? Number(BigInt.asUintN(32, x)) : low >>> zeros;
+      // (2/n) = -1 for n ≡ 3, 5 (mod 8), i.e. when bit 2 of n + 2 is set
+      if ((zeros & 1) === 1) flip ^= ((nLow + 2) >>> 2) & 1;
     }
-    // reciprocity: swap, flipping the sign when both are 3 mod 4
-    if ((Number(x & 3n) & Number(n & 3n)) === 3) sign = -sign;
+    // reciprocity: swap, flipping the sign when both are 3 mod 4 (both odd: bit 1 of both)
+    flip ^= ((low & nLow) >>> 1) & 1;
     const t = n % x;
     n = x;
+    nLow = low;
     x = t;
   }
-  return n !== 1n || sign === 1;
+  return n !== 1n || flip === 0;
 }
 
 /**

@@ -163,14 +163,18 @@ function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null 
     // s = -g/(u² + uv + v²); w = sqrt(s) without inverting the denominator
     const m = (u * u + u * v + v * v) % P;
     if (m === 0n) return null; // only when x is not on the curve: no t maps to it
-    w = sqrtRatio(mod(-g), m);
+    // -g/m is a square iff -g·m is: a Jacobi symbol fails faster than the root
+    if (!isSquare(P - g * m)) return null;
+    w = sqrtRatio(P - g, m);
   } else {
     const s = mod(x - u);
     if (s === 0n) return null;
-    // the BIP asks for sqrt(s) last; testing s first (a cheaper Jacobi symbol) fails early
+    // the BIP asks for sqrt(s) last; testing s first (a cheaper Jacobi symbol) fails early,
+    // and so does testing the radicand of r before taking its root
     if (!isSquare(s)) return null;
-    const r = sqrt(mod(-s * (4n * g + ((3n * u * u) % P) * s)));
-    if (r === null) return null;
+    const radicand = mod(-s * (4n * g + ((3n * u * u) % P) * s));
+    if (!isSquare(radicand)) return null;
+    const r = sqrt(radicand) as bigint;
     if ((caseIndex & 1) === 1 && r === 0n) return null;
     // one exponentiation gives 1/sqrt(s), hence sqrt(s) = s/sqrt(s) and 1/s = (1/sqrt(s))²
     const rootInv = sqrtRatio(1n, s) as bigint; // s is a square
