@@ -49,6 +49,8 @@ export class Jacobian {
   z = 0n;
   /** Set once an addition met equal x coordinates (result meaningless from then on). */
   degenerate = false;
+  /** After {@linkcode Jacobian.addAffine}: the new Z divided by the old one, halved (H). */
+  halfRatio = 0n;
 
   /** Loads a point. */
   set(x: bigint, y: bigint, z: bigint): this {
@@ -72,7 +74,7 @@ export class Jacobian {
     const { x, y } = this;
     const a = (x * x) % P;
     const b = (y * y) % P;
-    const c = (b * b) % P;
+    const c = b * b; // left unreduced: 8c joins a product of the same size below
     const d = ((x * b) << 2n) % P;
     const e = 3n * a;
     const x3 = (e * e - (d << 1n)) % P;
@@ -120,6 +122,7 @@ export class Jacobian {
     this.y = (r * (v - x3) - ((y * j) << 1n)) % P;
     this.z = ((z * h) << 1n) % P;
     this.x = x3;
+    this.halfRatio = h;
   }
 
   /** The current point with its cache, reduced. */
@@ -131,7 +134,11 @@ export class Jacobian {
 
   /** Zeroes the coordinates (they derive from a secret scalar). */
   clear(): void {
-    this.x = this.y = this.z = 0n;
+    this.x =
+      this.y =
+      this.z =
+      this.halfRatio =
+        0n;
     this.degenerate = false;
   }
 }

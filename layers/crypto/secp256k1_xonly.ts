@@ -143,6 +143,56 @@ function checkInputs(xn: bigint, xd: bigint, k: bigint): [bigint, bigint] {
 const GLV_DIGITS = 26;
 const GLV_TABLE = 16;
 const digits1 = new Int8Array(GLV_DIGITS), digits2 = new Int8Array(GLV_DIGITS);
+/** The GLV tables: affine x, y of the odd multiples, and β·x; overwritten per call, zeroed after. */
+const tableX: bigint[] = new Array(GLV_TABLE).fill(0n);
+const tableY: bigint[] = new Array(GLV_TABLE).fill(0n);
+const tableBX: bigint[] = new Array(GLV_TABLE).fill(0n);
+
+/**
+ * Fills the tables with the odd multiples 1·A, 3·A, …, 31·A of the
+ * accumulator A as affine points of one more isomorphic curve, without an
+ * inversion, and returns the factor by which that curve's Z coordinates
+ * must be multiplied to come back to A's curve.
+ *
+ * How (libsecp256k1's "effective affine" trick): D = 2A = (Xd, Yd, Zd) is
+ * affine on the curve scaled by Zd, where A is (X·Zd², Y·Zd³, Z); there the
+ * odd multiples follow by mixed additions of D, each reporting its Z ratio.
+ * Rescaling each multiple by the product of the later ratios gives them all
+ * the last one's Z, Zc, so they are affine on the curve scaled by Zc too.
+ * The returned factor is Zc·Zd.
+ */
+function buildGlvTable(): bigint {
+  const x1 = acc.x, y1 = acc.y, z1 = acc.z;
+  acc.double();
+  const dx = acc.x, dy = acc.y, zd = acc.z;
+  const zd2 = (zd * zd) % P;
+  acc.set((x1 * zd2) % P, (((y1 * zd2) % P) * zd) % P, z1);
+  const ratios: bigint[] = new Array(GLV_TABLE);
+  tableX[0] = acc.x, tableY[0] = acc.y;
+  for (let i = 1; i < GLV_TABLE; i++) {
+    acc.addAffine(dx, dy);
+    tableX[i] = acc.x, tableY[i] = acc.y, ratios[i] = acc.halfRatio << 1n;
+  }
+  const zc = acc.z;
+  tableX[GLV_TABLE - 1] = mod(tableX[GLV_TABLE - 1]);
+  tableY[GLV_TABLE - 1] = mod(tableY[GLV_TABLE - 1]);
+  let rho = 1n;
+  for (let i = GLV_TABLE - 2; i >= 0; i--) {
+    rho = (rho * ratios[i + 1]) % P;
+    const rho2 = (rho * rho) % P;
+    tableX[i] = mod(tableX[i] * rho2);
+    tableY[i] = mod(((tableY[i] * rho2) % P) * rho);
+  }
+  for (let i = 0; i < GLV_TABLE; i++) tableBX[i] = (tableX[i] * BETA) % P;
+  ratios.fill(0n);
+  return (zc * zd) % P;
+}
+
+/** Adds the table entry for odd digit `d` (negated for d < 0), from the β table if `beta`. */
+function addDigit(d: number, beta: boolean): void {
+  const i = slot(d);
+  acc.addAffine(beta ? tableBX[i] : tableX[i], d < 0 ? P - tableY[i] : tableY[i]);
+}
 
 /**
  * x(k·P) by the GLV method (see the module doc), or `null` if an addition
@@ -171,28 +221,29 @@ export function xOnlyMultiplyGlv(xn: bigint, xd: bigint, k: bigint): bigint | nu
   const d1 = recode(k1, 5, digits1), d2 = recode(k2, 5, digits2);
   try {
     const h = lift(xn, xd);
-    const t1 = oddMultiples(GLV_TABLE);
-    const t2: CachedPoint[] = t1.map((q) => ({ ...q, x: (q.x * BETA) % P }));
-    let d = d1[GLV_DIGITS - 1];
-    acc.setCached(t1[slot(d)], d < 0);
-    d = d2[GLV_DIGITS - 1];
-    acc.add(t2[slot(d)], d < 0);
-    for (let i = GLV_DIGITS - 2; i >= 0; i--) {
+    const zScale = buildGlvTable();
+    const d = d1[GLV_DIGITS - 1], i = slot(d);
+    acc.set(tableX[i], d < 0 ? P - tableY[i] : tableY[i], 1n);
+    addDigit(d2[GLV_DIGITS - 1], true);
+    for (let j = GLV_DIGITS - 2; j >= 0; j--) {
       acc.double();
       acc.double();
       acc.double();
       acc.double();
       acc.double();
-      d = d1[i];
-      acc.add(t1[slot(d)], d < 0);
-      d = d2[i];
-      acc.add(t2[slot(d)], d < 0);
+      addDigit(d1[j], false);
+      addDigit(d2[j], true);
     }
-    return acc.degenerate ? null : finish(xd, h);
+    if (acc.degenerate) return null;
+    acc.z = (acc.z * zScale) % P;
+    return finish(xd, h);
   } finally {
     acc.clear();
     d1.fill(0);
     d2.fill(0);
+    tableX.fill(0n);
+    tableY.fill(0n);
+    tableBX.fill(0n);
   }
 }
 
