@@ -49,8 +49,8 @@ export class Jacobian {
   z = 0n;
   /** Set once an addition met equal x coordinates (result meaningless from then on). */
   degenerate = false;
-  /** After {@linkcode Jacobian.addAffine}: the new Z divided by the old one, halved (H). */
-  halfRatio = 0n;
+  /** After {@linkcode Jacobian.addAffine}: the new Z divided by the old one. */
+  zRatio = 0n;
 
   /** Loads a point. */
   set(x: bigint, y: bigint, z: bigint): this {
@@ -105,24 +105,25 @@ export class Jacobian {
 
   /**
    * This ← this + (qx, qy, 1) for an affine q (`qy` already negated by the
-   * caller as needed): madd-2007-bl, 7M + 4S.
+   * caller as needed): 8M + 3S in the form of Hankerson, Menezes and
+   * Vanstone (Guide to ECC, alg. 3.22), which needs fewer small operations
+   * than madd-2007-bl's 7M + 4S and so runs faster on `bigint`s. Sets
+   * {@linkcode Jacobian.zRatio} to the new Z over the old.
    */
   addAffine(qx: bigint, qy: bigint): void {
     const { x, y, z } = this;
-    const z1z1 = (z * z) % P;
-    const u2 = (qx * z1z1) % P;
-    const s2 = (((qy * z) % P) * z1z1) % P;
-    const h = u2 - x; // in (-p, 2p)
-    if (h === 0n || h === P) this.degenerate = true;
-    const i = ((h * h) << 2n) % P;
-    const j = (h * i) % P;
-    const r = (s2 - y) << 1n;
-    const v = (x * i) % P;
-    const x3 = (r * r - j - (v << 1n)) % P;
-    this.y = (r * (v - x3) - ((y * j) << 1n)) % P;
-    this.z = ((z * h) << 1n) % P;
+    const zz = (z * z) % P;
+    const c = (qx * zz) % P - x; // in (-p, 2p)
+    if (c === 0n || c === P) this.degenerate = true;
+    const d = (((qy * zz) % P) * z) % P - y;
+    const cc = (c * c) % P;
+    const ccc = (cc * c) % P;
+    const xcc = (x * cc) % P;
+    const x3 = (d * d - ccc - (xcc << 1n)) % P;
+    this.y = (d * (xcc - x3) - y * ccc) % P;
+    this.z = (z * c) % P;
     this.x = x3;
-    this.halfRatio = h;
+    this.zRatio = c;
   }
 
   /** The current point with its cache, reduced. */
@@ -137,7 +138,7 @@ export class Jacobian {
     this.x =
       this.y =
       this.z =
-      this.halfRatio =
+      this.zRatio =
         0n;
     this.degenerate = false;
   }

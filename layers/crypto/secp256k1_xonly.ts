@@ -171,7 +171,7 @@ function buildGlvTable(): bigint {
   tableX[0] = acc.x, tableY[0] = acc.y;
   for (let i = 1; i < GLV_TABLE; i++) {
     acc.addAffine(dx, dy);
-    tableX[i] = acc.x, tableY[i] = acc.y, ratios[i] = acc.halfRatio << 1n;
+    tableX[i] = acc.x, tableY[i] = acc.y, ratios[i] = acc.zRatio;
   }
   const zc = acc.z;
   tableX[GLV_TABLE - 1] = mod(tableX[GLV_TABLE - 1]);
