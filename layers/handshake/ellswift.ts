@@ -5,14 +5,19 @@
  * `v2_ecdh`).
  *
  * Every 64-byte string is a valid encoding, and an encoder that samples
- * uniformly makes public keys indistinguishable from random bytes. Field
- * arithmetic uses BigInt (`layers/crypto/secp256k1_field.ts`): square roots
- * by an addition chain, square tests by Jacobi symbols, and fractions
- * instead of inversions where the BIP divides. Public keys use
- * `@noble/secp256k1`'s precomputed base-point multiplication; ECDH uses the
- * x-only multiplication of `layers/crypto/secp256k1_xonly.ts`, which needs
- * neither y nor the decoded x in affine form. The decode side handles public
- * data only, so it need not be constant time.
+ * uniformly makes public keys indistinguishable from random bytes. The math
+ * is in `layers/crypto/`, on `bigint`s: the SwiftEC map and its inverse
+ * (`secp256k1_swiftec.ts`), public keys by a precomputed fixed-base table
+ * (`secp256k1_base.ts`), ECDH by the GLV x-only multiplication
+ * (`secp256k1_xonly.ts`), which needs neither y nor the decoded x in affine
+ * form, and SHA-256 (`sha256.ts`).
+ *
+ * Timing: nothing here is constant time. `bigint` operations take time
+ * that depends on their operands; the scalar multiplications run a
+ * sequence of field operations that does not depend on the private key,
+ * but index tables by its digits (see those modules). The number of
+ * encoding attempts in {@linkcode ellswiftCreate} depends on a hash of the
+ * key and of fresh randomness. Decoding handles public data only.
  *
  * Secrets: every byte buffer that holds a private key copy, the raw ECDH x,
  * the shared secret or data derived from the private key is zeroed before
@@ -26,27 +31,11 @@
  */
 
 import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
-import {
-  inv,
-  isSquare,
-  isValidX,
-  isValidXFraction,
-  mod,
-  P,
-  sqrt,
-  sqrtRatio,
-} from "../crypto/secp256k1_field.ts";
+import { inv, mod } from "../crypto/secp256k1_field.ts";
+import { xswiftecFraction, xswiftecInvBig } from "../crypto/secp256k1_swiftec.ts";
 import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
 import { baseMultiplyX } from "../crypto/secp256k1_base.ts";
 import { Sha256, sha256ScratchForTests, type Sha256State } from "../crypto/sha256.ts";
-
-/** A square root of -3 mod p that is itself a square. */
-const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
-/** 1/2 mod p. */
-const HALF = (P + 1n) / 2n;
-/** (1 - c)/2 and (1 + c)/2 mod p, as XSwiftECInv's last step uses them. */
-const C_MINUS = mod((1n - C) * HALF);
-const C_PLUS = mod((1n + C) * HALF);
 
 /** 32 big-endian bytes to bigint (four 64-bit reads). */
 function toBigInt(bytes: Uint8Array): bigint {
@@ -118,80 +107,6 @@ function sha256Into(
 /** Checks an optional 32-byte output buffer, or allocates one. */
 function output(out: Uint8Array | undefined): Uint8Array {
   return out === undefined ? new Uint8Array(32) : checkBytes("out", out, 32);
-}
-
-/**
- * The SwiftEC map (u, t) → x, with the BIP's remapping of the exceptional
- * inputs, returning x as a fraction [n, d] so callers choose whether to pay
- * for the inversion (ECDH does not need it).
- *
- * With g = u³ + 7 and s = t² (after the remaps), the BIP's
- * X = (g - s)/(2t), Y = (X + t)/(cu) and c² = -3 give
- *
- * - x₁ = u + 4Y² = (3su³ - (g + s)²) / (3su²)
- * - x₂ = (-X/Y - u)/2 = -u((g - s)c + (g + s)) / (2(g + s))
- * - x₃ = (X/Y - u)/2 = u((g - s)c - (g + s)) / (2(g + s))
- *
- * (s ≠ 0, u ≠ 0 and g + s ≠ 0 after the remaps, so no denominator is 0.)
- */
-function xswiftecFraction(uIn: bigint, tIn: bigint): [bigint, bigint] {
-  let u = mod(uIn), t = mod(tIn);
-  if (u === 0n) u = 1n;
-  if (t === 0n) t = 1n;
-  const u2 = (u * u) % P;
-  const g = (u2 * u + 7n) % P;
-  let s = (t * t) % P;
-  if ((g + s) % P === 0n) s = (4n * s) % P; // t = 2t
-  const gs = (g + s) % P;
-  const d1 = (((3n * s) % P) * u2) % P;
-  const n1 = mod(d1 * u - gs * gs);
-  if (isValidXFraction(n1, d1)) return [n1, d1];
-  const d23 = (2n * gs) % P;
-  const gsc = ((g - s) * C) % P;
-  const n2 = mod(-u * (gsc + gs));
-  if (isValidXFraction(n2, d23)) return [n2, d23];
-  return [mod(u * (gsc - gs)), d23];
-}
-
-/** XSwiftECInv(x, u, case): a t with XSwiftEC(u, t) = x, or null. */
-function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null {
-  let v: bigint, w: bigint | null;
-  const g = (((u * u) % P) * u + 7n) % P;
-  if ((caseIndex & 2) === 0) {
-    if (isValidX(mod(-x - u))) return null;
-    v = x;
-    // s = -g/(u² + uv + v²); w = sqrt(s) without inverting the denominator
-    const m = (u * u + u * v + v * v) % P;
-    if (m === 0n) return null; // only when x is not on the curve: no t maps to it
-    // -g/m is a square iff -g·m is: a Jacobi symbol fails faster than the root
-    if (!isSquare(P - g * m)) return null;
-    w = sqrtRatio(P - g, m);
-  } else {
-    const s = mod(x - u);
-    if (s === 0n) return null;
-    // the BIP asks for sqrt(s) last; testing s first (a cheaper Jacobi symbol) fails early,
-    // and so does testing the radicand of r before taking its root
-    if (!isSquare(s)) return null;
-    const radicand = mod(-s * (4n * g + ((3n * u * u) % P) * s));
-    if (!isSquare(radicand)) return null;
-    const r = sqrt(radicand) as bigint;
-    if ((caseIndex & 1) === 1 && r === 0n) return null;
-    // one exponentiation gives 1/sqrt(s), hence sqrt(s) = s/sqrt(s) and 1/s = (1/sqrt(s))²
-    const rootInv = sqrtRatio(1n, s) as bigint; // s is a square
-    w = (s * rootInv) % P;
-    v = mod(((((r * rootInv) % P) * rootInv) % P - u) * HALF); // (r/s - u)/2
-  }
-  if (w === null) return null;
-  switch (caseIndex & 5) {
-    case 0:
-      return mod(-w * ((u * C_MINUS) % P + v));
-    case 1:
-      return mod(w * ((u * C_PLUS) % P + v));
-    case 4:
-      return mod(w * ((u * C_MINUS) % P + v));
-    default: // 5
-      return mod(-w * ((u * C_PLUS) % P + v));
-  }
 }
 
 /**
