@@ -29,6 +29,7 @@ import {
   EXIT,
   EXIT_CODES_HELP,
   INTERRUPTED_EVENT,
+  startFailed,
 } from "./output.ts";
 import {
   closedEvent,
@@ -197,12 +198,7 @@ async function runSession(
         ...(auth ? { auth: auth.options } : {}),
       });
   } catch (error) {
-    if (signal.aborted) {
-      await out.write({ ...INTERRUPTED_EVENT });
-      return EXIT.INTERRUPTED;
-    }
-    await out.write(errorEvent(error));
-    return EXIT.FAILURE;
+    return await startFailed(out, signal, error);
   }
   const remote = sessionRemote(session) ?? targetText(command.target);
   const sessionId = toHex(session.sessionId);

@@ -159,3 +159,20 @@ export function aborted(signal: AbortSignal): Promise<void> {
     else signal.addEventListener("abort", () => resolve(), { once: true });
   });
 }
+
+/**
+ * Writes why a command could not start (the interrupt event if `signal` aborted it, else the
+ * error event) and returns the exit code to use.
+ */
+export async function startFailed(
+  out: JsonLineWriter,
+  signal: AbortSignal,
+  error: unknown,
+): Promise<number> {
+  if (signal.aborted) {
+    await out.write({ ...INTERRUPTED_EVENT });
+    return EXIT.INTERRUPTED;
+  }
+  await out.write(errorEvent(error));
+  return EXIT.FAILURE;
+}

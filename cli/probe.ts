@@ -7,13 +7,7 @@
 import { DEFAULT_PORT, type Network } from "../layers/bitcoin/network.ts";
 import { probe, type ProbeFallback, type ProbeResult } from "../examples/probe.ts";
 import { flagValue, parseAddress, parseFlags, parseMs, parseNetwork, UsageError } from "./args.ts";
-import {
-  type CommandContext,
-  errorEvent,
-  EXIT,
-  EXIT_CODES_HELP,
-  INTERRUPTED_EVENT,
-} from "./output.ts";
+import { type CommandContext, EXIT, EXIT_CODES_HELP, startFailed } from "./output.ts";
 
 /** Options for `probe`. */
 export interface ProbeCommand {
@@ -100,12 +94,7 @@ export async function runProbe(command: ProbeCommand, ctx: CommandContext): Prom
       signal,
     });
   } catch (error) {
-    if (signal.aborted) {
-      await out.write({ ...INTERRUPTED_EVENT });
-      return EXIT.INTERRUPTED;
-    }
-    await out.write(errorEvent(error));
-    return EXIT.FAILURE;
+    return await startFailed(out, signal, error);
   }
   await out.write({ ...result });
   return out.failed ? EXIT.FAILURE : EXIT.OK;

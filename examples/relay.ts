@@ -75,6 +75,12 @@ export function startRelay(options: RelayOptions): Relay {
   return serveRelay(options);
 }
 
+/** ADDR_IN_USE when the port is taken, else TRANSPORT (the code of a start error event). */
+function startCode(error: unknown): string {
+  const e = error as { name?: string; code?: string };
+  return e?.name === "AddrInUse" || e?.code === "EADDRINUSE" ? "ADDR_IN_USE" : "TRANSPORT";
+}
+
 function describeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
@@ -253,13 +259,17 @@ export async function runRelayCli(args: string[], hooks: RelayCliHooks = {}): Pr
   try {
     relay = startRelay({ ...parsed.options, onEvent: (e) => print(JSON.stringify(e)) });
   } catch (error) {
-    print(JSON.stringify({ event: "error", message: describeError(error) }));
+    print(
+      JSON.stringify({ event: "error", code: startCode(error), message: describeError(error) }),
+    );
     return 1;
   }
   try {
     await relay.ready;
   } catch (error) {
-    print(JSON.stringify({ event: "error", message: describeError(error) }));
+    print(
+      JSON.stringify({ event: "error", code: startCode(error), message: describeError(error) }),
+    );
     await relay.close();
     return 1;
   }

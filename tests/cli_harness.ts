@@ -160,14 +160,6 @@ export async function startListener(flags: string[]): Promise<{ cli: Cli; port: 
   }
 }
 
-/** A port nobody listens on. */
-export function closedPort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
-
 /** Whether a line is a received message. */
 export const isMessage = (l: Line): boolean => typeof l.type === "string";
 
@@ -176,28 +168,4 @@ export function text(reader: LineReader): string {
   return reader.all.map((l) => typeof l.raw === "string" ? l.raw : JSON.stringify(l)).join("\n");
 }
 
-/** A TCP server that accepts connections and never says a word (loopback). */
-export function silentServer() {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for (;;) conns.push(await listener.accept());
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    get connections() {
-      return conns.length;
-    },
-    async close() {
-      listener.close();
-      await accepting;
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-  };
-}
+export { closedPort, silentServer } from "./peers.ts";

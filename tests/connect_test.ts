@@ -6,41 +6,7 @@ import { connect, connectWebSocket, listen, listenWebSocket } from "../layers/se
 import { sessionRemote } from "../layers/session/listener.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { within } from "./helpers.ts";
-
-/** A TCP server that accepts and then says nothing (never answers a key or an upgrade). */
-function silentServer(onAccept: (conn: Deno.Conn) => void = () => {}) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      conns.push(conn);
-      onAccept(conn);
-    }
-  })().catch(() => {});
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    get connections() {
-      return conns.length;
-    },
-    async close() {
-      listener.close();
-      await accepting;
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* closed */ }
-      }
-    },
-  };
-}
-
-/** A port nobody listens on. */
-function closedPort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
+import { closedPort, silentServer } from "./peers.ts";
 
 const settle = <T>(p: Promise<T>) => within(p.then(() => undefined, (e) => e), 10_000, "settle");
 

@@ -680,6 +680,10 @@ Deno.test("relay: /healthz, /metrics (Prometheus and JSON), 426, 502 for an unre
     const refused = await rawUpgrade(relay.addr.port);
     refused.conn.close();
     assert.equal(refused.status, 502, refused.head);
+    const failed = events.find((e) => e.event === "close" && e.reason === "connect_failed");
+    assert.ok(failed && failed.event === "close", JSON.stringify(events));
+    assert.equal(failed.code, "CONNECT_FAILED");
+    assert.equal(typeof failed.error, "string");
 
     const prom = await fetch(`${base}/metrics`);
     assert.match(prom.headers.get("content-type") ?? "", /text\/plain/);

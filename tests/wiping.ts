@@ -86,7 +86,7 @@ function renderings(bytes: Uint8Array): string[] {
 }
 
 /** Every text an error exposes: String(), message, stack, inspection, down the cause chain. */
-function textsOf(error: unknown): string[] {
+export function textsOf(error: unknown): string[] {
   const out: string[] = [];
   let e: unknown = error;
   for (let depth = 0; depth < 10 && e !== undefined && e !== null; depth++) {

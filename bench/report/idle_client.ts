@@ -18,7 +18,10 @@ await open(50, warm);
 await Promise.all(warm.map((s) => s.close()));
 await settle();
 const before = Deno.memoryUsage().rss;
-if (Deno.env.get("DETAIL")) { const m = Deno.memoryUsage(); console.error("before heap", m.heapUsed, "external", m.external, "rss", m.rss); }
+if (Deno.env.get("DETAIL")) {
+  const m = Deno.memoryUsage();
+  console.error("before heap", m.heapUsed, "external", m.external, "rss", m.rss);
+}
 const held: Session[] = [];
 await open(count, held);
 await settle();

@@ -169,7 +169,13 @@ export async function handshakesPerSecond(seconds = 2): Promise<number> {
 export async function rssPerIdleTcpSession(count = 1000): Promise<number> {
   const run = (script: string, args: string[]) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--v8-flags=--expose-gc", new URL(script, import.meta.url).pathname, ...args],
+      args: [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        new URL(script, import.meta.url).pathname,
+        ...args,
+      ],
       stdout: "piped",
       stderr: "inherit",
     }).spawn();

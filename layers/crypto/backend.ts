@@ -72,6 +72,11 @@ export class AutoAead implements AeadBackend {
     this.#threshold = threshold;
   }
 
+  /** Zeroes the pure backend's scratch (see {@linkcode PureAead.wipe}). */
+  wipe(): void {
+    this.#pure.wipe();
+  }
+
   /** Whether large messages go to the native backend in this runtime. */
   get usesNative(): boolean {
     return this.#native !== undefined;

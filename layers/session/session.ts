@@ -26,75 +26,24 @@ import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox } from "./outbox.ts";
+import { IdleTimer } from "./idle_timer.ts";
 import { FAIR_SHARE, IN_PROCESS, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
+import { asSessionError } from "./session_error.ts";
+import type {
+  HandshakeInfo,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStats,
+} from "./session_init.ts";
 
-/** Handshake facts, for display and diagnostics. */
-export interface HandshakeInfo {
-  /** Garbage bytes we sent. */
-  garbageSent: number;
-  /** Garbage bytes the peer sent. */
-  garbageReceived: number;
-  /** Contents lengths of the decoys we sent during the handshake. */
-  decoysSent: number[];
-  /** Decoys the peer sent before its version packet. */
-  decoysReceived: number;
-}
-
-/** Running counts for a session. */
-export interface SessionStats {
-  /** Decoy packets received and dropped after the handshake. */
-  decoysReceived: number;
-  /** Decoy packets sent after the handshake. */
-  decoysSent: number;
-  /** Messages dropped because their type was malformed or unknown. */
-  messagesDropped: number;
-}
-
-/** Options every session takes, whatever its protocol. */
-export interface SessionBaseOptions {
-  /** Close the session after this many ms without inbound bytes. Default: never. */
-  idleTimeout?: number;
-  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
-  closeTimeout?: number;
-  /**
-   * Payload bytes of decoded messages the session reads ahead of the
-   * application (so it notices the peer closing even while nobody reads).
-   * Default 256 KiB; one larger message is still read, but nothing after it.
-   */
-  readAhead?: number;
-}
-
-/** The transformers of one session, per direction, as its protocol builds them. */
-export interface SessionStack {
-  /** Bottom-up: from transport bytes to messages. */
-  // deno-lint-ignore no-explicit-any
-  inbound: Transformer<any, any>[];
-  /** Top-down: from messages to transport bytes. */
-  // deno-lint-ignore no-explicit-any
-  outbound: Transformer<any, any>[];
-}
-
-/** What a protocol hands to {@linkcode Session} to build a session. */
-export interface SessionInit {
-  /** 2 for BIP324, 1 for the legacy protocol. */
-  transportVersion: 1 | 2;
-  /** Our role. */
-  role: Role;
-  /** The network. */
-  network: Network | Uint8Array;
-  /** Session id (empty for v1). */
-  sessionId: Uint8Array;
-  /** The peer's version packet contents (empty for v1). */
-  peerVersionContents: Uint8Array;
-  /** Handshake figures (zeros for v1). */
-  handshake: HandshakeInfo;
-  /** Bytes already read from the transport that belong to the session's stream. */
-  leftover: Uint8Array;
-  /** Builds the layers; `alloc` gives packet buffers inside the transport's next write. */
-  stack: (context: { stats: SessionStats; alloc: (size: number) => Uint8Array }) => SessionStack;
-  /** Wipes the session's keys. */
-  destroy: () => void;
-}
+export { asSessionError };
+export type {
+  HandshakeInfo,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStack,
+  SessionStats,
+} from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
 let setRemote: (session: Session, remote: string) => void;
@@ -206,9 +155,7 @@ export class Session implements AsyncDisposable {
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #readAhead: number;
-  #idleMs = 0;
-  #idleTimer?: ReturnType<typeof setTimeout>;
-  #lastInbound = 0;
+  #idle?: IdleTimer;
   #writesSeen = 0;
   #inflight: Promise<void> = Promise.resolve();
   #deferredError?: Bip324Error;
@@ -280,7 +227,17 @@ export class Session implements AsyncDisposable {
       this.#started.catch((error) => this.#fail(error));
     }
 
-    if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
+    if (options.idleTimeout !== undefined) {
+      const ms = options.idleTimeout;
+      this.#idle = new IdleTimer(ms, () => {
+        if (this.#state !== "open") return;
+        this.#shutdown(
+          new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
+            origin: "local",
+          }),
+        );
+      });
+    }
 
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
@@ -418,7 +375,7 @@ export class Session implements AsyncDisposable {
           }
           chunk = next.value;
           this.#workSinceTurn += chunk.length;
-          if (this.#idleMs > 0) this.#lastInbound = performance.now();
+          this.#idle?.touch();
         }
         const pending = this.#inbound.transform!(chunk, this.#inboundController);
         if (pending) await pending;
@@ -482,7 +439,7 @@ export class Session implements AsyncDisposable {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#closeReason = error;
-    clearTimeout(this.#idleTimer);
+    this.#idle?.stop();
     const closedError = this.#closedError();
     try {
       if (!error) this.#readController.close();
@@ -498,39 +455,4 @@ export class Session implements AsyncDisposable {
     this.#destroyKeys();
     this.#resolveClosed();
   }
-
-  #armIdle(ms: number): void {
-    if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
-    this.#idleMs = ms;
-    this.#lastInbound = performance.now();
-    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
-  }
-
-  /** One timer, re-armed for the remainder when bytes arrived meanwhile. */
-  readonly #onIdleTimer = (): void => {
-    if (this.#state !== "open") return;
-    const idle = performance.now() - this.#lastInbound;
-    if (idle < this.#idleMs) {
-      this.#idleTimer = setTimeout(this.#onIdleTimer, this.#idleMs - idle);
-      return;
-    }
-    this.#shutdown(
-      new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${this.#idleMs} ms`, {
-        origin: "local",
-      }),
-    );
-  };
-}
-
-/** Any failure as a `Bip324Error` (transport failures become `TRANSPORT`). */
-export function asSessionError(error: unknown): Bip324Error {
-  if (error instanceof Bip324Error) return error;
-  if ((error as { code?: unknown })?.code === "OVERSIZED") {
-    // A transport's own limit (e.g. a WebSocket frame over maxFrameBytes): ours, not a crash.
-    return new Bip324Error("OVERSIZED", `${(error as Error).message ?? error}`, {
-      cause: error,
-      origin: "local",
-    });
-  }
-  return new Bip324Error("TRANSPORT", `transport failed: ${error}`, { cause: error });
 }

@@ -24,7 +24,7 @@ import {
   type RelayTarget,
 } from "./metrics.ts";
 import { formatTarget, parseTarget, toTarget } from "./target.ts";
-import { checkCount, checkMs, deadline, describeError, forward } from "./link.ts";
+import { checkCount, checkMs, deadline, describeError, errorCode, forward } from "./link.ts";
 
 /** A byte pair to a node, as the injected `connect` returns it. */
 export type RelayNodeConnection = BytePair & { close(): void };
@@ -228,7 +228,7 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
           bytes_node_to_client: link.down,
           ms: Date.now() - link.started,
           ...(error !== undefined && (reason === "error" || reason === "connect_failed")
-            ? { error: describeError(error) }
+            ? { error: describeError(error), code: errorCode(error, reason) }
             : {}),
         });
         try {

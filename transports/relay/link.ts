@@ -42,6 +42,13 @@ export function describeError(error: unknown): string {
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
+/** A machine-readable code for a relay error event (see `RelayEvent`). */
+export function errorCode(error: unknown, reason: string): string {
+  if (reason === "connect_failed") return "CONNECT_FAILED";
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && /^[A-Z0-9_]{2,40}$/.test(code) ? code : "TRANSPORT";
+}
+
 /** How {@linkcode forward} reports. */
 export interface ForwardHooks {
   /** Client → node (`true`) or node → client. */

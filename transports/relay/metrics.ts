@@ -84,6 +84,12 @@ export type RelayEvent =
     ms: number;
     /** For `error` and `connect_failed`: what went wrong (never payload bytes). */
     error?: string;
+    /**
+     * With `error`: a machine-readable code — `CONNECT_FAILED` (the node could
+     * not be reached), the runtime's own code where it has one (e.g.
+     * `ECONNRESET`), `OVERSIZED` for a frame over the limit, else `TRANSPORT`.
+     */
+    code?: string;
   }
   | {
     event: "refused";
