@@ -2,11 +2,12 @@
 // milliseconds per side (create + decode + ECDH + HKDF, what bench:report calls
 // `handshake_ms_per_side`), median of several rounds:
 //
-//   deno run -A bench/handshake_bench.ts [--baseline DIR] [--rounds N]
+//   deno run -A bench/handshake_bench.ts [--baseline DIR]... [--rounds N]
 //
-// With `--baseline DIR` (a checkout of another commit, e.g. made with
-// `git archive <rev> layers | tar -x -C DIR`), both implementations run in this one process,
-// interleaved round by round so that load on the machine hits both alike.
+// Each `--baseline DIR` (a checkout of another commit, e.g. made with
+// `git archive <rev> layers | tar -x -C DIR`; repeat the flag for several) runs in this one
+// process next to the current code, interleaved round by round so that load on the machine
+// hits all alike; the last column compares the current code with the first baseline.
 import {
   ellswiftCreate,
   ellswiftDecode,
@@ -104,30 +105,40 @@ if (import.meta.main) {
     return i < 0 ? undefined : Deno.args[i + 1];
   };
   const rounds = Number(arg("--rounds") ?? 7);
-  const impls: Impl[] = [await load(".", "current")];
-  const baseline = arg("--baseline");
-  if (baseline !== undefined) impls.unshift(await load(baseline, "baseline"));
+  const baselines = Deno.args.flatMap((a, i) => a === "--baseline" ? [Deno.args[i + 1]] : []);
+  const impls: Impl[] = [];
+  for (const dir of baselines) {
+    impls.push(await load(dir, dir.replace(/\/+$/, "").split("/").pop()!));
+  }
+  impls.push(await load(".", "current"));
   const results = impls.map(() => [] as Record<string, number>[]);
   for (const impl of impls) round(impl, 100); // warm-up (builds any lazy tables)
   for (let r = 0; r < rounds; r++) {
     impls.forEach((impl, k) => results[k].push(round(impl, 200)));
   }
+  // one row per implementation: median µs of each figure (min–max over the rounds)
   const keys = Object.keys(results[0][0]);
   const table: Record<string, Record<string, string>> = {};
-  for (const key of keys) {
-    table[key] = {};
-    impls.forEach((impl, k) => {
+  impls.forEach((impl, k) => {
+    table[impl.name] = {};
+    for (const key of keys) {
       const xs = results[k].map((r) => r[key]);
-      table[key][`${impl.name} µs (min/med/max)`] = `${Math.min(...xs).toFixed(1)} / ${
-        median(xs).toFixed(1)
-      } / ${Math.max(...xs).toFixed(1)}`;
-    });
-    if (impls.length === 2) {
-      table[key]["after ÷ before"] = (median(results[1].map((r) => r[key])) /
+      table[impl.name][key] = `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${
+        Math.max(...xs).toFixed(0)
+      })`;
+    }
+  });
+  console.log(`µs per call, median (min–max) of ${rounds} interleaved rounds`);
+  console.table(table);
+  if (impls.length > 1) {
+    const ratio: Record<string, string> = {};
+    for (const key of keys) {
+      ratio[key] = (median(results[impls.length - 1].map((r) => r[key])) /
         median(results[0].map((r) => r[key]))).toFixed(2);
     }
+    console.log(`current ÷ ${impls[0].name} (medians):`);
+    console.table(ratio);
   }
-  console.table(table);
   const side = median(results[impls.length - 1].map((r) => r["side (create + initialize)"]));
   console.log(JSON.stringify({ handshake_ms_per_side: Number((side / 1000).toFixed(3)) }));
 }

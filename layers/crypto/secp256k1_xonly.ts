@@ -251,7 +251,8 @@ const PLAIN_DIGITS = 64;
 const plainDigits = new Int8Array(PLAIN_DIGITS);
 
 /**
- * x(k·P) without the endomorphism: k (made odd by x(−Q) = x(Q)) recoded
+ * x(k·P) without the endomorphism: k (made odd by x(−Q) = x(Q), without a
+ * branch) recoded
  * into 64 odd signed base-16 digits, 252 doublings and 63 additions with a
  * table of 8 odd multiples. No addition is exceptional: before adding digit
  * dᵢ the accumulator is 16·kᵢ₊₁·P with 16 ≤ 16·kᵢ₊₁ < n − 15 for i ≥ 1
@@ -269,7 +270,8 @@ const plainDigits = new Int8Array(PLAIN_DIGITS);
  */
 export function xOnlyMultiplyPlain(xn: bigint, xd: bigint, k: bigint): bigint {
   [xn, xd] = checkInputs(xn, xd, k);
-  const digits = recode((k & 1n) === 1n ? k : N - k, 4, plainDigits);
+  // k or n - k, whichever is odd, by arithmetic
+  const digits = recode(k + (1n - (k & 1n)) * (N - (k << 1n)), 4, plainDigits);
   try {
     const h = lift(xn, xd);
     const table = oddMultiples(8);
