@@ -22,7 +22,9 @@
  *
  * Not constant time: `bigint` arithmetic's cost follows the operands'
  * magnitudes, and the table lookups are indexed by secret digits (a cache
- * side channel). The sequence of field operations does not depend on k.
+ * side channel). The sequence of field operations does not depend on k,
+ * except for the fallback above and the final inversion (Euclidean, so its
+ * steps depend on the value it inverts).
  *
  * @module
  */

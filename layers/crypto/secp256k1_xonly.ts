@@ -26,7 +26,9 @@
  * Not constant time: `bigint` arithmetic's cost follows the operands'
  * magnitudes (and allocates), the table lookups are indexed by secret
  * digits, and the digit signs pick a coordinate with a conditional. The
- * sequence of field operations does not depend on the scalar.
+ * sequence of field operations does not depend on the scalar, except for
+ * the fallback above and the final inversion (Euclidean, so its steps
+ * depend on the secret-derived value it inverts).
  *
  * @module
  */
