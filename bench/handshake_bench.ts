@@ -1,13 +1,13 @@
-// Handshake math: `deno task bench` runs the Deno.bench cases below; run the file directly for
-// milliseconds per side (create + decode + ECDH + HKDF, what bench:report calls
-// `handshake_ms_per_side`), median of several rounds:
+// Handshake math: `deno task bench` runs the Deno.bench cases below. Run the file directly for
+// µs per side (create + decode + ECDH + HKDF, what bench:report calls `handshake_ms_per_side`)
+// and per part, median (min–max) of several rounds, then the side's median in ms as JSON:
 //
 //   deno run -A bench/handshake_bench.ts [--baseline DIR]... [--rounds N]
 //
 // Each `--baseline DIR` (a checkout of another commit, e.g. made with
 // `git archive <rev> layers | tar -x -C DIR`; repeat the flag for several) runs in this one
 // process next to the current code, interleaved round by round so that load on the machine
-// hits all alike; the last column compares the current code with the first baseline.
+// hits all alike, and the current code's medians are divided by the first baseline's.
 import {
   ellswiftCreate,
   ellswiftDecode,
