@@ -5,14 +5,19 @@
  * `v2_ecdh`).
  *
  * Every 64-byte string is a valid encoding, and an encoder that samples
- * uniformly makes public keys indistinguishable from random bytes. Field
- * arithmetic uses BigInt (`layers/crypto/secp256k1_field.ts`): square roots
- * by an addition chain, square tests by Jacobi symbols, and fractions
- * instead of inversions where the BIP divides. Public keys use
- * `@noble/secp256k1`'s precomputed base-point multiplication; ECDH uses the
- * x-only multiplication of `layers/crypto/secp256k1_xonly.ts`, which needs
- * neither y nor the decoded x in affine form. The decode side handles public
- * data only, so it need not be constant time.
+ * uniformly makes public keys indistinguishable from random bytes. The math
+ * is in `layers/crypto/`, on `bigint`s: the SwiftEC map and its inverse
+ * (`secp256k1_swiftec.ts`), public keys by a precomputed fixed-base table
+ * (`secp256k1_base.ts`), ECDH by the GLV x-only multiplication
+ * (`secp256k1_xonly.ts`), which needs neither y nor the decoded x in affine
+ * form, and SHA-256 (`sha256.ts`).
+ *
+ * Timing: nothing here is constant time. `bigint` operations take time
+ * that depends on their operands; the scalar multiplications run a
+ * sequence of field operations that does not depend on the private key,
+ * but index tables by its digits (see those modules). The number of
+ * encoding attempts in {@linkcode ellswiftCreate} depends on a hash of the
+ * key and of fresh randomness. Decoding handles public data only.
  *
  * Secrets: every byte buffer that holds a private key copy, the raw ECDH x,
  * the shared secret or data derived from the private key is zeroed before
@@ -25,42 +30,27 @@
  * @module
  */
 
-import { Point } from "@noble/secp256k1";
-import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
-import {
-  inv,
-  isSquare,
-  isValidX,
-  isValidXFraction,
-  mod,
-  P,
-  sqrt,
-  sqrtRatio,
-} from "../crypto/secp256k1_field.ts";
+import { inv, mod } from "../crypto/secp256k1_field.ts";
+import { xswiftecFraction, xswiftecInvBig } from "../crypto/secp256k1_swiftec.ts";
 import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
+import { baseMultiplyX } from "../crypto/secp256k1_base.ts";
+import { Sha256, sha256ScratchForTests, type Sha256State } from "../crypto/sha256.ts";
 
-/** A square root of -3 mod p that is itself a square. */
-const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;
-/** 1/2 mod p. */
-const HALF = (P + 1n) / 2n;
-/** (1 - c)/2 and (1 + c)/2 mod p, as XSwiftECInv's last step uses them. */
-const C_MINUS = mod((1n - C) * HALF);
-const C_PLUS = mod((1n + C) * HALF);
-
-/** Big-endian bytes to bigint. */
+/** 32 big-endian bytes to bigint (four 64-bit reads). */
 function toBigInt(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = 0; i < bytes.length; i++) n = (n << 8n) | BigInt(bytes[i]);
-  return n;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, 32);
+  return (v.getBigUint64(0) << 192n) | (v.getBigUint64(8) << 128n) |
+    (v.getBigUint64(16) << 64n) | v.getBigUint64(24);
 }
 
-/** bigint to 32 big-endian bytes, into `out` (default a new array). */
+/** bigint in 0..2²⁵⁶-1 to 32 big-endian bytes, into `out` (default a new array). */
 function toBytes32(n: bigint, out: Uint8Array = new Uint8Array(32)): Uint8Array {
-  for (let i = 31; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
+  const v = new DataView(out.buffer, out.byteOffset, 32);
+  v.setBigUint64(24, BigInt.asUintN(64, n));
+  v.setBigUint64(16, BigInt.asUintN(64, n >> 64n));
+  v.setBigUint64(8, BigInt.asUintN(64, n >> 128n));
+  v.setBigUint64(0, n >> 192n);
   return out;
 }
 
@@ -82,22 +72,34 @@ const SCRATCH = {
   digest: new Uint8Array(32),
 } as const;
 
+/** The one hasher of this module (each use is synchronous and ends with its state wiped). */
+const hasher = new Sha256();
+hasher.wipe();
+
 /**
- * The module's secret scratch buffers (see `SCRATCH`), for tests that check
- * they are zero after every call. Not part of the public API.
+ * The module's secret scratch buffers (see `SCRATCH`, and the hasher's), for
+ * tests that check they are zero after every call. Not part of the public API.
  */
 export function ellswiftScratchForTests(): readonly Uint8Array[] {
-  return Object.values(SCRATCH);
+  return [...Object.values(SCRATCH), ...hasher.buffersForTests(), ...sha256ScratchForTests()];
 }
 
-/** SHA256 of the concatenation of `parts`, streamed into `out` (32 bytes); the hash state is wiped. */
-function sha256Into(out: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
-  const h = sha256.create();
+/**
+ * SHA256 of the concatenation of `parts` (after the saved state `prefix`,
+ * if given), streamed into `out` (32 bytes); the hash state is wiped.
+ */
+function sha256Into(
+  out: Uint8Array,
+  prefix: Sha256State | null,
+  ...parts: Uint8Array[]
+): Uint8Array {
   try {
-    for (const p of parts) h.update(p);
-    h.digestInto(out);
+    if (prefix === null) hasher.reset();
+    else hasher.restore(prefix);
+    for (const p of parts) hasher.update(p);
+    hasher.digestInto(out);
   } finally {
-    h.destroy();
+    hasher.wipe();
   }
   return out;
 }
@@ -105,76 +107,6 @@ function sha256Into(out: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
 /** Checks an optional 32-byte output buffer, or allocates one. */
 function output(out: Uint8Array | undefined): Uint8Array {
   return out === undefined ? new Uint8Array(32) : checkBytes("out", out, 32);
-}
-
-/**
- * The SwiftEC map (u, t) → x, with the BIP's remapping of the exceptional
- * inputs, returning x as a fraction [n, d] so callers choose whether to pay
- * for the inversion (ECDH does not need it).
- *
- * With g = u³ + 7 and s = t² (after the remaps), the BIP's
- * X = (g - s)/(2t), Y = (X + t)/(cu) and c² = -3 give
- *
- * - x₁ = u + 4Y² = (3su³ - (g + s)²) / (3su²)
- * - x₂ = (-X/Y - u)/2 = -u((g - s)c + (g + s)) / (2(g + s))
- * - x₃ = (X/Y - u)/2 = u((g - s)c - (g + s)) / (2(g + s))
- *
- * (s ≠ 0, u ≠ 0 and g + s ≠ 0 after the remaps, so no denominator is 0.)
- */
-function xswiftecFraction(uIn: bigint, tIn: bigint): [bigint, bigint] {
-  let u = mod(uIn), t = mod(tIn);
-  if (u === 0n) u = 1n;
-  if (t === 0n) t = 1n;
-  const u2 = (u * u) % P;
-  const g = (u2 * u + 7n) % P;
-  let s = (t * t) % P;
-  if ((g + s) % P === 0n) s = (4n * s) % P; // t = 2t
-  const gs = (g + s) % P;
-  const d1 = (((3n * s) % P) * u2) % P;
-  const n1 = mod(d1 * u - gs * gs);
-  if (isValidXFraction(n1, d1)) return [n1, d1];
-  const d23 = (2n * gs) % P;
-  const gsc = ((g - s) * C) % P;
-  const n2 = mod(-u * (gsc + gs));
-  if (isValidXFraction(n2, d23)) return [n2, d23];
-  return [mod(u * (gsc - gs)), d23];
-}
-
-/** XSwiftECInv(x, u, case): a t with XSwiftEC(u, t) = x, or null. */
-function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null {
-  let v: bigint, w: bigint | null;
-  const g = (((u * u) % P) * u + 7n) % P;
-  if ((caseIndex & 2) === 0) {
-    if (isValidX(mod(-x - u))) return null;
-    v = x;
-    // s = -g/(u² + uv + v²); w = sqrt(s) without inverting the denominator
-    const m = (u * u + u * v + v * v) % P;
-    if (m === 0n) return null; // only when x is not on the curve: no t maps to it
-    w = sqrtRatio(mod(-g), m);
-  } else {
-    const s = mod(x - u);
-    if (s === 0n) return null;
-    // the BIP asks for sqrt(s) last; testing s first (a cheaper Jacobi symbol) fails early
-    if (!isSquare(s)) return null;
-    const r = sqrt(mod(-s * (4n * g + ((3n * u * u) % P) * s)));
-    if (r === null) return null;
-    if ((caseIndex & 1) === 1 && r === 0n) return null;
-    // one exponentiation gives 1/sqrt(s), hence sqrt(s) = s/sqrt(s) and 1/s = (1/sqrt(s))²
-    const rootInv = sqrtRatio(1n, s) as bigint; // s is a square
-    w = (s * rootInv) % P;
-    v = mod(((((r * rootInv) % P) * rootInv) % P - u) * HALF); // (r/s - u)/2
-  }
-  if (w === null) return null;
-  switch (caseIndex & 5) {
-    case 0:
-      return mod(-w * ((u * C_MINUS) % P + v));
-    case 1:
-      return mod(w * ((u * C_PLUS) % P + v));
-    case 4:
-      return mod(w * ((u * C_MINUS) % P + v));
-    default: // 5
-      return mod(-w * ((u * C_PLUS) % P + v));
-  }
 }
 
 /**
@@ -241,7 +173,7 @@ function attemptBytes(counter: number): Uint8Array {
   attempt[33] = (counter >>> 8) & 0xff;
   attempt[34] = (counter >>> 16) & 0xff;
   attempt[35] = (counter >>> 24) & 0xff;
-  return sha256Into(digest, attempt);
+  return sha256Into(digest, null, attempt);
 }
 
 /**
@@ -263,9 +195,9 @@ function attemptBytes(counter: number): Uint8Array {
 export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): Uint8Array {
   const d = scalarOf(privateKey);
   if (auxRandom !== undefined) checkBytes("auxRandom", auxRandom, 32);
-  const x = Point.BASE.multiply(d).toAffine().x;
+  const x = baseMultiplyX(d);
   try {
-    sha256Into(SCRATCH.seed, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
+    sha256Into(SCRATCH.seed, null, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
     SCRATCH.attempt.set(SCRATCH.seed);
     for (let attempt = 0;; attempt++) {
       const u = mod(toBigInt(attemptBytes(attempt)));
@@ -308,7 +240,14 @@ export function ellswiftEcdhXonly(
   return toBytes32(xOnlyMultiply(n, xd, d), result);
 }
 
-const ECDH_TAG = sha256(encoder.encode("bip324_ellswift_xonly_ecdh"));
+/** SHA256 of a string. */
+function sha256Of(text: string): Uint8Array {
+  return sha256Into(new Uint8Array(32), null, encoder.encode(text));
+}
+
+const ECDH_TAG = sha256Of("bip324_ellswift_xonly_ecdh");
+/** The hash state after SHA256(tag) || SHA256(tag) for the ECDH tag: one whole block, hashed once. */
+const ECDH_PREFIX = new Sha256().update(ECDH_TAG).update(ECDH_TAG).save();
 
 /**
  * BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data), into
@@ -326,9 +265,9 @@ export function taggedHash(
   data: Uint8Array,
   out?: Uint8Array,
 ): Uint8Array {
-  const t = typeof tag === "string" ? sha256(encoder.encode(tag)) : checkBytes("tag", tag);
+  const t = typeof tag === "string" ? sha256Of(tag) : checkBytes("tag", tag);
   checkBytes("data", data);
-  return sha256Into(output(out), t, t, data);
+  return sha256Into(output(out), null, t, t, data);
 }
 
 /**
@@ -376,7 +315,7 @@ export function v2Ecdh(
     const [first, second] = initiating
       ? [ellswiftOurs, ellswiftTheirs]
       : [ellswiftTheirs, ellswiftOurs];
-    return sha256Into(result, ECDH_TAG, ECDH_TAG, first, second, x);
+    return sha256Into(result, ECDH_PREFIX, first, second, x);
   } finally {
     wipe(x);
   }

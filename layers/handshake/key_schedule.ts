@@ -6,9 +6,8 @@
  * @module
  */
 
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
-import { checkBytes, concatBytes, wipe } from "../bytes.ts";
+import { HmacSha256, sha256ScratchForTests } from "../crypto/sha256.ts";
+import { checkBytes, wipe } from "../bytes.ts";
 import { type Network, networkMagic } from "../bitcoin/network.ts";
 
 /** Bytes of each garbage terminator. */
@@ -56,23 +55,18 @@ const SCRATCH = {
   terminators: new Uint8Array(2 * GARBAGE_TERMINATOR_LEN),
 } as const;
 
+/** The one MAC of this module, keyed per call (salt, then PRK) and wiped before each call ends. */
+const mac = new HmacSha256();
+/** The salt: `bitcoin_v2_shared_secret` || network magic (public). */
+const salt = new Uint8Array(SALT_PREFIX.length + 4);
+salt.set(SALT_PREFIX);
+
 /**
- * The key schedule's scratch buffers (see `SCRATCH`), for tests that check
- * they are zero after every call. Not part of the public API.
+ * The key schedule's scratch buffers (see `SCRATCH`, and the MAC's), for
+ * tests that check they are zero after every call. Not part of the public API.
  */
 export function keyScheduleScratchForTests(): readonly Uint8Array[] {
-  return Object.values(SCRATCH);
-}
-
-/** HMAC-SHA256(key, concatenation of `parts`) into `out`; the HMAC state is wiped. */
-function hmacInto(out: Uint8Array, key: Uint8Array, ...parts: Uint8Array[]): void {
-  const mac = hmac.create(sha256, key);
-  try {
-    for (const p of parts) mac.update(p);
-    mac.digestInto(out);
-  } finally {
-    mac.destroy();
-  }
+  return [...Object.values(SCRATCH), ...mac.buffersForTests(), ...sha256ScratchForTests()];
 }
 
 /** A {@linkcode SessionKeys} of fresh zeroed buffers, to pass as `out`. */
@@ -128,12 +122,13 @@ export function deriveSessionKeys(
 ): SessionKeys {
   checkBytes("ecdhSecret", ecdhSecret, 32);
   if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
-  const salt = concatBytes(SALT_PREFIX, networkMagic(network));
+  salt.set(networkMagic(network), SALT_PREFIX.length);
   const keys = out === undefined ? emptySessionKeys() : checkOut(out);
   const { prk, terminators } = SCRATCH;
   try {
-    hmacInto(prk, salt, ecdhSecret); // HKDF-Extract(salt, ikm)
-    const expand = (label: Uint8Array, into: Uint8Array) => hmacInto(into, prk, label, BLOCK_ONE);
+    mac.setKey(salt).macInto(prk, ecdhSecret); // HKDF-Extract(salt, ikm)
+    mac.setKey(prk);
+    const expand = (label: Uint8Array, into: Uint8Array) => mac.macInto(into, label, BLOCK_ONE);
     expand(LABELS.sessionId, keys.sessionId);
     expand(LABELS.initiatorL, initiating ? keys.sendLengthKey : keys.recvLengthKey);
     expand(LABELS.initiatorP, initiating ? keys.sendPacketKey : keys.recvPacketKey);
@@ -150,5 +145,6 @@ export function deriveSessionKeys(
     throw error;
   } finally {
     wipe(prk, terminators);
+    mac.wipe();
   }
 }
