@@ -20,8 +20,9 @@ export const SOURCES: readonly string[] = ["aead.ts", "chacha20.ts", "poly1305.t
 
 /**
  * Compiler flags: fully optimized, no runtime and no `abort` import (the code
- * never allocates or asserts), and exactly two 64 KiB pages of memory that
- * never grow (`layout.ts` says what lives where).
+ * never allocates or asserts), exactly two 64 KiB pages of memory that never
+ * grow (`layout.ts` says what lives where), and 128-bit SIMD (ChaCha20 runs
+ * four blocks at a time).
  */
 export const ASC_FLAGS: readonly string[] = [
   "-O3",
@@ -34,6 +35,8 @@ export const ASC_FLAGS: readonly string[] = [
   "2",
   "--maximumMemory",
   "2",
+  "--enable",
+  "simd",
   "--noColors",
 ];
 

@@ -5,9 +5,9 @@
 // both in memory) or the piecewise begin()/aad()/text... functions for a
 // message larger than the region. Every call sequence ends with clear(),
 // which zeroes the key, the cipher state and the one-time key.
-import { chachaCounter, chachaSetup, chachaXor } from "./chacha20";
+import { chachaClear, chachaSeek, chachaSetup, chachaSkip, chachaXor } from "./chacha20";
 import { polyClear, polyFinish, polyLengths, polySetup, polyUpdate } from "./poly1305";
-import { BLOCK, DATA, KEY, MEMORY_BYTES, NONCE, SCRATCH_END, TAG } from "./layout";
+import { DATA, KEY, KS, MEMORY_BYTES, NONCE, SCRATCH_END, TAG } from "./layout";
 
 export { DATA, KEY, MEMORY_BYTES, NONCE };
 
@@ -17,11 +17,11 @@ export { DATA, KEY, MEMORY_BYTES, NONCE };
  * STATE) and the one-time key block.
  */
 export function begin(): void {
-  chachaSetup(0);
+  chachaSetup();
   memory.fill(KEY, 0, 32);
-  chachaXor(BLOCK, 64); // BLOCK is zero, so this writes keystream block 0
-  polySetup(BLOCK);
-  memory.fill(BLOCK, 0, 64);
+  chachaSeek(0); // keystream blocks 0..3 into KS
+  polySetup(KS); // block 0 is the one-time key: its first 32 bytes
+  chachaSkip(64); // the text starts with block 1
 }
 
 /** Authenticates `len` bytes at `p` (AAD or ciphertext); pieces but the last are multiples of 16. */
@@ -29,14 +29,15 @@ export function absorb(p: usize, len: usize): void {
   polyUpdate(p, len);
 }
 
-/** XORs `len` keystream bytes into `p` in place; pieces but the last are multiples of 64. */
+/** XORs the next `len` keystream bytes into `p` in place (pieces of any size). */
 export function crypt(p: usize, len: usize): void {
   chachaXor(p, len);
 }
 
-/** Sets the ChaCha20 block counter back to 1 (for decrypting after authenticating). */
+/** Goes back to the start of the text's keystream (block 1), to decrypt after authenticating. */
 export function rewind(): void {
-  chachaCounter(1);
+  chachaSeek(0);
+  chachaSkip(64);
 }
 
 /** Absorbs the lengths and writes the tag to `out`. Lengths are exact integers in f64. */
@@ -57,12 +58,14 @@ export function verify(expected: usize): u32 {
 export function clear(): void {
   memory.fill(0, 0, SCRATCH_END);
   polyClear();
+  chachaClear();
 }
 
 /** Zeroes all of memory (message region included) and the Poly1305 state. */
 export function wipe(): void {
   memory.fill(0, 0, MEMORY_BYTES);
   polyClear();
+  chachaClear();
 }
 
 /**

@@ -7,15 +7,15 @@ export const KEY: usize = 0;
 export const NONCE: usize = 32;
 /** The tag computed by open(), compared with the received one. */
 export const TAG: usize = 48;
-/** The 16 words of the ChaCha20 input block (constants, key, counter, nonce). */
+/** The ChaCha20 input block: constants, key, (unused) counter, nonce. */
 export const STATE: usize = 64;
-/** One keystream block of scratch (a final partial block, the one-time key). */
-export const BLOCK: usize = 128;
 /** One Poly1305 block of scratch (a zero-padded final block, the lengths). */
-export const PAD: usize = 192;
+export const PAD: usize = 128;
+/** Four keystream blocks (256 bytes), computed together and used up in order. */
+export const KS: usize = 256;
 /** End of the secret scratch: clear() zeroes [0, SCRATCH_END). */
-export const SCRATCH_END: usize = 256;
+export const SCRATCH_END: usize = 512;
 /** Start of the message region: AAD, text and tag are copied here. */
-export const DATA: usize = 256;
+export const DATA: usize = 512;
 /** Bytes of memory (the module declares exactly this much and never grows). */
 export const MEMORY_BYTES: usize = 2 << 16;
