@@ -29,7 +29,7 @@ interface Exports {
   NONCE: WebAssembly.Global;
   DATA: WebAssembly.Global;
   MEMORY_BYTES: WebAssembly.Global;
-  begin(): void;
+  begin(short: number): void;
   absorb(p: number, len: number): void;
   crypt(p: number, len: number): void;
   rewind(): void;
@@ -248,7 +248,7 @@ export class WasmAead implements AeadBackend {
       copyOut(mem, p, out, 0, length + AEAD_TAG_LEN);
       return;
     }
-    x.begin();
+    x.begin(0);
     this.#absorb(aad);
     const data = c.data;
     for (let i = 0; i < length; i += PIECE) {
@@ -286,7 +286,7 @@ export class WasmAead implements AeadBackend {
       return true;
     }
     // Too large for one call: authenticate every piece first, then decrypt them again.
-    x.begin();
+    x.begin(0);
     this.#absorb(aad);
     const data = c.data;
     for (let i = 0; i < length; i += PIECE) {

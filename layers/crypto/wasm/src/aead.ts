@@ -2,7 +2,7 @@
 //
 // JavaScript writes the key at KEY, the nonce at NONCE and the message into
 // the DATA region, then calls either a one-shot seal()/open() (AAD and text
-// both in memory) or the piecewise begin()/aad()/text... functions for a
+// both in memory) or the piecewise begin()/absorb()/crypt()/finish() for a
 // message larger than the region. Every call sequence ends with clear(),
 // which zeroes the key, the cipher state and the one-time key.
 import { chachaClear, chachaSeek, chachaSetup, chachaSkip, chachaXor } from "./chacha20";
@@ -13,13 +13,16 @@ export { DATA, KEY, MEMORY_BYTES, NONCE };
 
 /**
  * Keys ChaCha20 from KEY and NONCE, derives the Poly1305 one-time key from
- * block 0 and leaves the counter at 1. Zeroes KEY (the key now lives only in
- * STATE) and the one-time key block.
+ * block 0 and leaves the keystream at block 1. Zeroes KEY (the key now lives
+ * only in STATE). `short`: the text fits in block 1 (at most 64 bytes).
  */
-export function begin(): void {
+export function begin(short: bool): void {
   chachaSetup();
-  memory.fill(KEY, 0, 32);
-  chachaSeek(0); // keystream blocks 0..3 into KS
+  store<u64>(KEY, 0, 0);
+  store<u64>(KEY, 0, 8);
+  store<u64>(KEY, 0, 16);
+  store<u64>(KEY, 0, 24);
+  chachaSeek(0, short); // keystream blocks 0, 1 (and 2, 3 unless short) into KS
   polySetup(KS); // block 0 is the one-time key: its first 32 bytes
   chachaSkip(64); // the text starts with block 1
 }
@@ -36,7 +39,7 @@ export function crypt(p: usize, len: usize): void {
 
 /** Goes back to the start of the text's keystream (block 1), to decrypt after authenticating. */
 export function rewind(): void {
-  chachaSeek(0);
+  chachaSeek(0, false);
   chachaSkip(64);
 }
 
@@ -56,7 +59,8 @@ export function verify(expected: usize): u32 {
 
 /** Zeroes the key, nonce, computed tag, cipher state, scratch blocks and Poly1305 state. */
 export function clear(): void {
-  memory.fill(0, 0, SCRATCH_END);
+  const zero = i32x4.splat(0);
+  for (let p: usize = 0; p < SCRATCH_END; p += 16) v128.store(p, zero);
   polyClear();
   chachaClear();
 }
@@ -73,7 +77,7 @@ export function wipe(): void {
  * written at `p + len`. Clears the secret state before returning.
  */
 export function seal(aad: usize, aadLen: usize, p: usize, len: usize): void {
-  begin();
+  begin(len <= 64);
   polyUpdate(aad, aadLen);
   chachaXor(p, len);
   polyUpdate(p, len);
@@ -89,7 +93,7 @@ export function seal(aad: usize, aadLen: usize, p: usize, len: usize): void {
  * state before returning.
  */
 export function open(aad: usize, aadLen: usize, p: usize, len: usize): u32 {
-  begin();
+  begin(len <= 64);
   polyUpdate(aad, aadLen);
   polyUpdate(p, len);
   polyLengths(<u64>aadLen, <u64>len);
