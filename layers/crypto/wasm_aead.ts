@@ -1,12 +1,15 @@
 /**
  * The WebAssembly ChaCha20-Poly1305 backend: this library's own ChaCha20 and
  * Poly1305 (26-bit limbs, 64-bit products), written in AssemblyScript under
- * `layers/crypto/wasm/src/` and shipped as a 4 KB module inside
+ * `layers/crypto/wasm/src/` and shipped as a 6 KB module inside
  * `wasm/aead_wasm.ts`, so no runtime needs file access or a toolchain.
  *
  * The module has no imports and a fixed 128 KiB memory that never grows:
- * 256 bytes of secret scratch (key, nonce, cipher state, one-time key, tag)
- * and a message region. A message whose padded AAD, text and tag fit the
+ * 512 bytes of secret scratch (key, nonce, cipher state, four keystream
+ * blocks, tag) and a message region. It needs WebAssembly 128-bit SIMD
+ * (ChaCha20 runs four blocks at a time): Chrome/Edge 91+, Firefox 89+,
+ * Safari 16.4+, Node.js 16.4+, Deno, Bun; elsewhere
+ * {@linkcode wasmAeadAvailable} is false. A message whose padded AAD, text and tag fit the
  * region is sealed or opened in one call; a larger one goes through in
  * 64 KiB pieces, so memory stays bounded whatever the message size.
  *
@@ -164,6 +167,22 @@ export async function initWasmAead(): Promise<boolean> {
   return wasmAeadAvailable();
 }
 
+/**
+ * A view of the shared module's whole memory (instantiating it if needed),
+ * for tests and audits: between calls it holds no key material, only the
+ * last AAD and ciphertext (see {@linkcode WasmAead}). Writing to it can only
+ * break the next call's inputs, which every call rewrites anyway.
+ *
+ * @example
+ * ```ts
+ * import { wasmAeadAvailable, wasmAeadMemory } from "./wasm_aead.ts";
+ * if (wasmAeadAvailable()) console.assert(wasmAeadMemory().subarray(0, 512).every((b) => b === 0));
+ * ```
+ */
+export function wasmAeadMemory(): Uint8Array {
+  return sharedCore().mem;
+}
+
 /** Copies `n` bytes of `src` from 0 into `mem` at `at`. */
 function copyIn(mem: Uint8Array, src: Uint8Array, at: number, n: number): void {
   if (n <= SMALL_COPY) {
@@ -189,8 +208,10 @@ function copyOut(mem: Uint8Array, from: number, dst: Uint8Array, at: number, n: 
  * tag verifies.
  *
  * Secrets: every call zeroes the key, nonce, ChaCha20 state, one-time
- * Poly1305 key, accumulator and computed tag in the module before it
- * returns (about 256 bytes and a few globals: a few nanoseconds), and `open`
+ * Poly1305 key, accumulator, buffered keystream and computed tag in the
+ * module before it returns (512 bytes and a few globals: about 20 ns), so a
+ * key never outlives the call that used it, even if the process is later
+ * inspected or the shared instance is handed to other code; `open`
  * also zeroes the plaintext it left in the message region. What stays in
  * module memory between calls is public: the last AAD and ciphertext.
  * {@linkcode WasmAead.wipe} zeroes all of it.
