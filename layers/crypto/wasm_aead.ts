@@ -201,6 +201,15 @@ function copyOut(mem: Uint8Array, from: number, dst: Uint8Array, at: number, n: 
   }
 }
 
+/** Zeroes `n` bytes of `mem` from `at`. */
+function zero(mem: Uint8Array, at: number, n: number): void {
+  if (n <= SMALL_COPY) {
+    for (let i = 0; i < n; i++) mem[at + i] = 0;
+  } else {
+    mem.fill(0, at, at + n);
+  }
+}
+
 /**
  * ChaCha20-Poly1305 in WebAssembly. Same contract as every
  * {@linkcode AeadBackend}: in-place use allowed, tags compared in constant
@@ -303,7 +312,7 @@ export class WasmAead implements AeadBackend {
       copyIn(mem, ciphertext, p, length + AEAD_TAG_LEN);
       if (x.open(c.data, aadLen, p, length) === 0) return false;
       copyOut(mem, p, out, 0, length);
-      mem.fill(0, p, p + length);
+      zero(mem, p, length);
       return true;
     }
     // Too large for one call: authenticate every piece first, then decrypt them again.
