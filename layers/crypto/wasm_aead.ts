@@ -30,6 +30,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   KEY: WebAssembly.Global;
   NONCE: WebAssembly.Global;
+  TAG: WebAssembly.Global;
   DATA: WebAssembly.Global;
   MEMORY_BYTES: WebAssembly.Global;
   begin(short: number): void;
@@ -46,8 +47,6 @@ interface Exports {
 
 /** Bytes per piece for a message too large for one call (a multiple of 64). */
 const PIECE = 65536;
-/** Where `finish` writes the computed tag when opening piecewise (the module's TAG). */
-const TAG = 48;
 /** Copies of at most this many bytes are done with a loop rather than `subarray` + `set`. */
 const SMALL_COPY = 96;
 
@@ -57,6 +56,8 @@ interface Core {
   mem: Uint8Array;
   key: number;
   nonce: number;
+  /** Where `finish` writes the computed tag for `verify`. */
+  tag: number;
   data: number;
   end: number;
 }
@@ -85,6 +86,7 @@ function makeCore(instance: WebAssembly.Instance): Core {
     mem: new Uint8Array(x.memory.buffer), // the memory never grows: this view stays valid
     key: x.KEY.value as number,
     nonce: x.NONCE.value as number,
+    tag: x.TAG.value as number,
     data: x.DATA.value as number,
     end,
   };
@@ -324,7 +326,7 @@ export class WasmAead implements AeadBackend {
       mem.set(ciphertext.subarray(i, i + n), data);
       x.absorb(data, n);
     }
-    x.finish(aadLen, length, TAG);
+    x.finish(aadLen, length, c.tag);
     mem.set(ciphertext.subarray(length, length + AEAD_TAG_LEN), data);
     if (x.verify(data) === 0) {
       x.clear();

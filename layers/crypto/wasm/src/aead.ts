@@ -9,7 +9,7 @@ import { chachaClear, chachaSeek, chachaSetup, chachaSkip, chachaXor } from "./c
 import { polyClear, polyFinish, polyLengths, polySetup, polyUpdate } from "./poly1305";
 import { DATA, KEY, KS, MEMORY_BYTES, NONCE, SCRATCH_END, TAG } from "./layout";
 
-export { DATA, KEY, MEMORY_BYTES, NONCE };
+export { DATA, KEY, MEMORY_BYTES, NONCE, TAG };
 
 /**
  * Keys ChaCha20 from KEY and NONCE, derives the Poly1305 one-time key from
