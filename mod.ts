@@ -88,6 +88,7 @@ export { acceptSessions, DEFAULT_MAX_PENDING_HANDSHAKES } from "./layers/session
 export type {
   AcceptOptions,
   IncomingConnection,
+  ListenerStats,
   SessionListener,
 } from "./layers/session/listener.ts";
 export { DEFAULT_HANDSHAKE_TIMEOUT } from "./layers/handshake/driver.ts";

@@ -8,12 +8,25 @@
  * v1 program ──v1 (loopback)──▶ proxy ──BIP324 v2 (internet)──▶ node
  * ```
  *
- * The node to connect to is either fixed (`to`) or, as other BIP324 proxies
- * do, taken from the `addr_recv` field of the program's first message, which
- * must be `version` (that message is then forwarded too, so nothing is lost).
- * A program that fills `addr_recv` with the address it connected to (the
- * proxy's own, as Bitcoin Core does) needs a fixed `to`; the proxy refuses to
- * connect to itself.
+ * The program's first message must be `version`, as the protocol requires
+ * (it is forwarded too, so nothing is lost). The node to connect to is either
+ * fixed (`to`) or, as other BIP324 proxies do, taken from that message's
+ * `addr_recv` field. A program that fills `addr_recv` with the address it
+ * connected to (the proxy's own, as Bitcoin Core does) needs a fixed `to`.
+ *
+ * The proxy refuses to connect to itself, in two ways (see
+ * `examples/proxy_address.ts`): the target is resolved and normalised (every
+ * IPv4 spelling, IPv4-mapped IPv6, names through the system resolver) and
+ * compared with the address the proxy listens on (with `0.0.0.0`/`::`, every
+ * address of this host), and the proxy connects to the resolved address it
+ * checked; and, as Bitcoin Core does, a client whose `version` nonce is one the
+ * proxy forwarded and has not yet seen answered is a loop back to the proxy
+ * (say, through a port forward) and is refused (`SELF_CONNECTION`).
+ *
+ * A connection with no message in either direction for `idleTimeout` (default
+ * 5 minutes, more than twice the 2-minute ping interval of Bitcoin Core and
+ * btcd, so a live peer connection is never that quiet) is closed, so idle
+ * clients cannot hold the `maxConnections` slots forever.
  *
  * ```sh
  * deno run -A cli.ts proxy --listen 127.0.0.1:8333 --to seed.bitcoin.sipa.be:8333
@@ -26,23 +39,25 @@
  * @module
  */
 
-import type { Message } from "../layers/aliasing/aliasing.ts";
-import { toHex } from "../layers/bytes.ts";
 import { Bip324Error } from "../layers/errors.ts";
-import type { IncomingConnection } from "../layers/session/listener.ts";
-import { decodeVersion, ipToString } from "../layers/bitcoin/mod.ts";
 import { type Network, NETWORK_MAGIC } from "../layers/bitcoin/network.ts";
 import type { Session } from "../layers/session/session.ts";
-import { openV1Session } from "../layers/session/v1_session.ts";
 import { listenTcp } from "../transports/tcp.ts";
-import { connect } from "../layers/session/connect.ts";
 import { formatHostPort, type HostPort } from "./probe.ts";
+import { resolveAddresses, SelfAddress } from "./proxy_address.ts";
+import { errorInfo, PendingNonces, serveClient, type ServeContext } from "./proxy_serve.ts";
 
 /** Default time allowed for the client's first message and for the remote handshake, in ms. */
 export const DEFAULT_PROXY_TIMEOUT = 20_000;
 
 /** Default cap on connections served at once. */
 export const DEFAULT_MAX_CONNECTIONS = 128;
+
+/** Default time a connection may go without a message in either direction, in ms (5 minutes). */
+export const DEFAULT_PROXY_IDLE_TIMEOUT = 300_000;
+
+/** Largest finite timeout a timer can hold, in ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** Options for {@linkcode startProxy}. */
 export interface ProxyOptions {
@@ -57,10 +72,23 @@ export interface ProxyOptions {
    * cannot speak v2; `"none"` refuses such nodes (the client is disconnected).
    */
   fallback?: "v1" | "none";
-  /** Ms to wait for the client's first message (without `to`) and for the remote handshake. */
+  /** Ms to wait for the client's first message and for the remote handshake. Default 20,000. */
   timeout?: number;
+  /**
+   * Ms a connection may go without a message in either direction before the
+   * proxy closes it (an `IDLE_TIMEOUT` error event, then `closed`). Default
+   * {@linkcode DEFAULT_PROXY_IDLE_TIMEOUT} (5 minutes); `Infinity` turns it off.
+   */
+  idleTimeout?: number;
   /** Connections served at once; more are refused. Default {@linkcode DEFAULT_MAX_CONNECTIONS}. */
   maxConnections?: number;
+  /**
+   * Resolves a host name (of `to`) to IP addresses, tried in order. Default:
+   * the system resolver (`node:dns` `lookup`, as the connection itself would
+   * use). Whatever it returns is normalised and checked against the proxy's
+   * own address before anything is connected.
+   */
+  resolve?: (host: string) => Promise<string[]>;
   /** Receives one event per connection, close and error (see {@linkcode ProxyEvent}). */
   onEvent?: (event: ProxyEvent) => void;
 }
@@ -114,8 +142,13 @@ export interface ProxyClosedEvent {
 /** Why a connection (or the proxy) had a problem. */
 export type ProxyErrorCode =
   | Bip324Error["code"]
-  /** The client's first message was not a usable `version` (or it named this proxy). */
+  /**
+   * The client's first message was not a usable `version`, or the node it
+   * names (or the fixed `to`, once resolved) is this proxy.
+   */
   | "NO_TARGET"
+  /** The client's `version` nonce is one this proxy forwarded: it connected to itself. */
+  | "SELF_CONNECTION"
   /** Anything unexpected. */
   | "INTERNAL";
 
@@ -150,42 +183,6 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
-/** Thrown (and reported as an event) when a connection cannot be served. */
-class ProxyRefusal extends Error {
-  readonly code: ProxyErrorCode;
-  constructor(code: ProxyErrorCode, message: string) {
-    super(message);
-    this.name = "ProxyRefusal";
-    this.code = code;
-  }
-}
-
-function errorInfo(error: unknown): { code: ProxyErrorCode; message: string } {
-  if (error instanceof Bip324Error || error instanceof ProxyRefusal) {
-    return { code: error.code, message: error.message };
-  }
-  return { code: "INTERNAL", message: error instanceof Error ? error.message : String(error) };
-}
-
-function isLoopback(host: string): boolean {
-  return /^127\./.test(host) || host === "::1" || host.toLowerCase() === "localhost";
-}
-
-function isUnspecified(host: string): boolean {
-  return host === "0.0.0.0" || host === "::";
-}
-
-/** A pass-through stream that counts messages and payload bytes. */
-function counter(counts: { messages: number; bytes: number }): TransformStream<Message, Message> {
-  return new TransformStream<Message, Message>({
-    transform(message, controller) {
-      counts.messages++;
-      counts.bytes += message.payload.length;
-      controller.enqueue(message);
-    },
-  });
-}
-
 /**
  * Starts the proxy and returns at once; it serves clients until
  * {@linkcode Proxy.close}. Throws if it cannot listen (e.g. the port is in
@@ -216,9 +213,18 @@ export function startProxy(options: ProxyOptions): Proxy {
   if (!(timeout > 0) || !Number.isFinite(timeout)) {
     throw new RangeError(`timeout must be a positive number of ms, got ${timeout}`);
   }
+  const idleTimeout = options.idleTimeout ?? DEFAULT_PROXY_IDLE_TIMEOUT;
+  if (!(idleTimeout > 0) || (Number.isFinite(idleTimeout) && idleTimeout > MAX_TIMER_MS)) {
+    throw new RangeError(
+      `idleTimeout must be a positive number of ms up to ${MAX_TIMER_MS}, or Infinity, got ${idleTimeout}`,
+    );
+  }
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   if (!Number.isInteger(maxConnections) || maxConnections < 1) {
     throw new RangeError(`maxConnections must be a positive integer, got ${maxConnections}`);
+  }
+  if (options.resolve !== undefined && typeof options.resolve !== "function") {
+    throw new TypeError("resolve must be a function");
   }
   const fixed = options.to;
   if (fixed !== undefined) {
@@ -239,11 +245,9 @@ export function startProxy(options: ProxyOptions): Proxy {
       options.onEvent?.(known as unknown as ProxyEvent);
     } catch { /* a throwing callback must not stop the proxy */ }
   };
-  /** Whether connecting to `target` would reach this proxy itself. */
-  const isSelf = (target: HostPort) =>
-    target.port === addr.port &&
-    (isLoopback(target.host) || target.host === addr.hostname || isUnspecified(addr.hostname));
-  if (fixed && isSelf(fixed)) {
+  const self = new SelfAddress(addr);
+  // A literal `to` (any spelling) or localhost is refused now; a name once resolved, per connection.
+  if (fixed && self.reachesLiteral(fixed.host, fixed.port)) {
     tcp.stop();
     throw new RangeError(`to (${formatHostPort(fixed.host, fixed.port)}) is the proxy itself`);
   }
@@ -252,140 +256,22 @@ export function startProxy(options: ProxyOptions): Proxy {
   const sessions = new Set<Session>();
   const served = new Set<Promise<void>>();
   let nextId = 1;
-
-  const track = (session: Session) => {
-    sessions.add(session);
-    session.closed.then(() => sessions.delete(session));
-    if (stopping.signal.aborted) session.close();
-  };
-
-  /** The first message, which must be a `version` naming the target in `addr_recv`. */
-  const targetFromClient = async (
-    local: Session,
-  ): Promise<{ target: HostPort; first: Message }> => {
-    const reader = local.readable.getReader();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    try {
-      const next = await Promise.race([
-        reader.read(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Bip324Error("TIMEOUT", `no version message from the client in ${timeout} ms`, {
-                  origin: "local",
-                }),
-              ),
-            timeout,
-          );
-        }),
-      ]);
-      if (next.done) {
-        throw local.closeReason ??
-          new Bip324Error("UNEXPECTED_EOF", "client closed before sending version");
-      }
-      const first = next.value;
-      if (first.type !== "version") {
-        throw new ProxyRefusal("NO_TARGET", `first message must be version, got ${first.type}`);
-      }
-      const recv = decodeVersion(first.payload).addrRecv;
-      const target = { host: ipToString(recv.ip), port: recv.port };
-      if (isUnspecified(target.host) || target.port === 0) {
-        throw new ProxyRefusal(
-          "NO_TARGET",
-          `version.addr_recv ${formatHostPort(target.host, target.port)} names no node`,
-        );
-      }
-      if (isSelf(target)) {
-        throw new ProxyRefusal(
-          "NO_TARGET",
-          `version.addr_recv ${
-            formatHostPort(target.host, target.port)
-          } is this proxy (give the proxy a fixed target)`,
-        );
-      }
-      return { target, first };
-    } finally {
-      clearTimeout(timer);
-      reader.releaseLock();
-    }
-  };
-
-  const serve = async (conn: IncomingConnection, id: number): Promise<void> => {
-    const started = performance.now();
-    const from = conn.remote ?? "unknown";
-    const local = openV1Session(conn.pair, { role: "responder", network });
-    track(local);
-    let remote: Session | undefined;
-    let to: string | undefined;
-    const up = { messages: 0, bytes: 0 };
-    const down = { messages: 0, bytes: 0 };
-    let failedSide: "client" | "remote" = "client";
-    try {
-      let target = fixed;
-      let first: Message | undefined;
-      if (!target) ({ target, first } = await targetFromClient(local));
-      to = formatHostPort(target.host, target.port);
-      failedSide = "remote";
-      remote = await connect({
-        hostname: target.host,
-        port: target.port,
-        network,
-        fallback,
-        handshakeTimeout: timeout,
-        signal: stopping.signal,
-      });
-      track(remote);
-      emit({
-        event: "connection",
-        id,
-        from,
-        to,
-        transport: remote.transportVersion === 2 ? "v2" : "v1",
-        ...(remote.transportVersion === 2 ? { session_id: toHex(remote.sessionId) } : {}),
-      });
-      if (first) {
-        const writer = remote.writable.getWriter();
-        try {
-          await writer.write(first);
-          up.messages++;
-          up.bytes += first.payload.length;
-        } finally {
-          writer.releaseLock();
-        }
-      }
-      // Either side ending ends the other: a pipe closes (or aborts) its destination, and a
-      // destination that closed cancels its source.
-      await Promise.allSettled([
-        local.readable.pipeThrough(counter(up)).pipeTo(remote.writable),
-        remote.readable.pipeThrough(counter(down)).pipeTo(local.writable),
-      ]);
-    } catch (error) {
-      if (!stopping.signal.aborted) {
-        emit({ event: "error", id, from, to, side: failedSide, ...errorInfo(error) });
-      }
-    } finally {
-      await Promise.all([local.close(), remote?.close()]);
-    }
-    for (const [side, session] of [["client", local], ["remote", remote]] as const) {
-      const reason = session?.closeReason;
-      if (reason) emit({ event: "error", id, from, to, side, ...errorInfo(reason) });
-    }
-    emit({
-      event: "closed",
-      id,
-      from,
-      ...(to !== undefined ? { to } : {}),
-      ...(remote
-        ? {
-          transport: remote.transportVersion === 2 ? "v2" : "v1",
-          ...(remote.transportVersion === 2 ? { session_id: toHex(remote.sessionId) } : {}),
-        }
-        : {}),
-      messages: { to_remote: up.messages, to_client: down.messages },
-      bytes: { to_remote: up.bytes, to_client: down.bytes },
-      duration_ms: Math.round(performance.now() - started),
-    });
+  const ctx: ServeContext = {
+    network,
+    fallback,
+    timeout,
+    idleTimeout,
+    fixed,
+    self,
+    resolve: options.resolve ?? resolveAddresses,
+    nonces: new PendingNonces(),
+    stopping: stopping.signal,
+    emit,
+    track: (session: Session) => {
+      sessions.add(session);
+      session.closed.then(() => sessions.delete(session));
+      if (stopping.signal.aborted) session.close();
+    },
   };
 
   const accepting = (async () => {
@@ -407,7 +293,7 @@ export function startProxy(options: ProxyOptions): Proxy {
           });
           continue;
         }
-        const task: Promise<void> = serve(conn, id)
+        const task: Promise<void> = serveClient(conn, id, ctx)
           .catch((error) => emit({ event: "error", id, ...errorInfo(error) }))
           .finally(() => served.delete(task));
         served.add(task);

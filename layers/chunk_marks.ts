@@ -16,11 +16,52 @@
  * @module
  */
 
+/**
+ * A few marked views, by identity. Marks live from one layer's `enqueue` to
+ * the next layer's check, within one synchronous call, so there are rarely
+ * more than one or two at a time: a tiny array is much cheaper than a
+ * `WeakSet` per packet. A mark that is never checked (a caller's layer
+ * replaced the chunk) is dropped once {@linkcode ViewMarks.LIMIT} newer ones
+ * exist, and costs nothing but a skipped copy-free path.
+ */
+export class ViewMarks {
+  /** Marks kept at most. */
+  static readonly LIMIT = 16;
+  #views: Uint8Array[] = [];
+
+  /** Marks `view`. */
+  add(view: Uint8Array): void {
+    const views = this.#views;
+    if (views.length >= ViewMarks.LIMIT) views.shift();
+    views.push(view);
+  }
+
+  /** Whether `view` is marked. */
+  has(view: Uint8Array): boolean {
+    const views = this.#views;
+    for (let i = views.length - 1; i >= 0; i--) if (views[i] === view) return true;
+    return false;
+  }
+
+  /** Removes the mark of `view`; returns whether it was marked. */
+  delete(view: Uint8Array): boolean {
+    const views = this.#views;
+    for (let i = views.length - 1; i >= 0; i--) {
+      if (views[i] === view) {
+        if (i === views.length - 1) views.pop();
+        else views.splice(i, 1);
+        return true;
+      }
+    }
+    return false;
+  }
+}
+
 /** Pipeline-allocated views with headroom (see the module doc). */
-export const OWNED: WeakSet<Uint8Array> = new WeakSet();
+export const OWNED: ViewMarks = new ViewMarks();
 
 /** Decoy contents made by the shaping layer. */
-export const DECOYS: WeakSet<Uint8Array> = new WeakSet();
+export const DECOYS: ViewMarks = new ViewMarks();
 
 /** First pieces of streamed packet bodies → the body's total length. */
 export const FRAGMENT_STARTS: WeakMap<Uint8Array, number> = new WeakMap();

@@ -1,9 +1,12 @@
 /**
- * The one error type this library throws for protocol failures.
+ * The one error type this library throws for protocol and transport
+ * failures (the runtime's own error, if any, is its `cause`).
  *
- * Caller mistakes (a wrong argument type or length) throw `TypeError` or
- * `RangeError` instead; a `Bip324Error` always means the protocol broke, and
- * its {@linkcode Bip324Error.origin} says whether the peer or we broke it.
+ * Caller mistakes (a wrong argument type or length, an unknown network, a bad
+ * option) throw `TypeError` or `RangeError` at the call instead; an aborted
+ * signal rejects with the signal's reason itself. A `Bip324Error` means the
+ * connection failed, and its {@linkcode Bip324Error.origin} says whether the
+ * peer or we were the cause.
  *
  * @module
  */
@@ -42,10 +45,21 @@ export type Bip324ErrorCode =
   | "TIMEOUT"
   /** The listener refused a connection because too many handshakes were in flight. */
   | "BUSY"
-  /** The underlying transport failed. */
+  /** A listener could not bind: the address (host and port) is already in use. */
+  | "ADDR_IN_USE"
+  /**
+   * The underlying transport failed: the connection was refused, reset or
+   * could not be opened (origin `"peer"`), or we could not bind or were not
+   * allowed to (origin `"local"`). `cause` is the runtime's own error.
+   */
   | "TRANSPORT";
 
-/** Who broke the protocol: the remote peer, or this side (e.g. a local limit or timeout). */
+/**
+ * Who broke the protocol, or which end failed: `"peer"` for what the remote
+ * end did or failed to do (bad bytes, a refused or reset connection, closing
+ * mid-packet), `"local"` for this side (our own limits, timeouts, aborts,
+ * binding a port). The same for every transport.
+ */
 export type Bip324ErrorOrigin = "peer" | "local";
 
 /** Options for {@linkcode Bip324Error}. */

@@ -46,6 +46,7 @@ export {
   ELLSWIFT_LEN,
   Handshake,
   MAX_GARBAGE_LEN,
+  MAX_KEPT_VERSION_CONTENTS,
 } from "./handshake/handshake.ts";
 export type {
   HandshakeOptions,

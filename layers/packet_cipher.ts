@@ -14,8 +14,8 @@ import { FSChaCha20Poly1305, TAG_LEN } from "./aead/aead.ts";
 import { checkBytes, randomBytes, wipe } from "./bytes.ts";
 import { Bip324Error } from "./errors.ts";
 import { ellswiftCreate, v2Ecdh } from "./handshake/ellswift.ts";
-import { deriveSessionKeys } from "./handshake/key_schedule.ts";
-import type { Network } from "./bitcoin/network.ts";
+import { deriveSessionKeys, emptySessionKeys } from "./handshake/key_schedule.ts";
+import { type Network, networkMagic } from "./bitcoin/network.ts";
 import { REKEY_INTERVAL } from "./rekeying.ts";
 import type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 
@@ -29,6 +29,39 @@ export const PACKET_OVERHEAD: number = LENGTH_FIELD_LEN + HEADER_LEN + TAG_LEN;
 export const MAX_CONTENTS_LENGTH = 0xffffff;
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Where {@linkcode Bip324Cipher.initialize} puts the shared secret and the
+ * derived keys on their way into the ciphers (which copy them). Shared by
+ * all ciphers: `initialize` is synchronous and zeroes it before returning or
+ * throwing, so between calls it is all zero.
+ */
+const SCRATCH = { secret: new Uint8Array(32), keys: emptySessionKeys() } as const;
+
+/** Every buffer of `SCRATCH`. */
+function scratchBuffers(): Uint8Array[] {
+  return [SCRATCH.secret, ...Object.values(SCRATCH.keys)];
+}
+
+/**
+ * `initialize`'s shared scratch buffers (see `SCRATCH`), for tests that
+ * check they are zero after every call. Not part of the public API.
+ */
+export function cipherScratchForTests(): readonly Uint8Array[] {
+  return scratchBuffers();
+}
+
+let secretBuffersOf: (cipher: Bip324Cipher) => Uint8Array[];
+
+/**
+ * For tests that check wiping: the buffers `cipher` itself holds secrets in,
+ * its private key copy and, once initialized, both garbage terminators (the
+ * four ciphers' keys are inside {@linkcode Bip324Cipher.ciphers}). Not part
+ * of the public API.
+ */
+export function cipherSecretsForTests(cipher: Bip324Cipher): readonly Uint8Array[] {
+  return secretBuffersOf(cipher);
+}
 
 /** The four ciphers of an initialized session, split by direction. */
 export interface DirectionalCiphers {
@@ -79,6 +112,11 @@ export interface DecryptedPacket {
  * ```
  */
 export class Bip324Cipher {
+  static {
+    secretBuffersOf = (c) =>
+      [c.#privateKey, c.#sendTerminator, c.#recvTerminator].filter((b) => b !== undefined);
+  }
+
   #privateKey: Uint8Array;
   #ourEllswift: Uint8Array;
   #sessionId?: Uint8Array;
@@ -147,6 +185,12 @@ export class Bip324Cipher {
   /**
    * Runs ECDH against the peer's 64-byte encoding and the key schedule, then
    * wipes our private key. `network` (default mainnet) must match the peer's.
+   *
+   * Arguments are checked first (a `TypeError`/`RangeError` there leaves the
+   * cipher as it was). Once the computation starts, the private key, the
+   * shared secret and every intermediate key buffer are zeroed whatever
+   * happens; if it fails (e.g. the private key is not a valid scalar:
+   * `RangeError`), the cipher is destroyed.
    */
   initialize(
     theirEllswift: Uint8Array,
@@ -154,20 +198,37 @@ export class Bip324Cipher {
     network: Network | Uint8Array = "mainnet",
   ): void {
     if (this.#ciphers) throw new TypeError("cipher is already initialized");
-    const secret = v2Ecdh(this.#privateKey, theirEllswift, this.#ourEllswift, initiating);
-    const keys = deriveSessionKeys(secret, initiating, network);
-    const interval = this.#rekeyInterval;
-    this.#ciphers = {
-      sendLength: new FSChaCha20(keys.sendLengthKey, interval),
-      sendPacket: new FSChaCha20Poly1305(keys.sendPacketKey, interval, { backend: this.#backend }),
-      recvLength: new FSChaCha20(keys.recvLengthKey, interval),
-      recvPacket: new FSChaCha20Poly1305(keys.recvPacketKey, interval, { backend: this.#backend }),
-    };
-    this.#sessionId = keys.sessionId;
-    this.#sendTerminator = keys.sendGarbageTerminator;
-    this.#recvTerminator = keys.recvGarbageTerminator;
-    wipe(secret, this.#privateKey, keys.sendLengthKey, keys.sendPacketKey);
-    wipe(keys.recvLengthKey, keys.recvPacketKey);
+    checkBytes("theirEllswift", theirEllswift, 64);
+    if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
+    networkMagic(network); // throws TypeError for an unknown network, before any secret exists
+    const { secret, keys } = SCRATCH;
+    const built: { destroy(): void }[] = [];
+    try {
+      v2Ecdh(this.#privateKey, theirEllswift, this.#ourEllswift, initiating, secret);
+      deriveSessionKeys(secret, initiating, network, keys);
+      const interval = this.#rekeyInterval, backend = this.#backend;
+      const make = <T extends { destroy(): void }>(cipher: () => T): T => {
+        const c = cipher();
+        built.push(c);
+        return c;
+      };
+      const ciphers: DirectionalCiphers = {
+        sendLength: make(() => new FSChaCha20(keys.sendLengthKey, interval)),
+        sendPacket: make(() => new FSChaCha20Poly1305(keys.sendPacketKey, interval, { backend })),
+        recvLength: make(() => new FSChaCha20(keys.recvLengthKey, interval)),
+        recvPacket: make(() => new FSChaCha20Poly1305(keys.recvPacketKey, interval, { backend })),
+      };
+      this.#sessionId = keys.sessionId.slice();
+      this.#sendTerminator = keys.sendGarbageTerminator.slice();
+      this.#recvTerminator = keys.recvGarbageTerminator.slice();
+      this.#ciphers = ciphers;
+    } catch (error) {
+      for (const c of built) c.destroy();
+      this.destroy();
+      throw error;
+    } finally {
+      wipe(this.#privateKey, ...scratchBuffers());
+    }
   }
 
   /** The four ciphers, for the stream layers to take over after the handshake. */
@@ -203,9 +264,13 @@ export class Bip324Cipher {
     return decryptPacket(this.ciphers, ciphertext, aad);
   }
 
-  /** Wipes every key. The cipher is unusable afterwards. */
+  /**
+   * Wipes every secret the cipher holds: the private key, the four ciphers'
+   * keys and keystream, and both garbage terminators. The cipher is unusable
+   * afterwards. Idempotent. (The session id is not secret and is kept.)
+   */
   destroy(): void {
-    wipe(this.#privateKey);
+    wipe(this.#privateKey, this.#sendTerminator, this.#recvTerminator);
     if (this.#ciphers) {
       this.#ciphers.sendLength.destroy();
       this.#ciphers.sendPacket.destroy();

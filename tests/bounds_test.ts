@@ -26,6 +26,7 @@ import { connect, listen } from "../layers/session/connect.ts";
 import { memoryPair } from "../transports/memory.ts";
 import type { CallerLayer as Layer } from "../layers/layer.ts";
 import { concat, isCode, prng, within } from "./helpers.ts";
+import { textsOf } from "./wiping.ts";
 
 const TERMINATOR_LEN = 16;
 const KEY_LEN = 64;
@@ -700,19 +701,6 @@ function renderings(bytes: Uint8Array): string[] {
     out.push(hex(b), hex(b).toUpperCase(), Array.from(b).join(","));
   }
   out.push(base64(bytes));
-  return out;
-}
-
-/** Every text an error exposes: message, String(), stack and inspection, down the cause chain. */
-function textsOf(error: unknown): string[] {
-  const out: string[] = [];
-  let e: unknown = error;
-  for (let depth = 0; depth < 10 && e !== undefined && e !== null; depth++) {
-    out.push(String(e));
-    if (e instanceof Error) out.push(e.message, e.stack ?? "");
-    out.push(Deno.inspect(e, { depth: 8, iterableLimit: 100_000, strAbbreviateSize: 1_000_000 }));
-    e = e instanceof Error ? e.cause : undefined;
-  }
   return out;
 }
 

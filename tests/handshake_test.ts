@@ -227,3 +227,42 @@ Deno.test("handshake: decoys before the version packet stream through, never hel
   tail[tail.length - 500_000] ^= 1;
   assert.throws(() => d.receive(tail), isCode("DECRYPTION"));
 });
+
+Deno.test("handshake: a huge version packet is authenticated as it streams, never held", () => {
+  const a = new Handshake({
+    role: "initiator",
+    network: "regtest",
+    versionContents: new Uint8Array(3_000_000).fill(7),
+  });
+  const b = new Handshake({ role: "responder", network: "regtest" });
+  b.start();
+  const rest = a.receive(b.receive(a.start()));
+  let maxHeld = 0;
+  for (let i = 0; i < rest.length; i += 65_536) {
+    b.receive(rest.subarray(i, i + 65_536));
+    maxHeld = Math.max(maxHeld, b.buffered);
+  }
+  assert.ok(b.done);
+  assert.ok(maxHeld < 64, `held up to ${maxHeld} bytes`);
+  assert.equal(b.result().peerVersionContents.length, 0); // over 4,096 bytes: not kept
+  // a small one is kept; a tampered big one fails
+  const c = new Handshake({
+    role: "initiator",
+    network: "regtest",
+    versionContents: new Uint8Array([1, 2]),
+  });
+  const d = new Handshake({ role: "responder", network: "regtest" });
+  d.start();
+  d.receive(c.receive(d.receive(c.start())));
+  assert.deepEqual(d.result().peerVersionContents, new Uint8Array([1, 2]));
+  const e = new Handshake({
+    role: "initiator",
+    network: "regtest",
+    versionContents: new Uint8Array(10_000),
+  });
+  const f = new Handshake({ role: "responder", network: "regtest" });
+  f.start();
+  const tail = e.receive(f.receive(e.start()));
+  tail[tail.length - 100] ^= 1;
+  assert.throws(() => f.receive(tail), isCode("DECRYPTION"));
+});

@@ -103,3 +103,41 @@ export function v1OnlyPeer() {
     },
   };
 }
+
+/**
+ * A TCP server on loopback that accepts connections and never says a word (it never answers
+ * a key or an upgrade). `onAccept` sees each connection.
+ */
+export function silentServer(onAccept: (conn: Deno.Conn) => void = () => {}) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      onAccept(conn);
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    get connections() {
+      return conns.length;
+    },
+    async close() {
+      listener.close();
+      await accepting;
+      for (const c of conns) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+      }
+    },
+  };
+}
+
+/** A loopback port nobody listens on. */
+export function closedPort(): number {
+  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}

@@ -12,42 +12,11 @@ import { parseCliArgs, UsageError } from "../cli.ts";
 import { toHex } from "../layers/bytes.ts";
 import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/mod.ts";
 import { isCode, within } from "./helpers.ts";
-import { nodeLike, v1OnlyPeer } from "./peers.ts";
+import { closedPort, nodeLike, silentServer, v1OnlyPeer } from "./peers.ts";
 
 /** Every wait is bounded by this. */
 const TIMEOUT = 20_000;
 const ROOT = new URL("../", import.meta.url);
-
-/** Accepts TCP connections and never says a word. */
-function silentPeer() {
-  const listener = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    try {
-      for (;;) conns.push(await listener.accept());
-    } catch { /* closed */ }
-  })();
-  return {
-    port: (listener.addr as Deno.NetAddr).port,
-    async close() {
-      listener.close();
-      await accepting;
-      for (const c of conns) {
-        try {
-          c.close();
-        } catch { /* already closed */ }
-      }
-    },
-  };
-}
-
-/** A port nobody listens on. */
-function closedPort(): number {
-  const l = Deno.listen({ port: 0, hostname: "127.0.0.1" });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** Runs `cli.ts ARGS` to completion (killed after TIMEOUT) and returns its output. */
 async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -174,7 +143,7 @@ Deno.test("probe: closed port → TRANSPORT; silent peer → TIMEOUT in time; ab
     probe({ host: "127.0.0.1", port: closedPort(), network: "regtest", timeout: 5000 }),
     isCode("TRANSPORT"),
   );
-  const silent = silentPeer();
+  const silent = silentServer();
   try {
     const started = performance.now();
     await assert.rejects(
@@ -337,7 +306,7 @@ Deno.test("cli: probe to a closed port / a silent peer → one error line, exit 
     assert.equal(line.code, "TRANSPORT");
     assert.equal(typeof line.message, "string");
   }
-  const silent = silentPeer();
+  const silent = silentServer();
   try {
     const { code, stdout } = await runCli([
       "probe",

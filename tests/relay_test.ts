@@ -353,6 +353,7 @@ Deno.test("relay: the command line as a subprocess relays a BIP324 session and a
     args: [
       "run",
       "--allow-net",
+      "--allow-env=WS_NO_BUFFER_UTIL,WS_NO_UTF_8_VALIDATE",
       "examples/relay.ts",
       "--port",
       "0",
@@ -489,12 +490,13 @@ Deno.test("relay: the node vanishing closes the client side (raw and BIP324)", a
   }
 });
 
-Deno.test("relay: backpressure — a client outrunning a stalled node is cut off, big node → client transfers arrive intact", async () => {
+Deno.test("relay: backpressure — a client outrunning a stalled node is paused (bounded), then idles out; big node → client transfers arrive intact", async () => {
   const node = new RawNode();
   const limit = 256 * 1024;
-  const relay = relayTo(node.port, { maxBufferedBytes: limit });
+  const relay = relayTo(node.port, { maxBufferedBytes: limit, idleTimeout: 1500 });
   try {
-    // The node never reads: kernel buffers fill, then the relay's bounded buffer, then it gives up.
+    // The node never reads: kernel buffers fill, then the relay's bounded buffer, then the
+    // relay stops reading from the client (its sender backs up) instead of buffering more.
     const ws = await openWs(url(relay));
     const got = collect(ws);
     const stalled = await node.accept();
@@ -503,16 +505,24 @@ Deno.test("relay: backpressure — a client outrunning a stalled node is cut off
     let closed = false;
     got.closed.then(() => (closed = true));
     const deadline = Date.now() + TIMEOUT;
-    while (!closed && sent < 256 * 1024 * 1024 && Date.now() < deadline) {
+    let forwardedAtStall = -1;
+    while (!closed && sent < 64 * 1024 * 1024 && Date.now() < deadline) {
       if (ws.readyState !== WebSocket.OPEN) break;
+      if (ws.bufferedAmount > 4 << 20) {
+        // The client's own queue grows: the relay is not reading. Note what it forwarded.
+        forwardedAtStall = relay.metrics().bytesClientToNode;
+        break;
+      }
       ws.send(chunk);
       sent += chunk.length;
-      while (ws.bufferedAmount > 1 << 20 && !closed) await new Promise((r) => setTimeout(r, 1));
-      if (sent % (1 << 20) === 0) await new Promise((r) => setTimeout(r, 0));
+      await new Promise((r) => setTimeout(r, 0));
     }
-    await within(got.closed, TIMEOUT, "client cut off");
-    await until(() => relay.metrics().closes.error === 1, "closed with reason error");
+    assert.ok(forwardedAtStall >= 0, "the relay stopped reading from the client");
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(relay.metrics().bytesClientToNode, forwardedAtStall, "nothing more forwarded");
     assert.ok(relay.metrics().bytesClientToNode < sent, "not everything was forwarded");
+    await within(got.closed, TIMEOUT, "client closed by the idle timeout");
+    await until(() => relay.metrics().closes.idle === 1, "closed with reason idle");
     await waitEof(stalled);
 
     // Node → client: 16 MiB, read by the relay only as fast as the WebSocket drains.
@@ -670,6 +680,10 @@ Deno.test("relay: /healthz, /metrics (Prometheus and JSON), 426, 502 for an unre
     const refused = await rawUpgrade(relay.addr.port);
     refused.conn.close();
     assert.equal(refused.status, 502, refused.head);
+    const failed = events.find((e) => e.event === "close" && e.reason === "connect_failed");
+    assert.ok(failed && failed.event === "close", JSON.stringify(events));
+    assert.equal(failed.code, "CONNECT_FAILED");
+    assert.equal(typeof failed.error, "string");
 
     const prom = await fetch(`${base}/metrics`);
     assert.match(prom.headers.get("content-type") ?? "", /text\/plain/);
@@ -794,4 +808,32 @@ Deno.test("relay: usage errors exit 2 without starting; --help exits 0", async (
   out.length = 0;
   assert.equal(await runRelayCli(["--help"], { print: (l) => out.push(l) }), 0);
   assert.match(out.join("\n"), /Usage:/);
+});
+
+Deno.test("relay: a frame over maxFrameBytes closes that connection (reason error) before it is forwarded", async () => {
+  const node = new RawNode();
+  const relay = relayTo(node.port, { maxFrameBytes: 64 * 1024 });
+  try {
+    const ws = await openWs(url(relay));
+    const got = collect(ws);
+    const conn = await node.accept();
+    ws.send(new Uint8Array(1000).fill(1));
+    ws.send(new Uint8Array(64 * 1024 + 1));
+    await within(got.closed, TIMEOUT, "client closed");
+    await waitEof(conn);
+    await until(() => relay.metrics().closes.error === 1, "reason error");
+    assert.equal(relay.metrics().bytesClientToNode, 1000, "only the small frame was forwarded");
+    // Other clients are unaffected.
+    const ws2 = await openWs(url(relay));
+    const got2 = collect(ws2);
+    const conn2 = await node.accept();
+    ws2.send(new Uint8Array(64 * 1024).fill(2));
+    ws2.close();
+    await within(got2.closed, TIMEOUT, "second client closed");
+    await waitEof(conn2);
+    await until(() => relay.metrics().bytesClientToNode === 1000 + 64 * 1024, "second forwarded");
+  } finally {
+    await relay.close();
+    await node.close();
+  }
 });

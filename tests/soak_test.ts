@@ -1,6 +1,7 @@
 // The soak (bench/soak.ts) at short size, inside the normal test run: 50
 // concurrent TCP sessions × 20 messages of 0..64 KiB echoed and checked by
-// SHA-256, then 100 hostile connections alongside 10 honest sessions.
+// SHA-256, then 200 hostile connections alongside 10 honest sessions. The soak
+// itself fails a run whose load phase goes over the bounds of bench/soak/budgets.ts.
 //
 // It runs as a child process with V8's gc() exposed, so the end-of-run memory
 // is measured after a full GC and in a process of its own (the test runner's
@@ -56,13 +57,21 @@ Deno.test("soak (short): concurrent sessions, hostile flood, memory back within 
   assert.equal(load.cleanServerCloses, report.config.sessions);
   // Phase 2: every honest peer completed during the hostile flood.
   assert.equal(report.hostile.honestCompleted, report.config.honest);
-  // Every error is a typed one.
-  for (const table of Object.values(report.errors)) {
-    for (const code of Object.keys(table)) assert.ok(!code.includes("untyped"), code);
+  // Every error is a typed one, in both phases.
+  for (const phase of [report.load.errors, report.hostile.errors]) {
+    for (const table of Object.values(phase)) {
+      for (const code of Object.keys(table)) assert.ok(!code.includes("untyped"), code);
+    }
   }
   // Memory after the run (and a full GC) is back within the stated bound of the start.
   const { start, end } = report.memory;
   const liveGrowth = end.heapUsed + end.external - start.heapUsed - start.external;
   assert.ok(liveGrowth <= report.config.liveBound, context);
   assert.ok(report.memory.end.rss - report.memory.start.rss <= report.config.rssBound, context);
+  // The load phase's own memory: sampled (a peak at least the start), and its live memory
+  // (heap + external) back near the start once every session has closed.
+  const lm = report.load.memory;
+  assert.ok(lm.peak.rss >= lm.start.rss && lm.peak.external >= lm.start.external);
+  const loadLive = lm.end.heapUsed + lm.end.external - lm.start.heapUsed - lm.start.external;
+  assert.ok(loadLive <= report.config.liveBound, context);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { connect, listen } from "../layers/session/connect.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { Session } from "../layers/session/session.ts";
+import { nodeSocketPair } from "../transports/tcp.ts";
 
 async function echo(session: Session) {
   await session.readable.pipeTo(session.writable).catch(() => {});
@@ -78,4 +79,41 @@ Deno.test("tcp: connect honours an abort signal; IPv6 hosts are bracketed in err
     connect({ hostname: "::1", port }),
     (e) => e instanceof Bip324Error && e.message.includes(`[::1]:${port}`),
   );
+});
+
+Deno.test("tcp: the node:net byte pair (Node.js/Bun path) carries 4 MiB intact with backpressure and ends cleanly", async () => {
+  const net = await import("node:net");
+  const server = net.createServer({ pauseOnConnect: true });
+  const accepted = new Promise<ReturnType<typeof nodeSocketPair>>((resolve) =>
+    server.on("connection", (socket) => resolve(nodeSocketPair(socket as never)))
+  );
+  await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1" }, r));
+  const port = (server.address() as { port: number }).port;
+  const socket = net.createConnection({ host: "127.0.0.1", port });
+  await new Promise((r) => socket.once("connect", r));
+  const client = nodeSocketPair(socket as never);
+  const remote = await accepted;
+  const total = 4 << 20;
+  const block = new Uint8Array(64 * 1024).map((_, i) => (i * 31 + 5) & 0xff);
+  const writing = (async () => {
+    const w = client.writable.getWriter();
+    for (let sent = 0; sent < total; sent += block.length) await w.write(block);
+    await w.close(); // FIN: the other side's readable ends
+  })();
+  let received = 0;
+  let intact = true;
+  for await (const chunk of remote.readable) {
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] !== block[(received + i) % block.length]) intact = false;
+    }
+    received += chunk.length;
+    // A slow reader: the writer must wait (drain), not buffer without bound.
+    if (received % (1 << 20) < chunk.length) await new Promise((r) => setTimeout(r, 5));
+  }
+  await writing;
+  assert.equal(received, total);
+  assert.ok(intact, "bytes intact");
+  remote.close();
+  client.close();
+  await new Promise((r) => server.close(r));
 });

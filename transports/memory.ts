@@ -18,14 +18,40 @@ export interface MemoryPairOptions {
   highWaterMark?: number;
 }
 
-function direction(options: MemoryPairOptions): TransformStream<Uint8Array, Uint8Array> {
+/** One direction: a readable and a writable sharing one queue of `hwm` chunks. */
+function direction(
+  options: MemoryPairOptions,
+): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
   const copy = options.copy ?? true;
   const hwm = options.highWaterMark ?? 16;
-  return new TransformStream<Uint8Array, Uint8Array>(
-    copy ? { transform: (chunk, c) => c.enqueue(chunk.slice()) } : {},
-    { highWaterMark: hwm },
-    { highWaterMark: hwm },
-  );
+  if (!Number.isInteger(hwm) || hwm < 1) {
+    throw new RangeError(`highWaterMark must be an integer ≥ 1, got ${hwm}`);
+  }
+  let reader!: ReadableStreamDefaultController<Uint8Array>;
+  let writer!: WritableStreamDefaultController;
+  let space: (() => void) | undefined; // a write waiting for the reader to drain
+  const readable = new ReadableStream<Uint8Array>({
+    start: (c) => void (reader = c),
+    pull: () => {
+      space?.();
+      space = undefined;
+    },
+    cancel: (reason) => {
+      writer.error(reason ?? new Error("the other end stopped reading"));
+      space?.();
+      space = undefined;
+    },
+  }, { highWaterMark: hwm });
+  const writable = new WritableStream<Uint8Array>({
+    start: (c) => void (writer = c),
+    write: (chunk) => {
+      reader.enqueue(copy ? chunk.slice() : chunk);
+      if ((reader.desiredSize ?? 0) <= 0) return new Promise<void>((r) => (space = r));
+    },
+    close: () => reader.close(),
+    abort: (reason) => reader.error(reason),
+  });
+  return { readable, writable };
 }
 
 /**
@@ -48,8 +74,14 @@ export function memoryPair(
 ): [ReadableWritablePair<Uint8Array, Uint8Array>, ReadableWritablePair<Uint8Array, Uint8Array>] {
   const ab = direction(options);
   const ba = direction(options);
+  // Marked as in-process (not a socket): sessions over it need not yield for fairness.
+  const mark = (pair: ReadableWritablePair<Uint8Array, Uint8Array>) =>
+    Object.assign(pair, { [IN_PROCESS]: true });
   return [
-    { readable: ba.readable, writable: ab.writable },
-    { readable: ab.readable, writable: ba.writable },
+    mark({ readable: ba.readable, writable: ab.writable }),
+    mark({ readable: ab.readable, writable: ba.writable }),
   ];
 }
+
+/** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
+const IN_PROCESS = Symbol.for("bip324.inProcess");

@@ -5,7 +5,8 @@
  *
  * - TCP: {@linkcode connectTcp}, {@linkcode listenTcp};
  * - WebSocket: {@linkcode webSocketPair}, {@linkcode serveWebSocket},
- *   {@linkcode upgradeToPair};
+ *   {@linkcode upgradeToPair}, and {@linkcode serveHttp} (a fetch-style
+ *   HTTP server whose WebSocket upgrades refuse frames over `maxFrameBytes`);
  * - in memory: {@linkcode memoryPair}.
  *
  * @example An in-memory pair
@@ -24,8 +25,23 @@
 
 export { connectTcp, listenTcp } from "./tcp.ts";
 export type { TcpAddress } from "./tcp.ts";
-export { serveWebSocket, upgradeToPair, webSocketPair } from "./websocket.ts";
+export {
+  FrameTooLargeError,
+  openWebSocket,
+  serveWebSocket,
+  upgradeRequest,
+  upgradeToPair,
+  webSocketPair,
+} from "./websocket.ts";
 export type { ServeWebSocketOptions, WebSocketPairOptions } from "./websocket.ts";
+export { DEFAULT_MAX_FRAME_BYTES, serveHttp } from "./http_server.ts";
+export type {
+  HttpServer,
+  ServeContext,
+  ServeHandler,
+  ServeHttpOptions,
+  ServerWebSocket,
+} from "./http_server.ts";
 export { memoryPair } from "./memory.ts";
 export type { MemoryPairOptions } from "./memory.ts";
 export type { BytePair, IncomingPair, PairListener } from "./types.ts";

@@ -1,21 +1,33 @@
 /**
- * TCP transport over `Deno.connect` / `Deno.listen`: byte pairs only. It
- * knows nothing of BIP324; `connect` and `listen` (in `layers/session/`) run
- * sessions over it.
+ * TCP transport: byte pairs only. It uses `Deno.connect` / `Deno.listen`
+ * in Deno and `node:net` (looked up at call time, never imported
+ * statically) in Node.js and Bun. It knows nothing of BIP324; `connect` and
+ * `listen` (in `layers/session/`) run sessions over it.
  *
  * @module
  */
 
 import type { BytePair } from "../layers/bytes.ts";
 import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
+import {
+  type DenoConnLike,
+  type DenoListenerLike,
+  denoRuntime,
+  netAddr,
+  type NodeSocketLike,
+  requireNodeNet,
+} from "./runtime.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
-const MIN_READ = 4 * 1024;
+const MIN_READ = 2 * 1024;
 const MAX_READ = 64 * 1024;
+/** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
+const NODE_READ_AHEAD = 64 * 1024;
 
 /**
- * Wraps a `Deno.Conn` as a byte pair. The connection is closed when the
- * readable is cancelled or the writable is closed or aborted.
+ * Wraps a Deno connection (anything shaped like `Deno.Conn`) as a byte
+ * pair. The connection is closed when the readable is cancelled or the
+ * writable is closed or aborted. Internal: not exported by the package.
  *
  * @example
  * ```ts ignore
@@ -23,7 +35,7 @@ const MAX_READ = 64 * 1024;
  * const pair = connPair(await Deno.connect({ hostname: "127.0.0.1", port: 8333 }));
  * ```
  */
-export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
+export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -52,7 +64,9 @@ export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
       controller.enqueue(buffer.slice(0, n));
       if (n === buffer.length && buffer.length < MAX_READ) {
         buffer = new Uint8Array(buffer.length * 2);
-      } else if (n < buffer.length / 4 && buffer.length > MIN_READ) {
+      } else if (n < buffer.length && buffer.length > MIN_READ) {
+        // A read that did not fill the buffer: the burst is over; an idle connection keeps
+        // only the small one.
         buffer = new Uint8Array(MIN_READ);
       }
     },
@@ -69,6 +83,78 @@ export function connPair(conn: Deno.Conn): BytePair & { close(): void } {
   return { readable, writable, close };
 }
 
+/**
+ * Wraps a `node:net` socket as a byte pair: the socket is paused while the
+ * reader is more than 64 KiB behind, and writes wait for `drain`. Closing the
+ * writable ends the socket (FIN); cancelling or aborting destroys it.
+ */
+export function nodeSocketPair(socket: NodeSocketLike): BytePair & { close(): void } {
+  let closed = false;
+  let failure: Error | undefined;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    socket.destroy();
+  };
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  let readEnded = false;
+  const endRead = (error?: Error) => {
+    if (readEnded) return;
+    readEnded = true;
+    try {
+      if (error && !closed) controller.error(error);
+      else controller.close();
+    } catch { /* cancelled */ }
+  };
+  const readable = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    pull() {
+      socket.resume();
+    },
+    cancel: close,
+  }, { highWaterMark: NODE_READ_AHEAD, size: (chunk) => chunk.byteLength });
+  socket.on("data", (data: Uint8Array) => {
+    if (readEnded) return;
+    // A copy that owns its memory (Buffers may be slices of a shared pool).
+    controller.enqueue(new Uint8Array(data));
+    if ((controller.desiredSize ?? 0) <= 0) socket.pause();
+  });
+  socket.on("end", () => endRead());
+  socket.on("error", (error: Error) => {
+    failure = error;
+    endRead(error);
+  });
+  socket.on("close", () => {
+    endRead(failure);
+    for (const wake of drainWaiters.splice(0)) wake();
+  });
+  const drainWaiters: (() => void)[] = [];
+  socket.on("drain", () => {
+    for (const wake of drainWaiters.splice(0)) wake();
+  });
+  const writable = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (failure) throw failure;
+      if (closed || socket.destroyed) throw new Error("socket is closed");
+      if (!socket.write(chunk)) {
+        await new Promise<void>((resolve) => drainWaiters.push(resolve));
+        if (failure) throw failure;
+      }
+    },
+    close() {
+      if (closed || socket.destroyed) return;
+      return new Promise<void>((resolve) => {
+        socket.end(() => resolve());
+        socket.once("close", () => resolve());
+      });
+    },
+    abort: close,
+  });
+  return { readable, writable, close };
+}
+
 /** Where to connect. */
 export interface TcpAddress {
   /** Host name or address. Default `"127.0.0.1"`. */
@@ -79,49 +165,190 @@ export interface TcpAddress {
 
 /**
  * Opens a raw TCP byte pair (no BIP324). Fails with the runtime's own error
- * (e.g. `ConnectionRefused`), or the signal's reason when aborted.
+ * (e.g. `ConnectionRefused`, `ECONNREFUSED`), or the signal's reason when
+ * aborted.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectTcp } from "@bip324/bip324/transports";
+ * const tcp = await connectTcp({ hostname: "127.0.0.1", port: 8333 });
+ * console.log(tcp.remote);
+ * tcp.close();
+ * ```
  */
 export async function connectTcp(
   address: TcpAddress & { signal?: AbortSignal },
 ): Promise<BytePair & { close(): void; remote: string }> {
   checkPort(address.port);
   const hostname = address.hostname ?? "127.0.0.1";
-  const conn = await Deno.connect({ hostname, port: address.port, signal: address.signal });
-  conn.setNoDelay(true);
-  const remote = conn.remoteAddr as Deno.NetAddr;
-  return Object.assign(connPair(conn), { remote: formatHostPort(remote.hostname, remote.port) });
+  const deno = denoRuntime();
+  if (deno) {
+    const conn = await deno.connect({ hostname, port: address.port, signal: address.signal });
+    conn.setNoDelay?.(true);
+    const remote = netAddr(conn.remoteAddr);
+    return Object.assign(connPair(conn), {
+      remote: formatHostPort(remote.hostname ?? hostname, remote.port ?? address.port),
+    });
+  }
+  const net = requireNodeNet("connectTcp");
+  const signal = address.signal;
+  signal?.throwIfAborted();
+  const socket = net.createConnection({ host: hostname, port: address.port });
+  await new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      socket.destroy();
+      reject(signal!.reason);
+    };
+    const done = () => {
+      signal?.removeEventListener("abort", onAbort);
+      socket.off("connect", onConnect);
+      socket.off("error", onError);
+    };
+    const onConnect = () => {
+      done();
+      resolve();
+    };
+    const onError = (error: Error) => {
+      done();
+      reject(error);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("connect", onConnect);
+    socket.once("error", onError);
+  });
+  socket.setNoDelay(true);
+  const remote = formatHostPort(
+    socket.remoteAddress ?? hostname,
+    socket.remotePort ?? address.port,
+  );
+  return Object.assign(nodeSocketPair(socket), { remote });
 }
 
-/** Accepts raw TCP connections as byte pairs. Binding failures throw the runtime's error. */
+/**
+ * Accepts raw TCP connections as byte pairs. In Deno the port is bound when
+ * this returns and binding failures throw the runtime's error; with
+ * `node:net` binding completes a moment later: `ready` resolves then (and
+ * `addr` is filled in), or rejects with the runtime's error.
+ *
+ * @example
+ * ```ts ignore
+ * import { listenTcp } from "@bip324/bip324/transports";
+ * const tcp = listenTcp({ port: 0 });
+ * await tcp.ready;
+ * for await (const { pair } of tcp.incoming) pair.readable.pipeTo(pair.writable);
+ * ```
+ */
 export function listenTcp(options: { port: number; hostname?: string }): PairListener {
   checkPort(options.port);
-  const listener = Deno.listen({ port: options.port, hostname: options.hostname ?? "127.0.0.1" });
-  const addr = listener.addr as Deno.NetAddr;
+  const hostname = options.hostname ?? "127.0.0.1";
+  const deno = denoRuntime();
+  return deno ? listenDeno(deno.listen({ port: options.port, hostname })) : listenNode(
+    options.port,
+    hostname,
+  );
+}
+
+function listenDeno(listener: DenoListenerLike): PairListener {
+  const addr = netAddr(listener.addr);
   let stopped = false;
   async function* incoming(): AsyncGenerator<IncomingPair> {
     for (;;) {
-      let conn: Deno.TcpConn;
+      let conn: DenoConnLike;
       try {
-        conn = await listener.accept() as Deno.TcpConn;
+        conn = await listener.accept();
       } catch (error) {
         if (stopped) return;
         throw error;
       }
-      conn.setNoDelay(true);
-      const remote = conn.remoteAddr as Deno.NetAddr;
+      conn.setNoDelay?.(true);
+      const remote = netAddr(conn.remoteAddr);
       const pair = connPair(conn);
-      yield { pair, remote: formatHostPort(remote.hostname, remote.port), close: pair.close };
+      yield {
+        pair,
+        remote: formatHostPort(remote.hostname ?? "?", remote.port ?? 0),
+        close: pair.close,
+      };
     }
   }
-  return {
-    addr: { hostname: addr.hostname, port: addr.port },
+  const listening: PairListener = {
+    addr: { hostname: addr.hostname ?? "", port: addr.port ?? 0 },
     incoming: incoming(),
+    ready: Promise.resolve(),
     stop() {
       if (stopped) return;
       stopped = true;
       try {
         listener.close();
       } catch { /* already closed */ }
+    },
+  };
+  return listening;
+}
+
+function listenNode(port: number, hostname: string): PairListener {
+  const net = requireNodeNet("listenTcp");
+  // Connections arrive paused, so nothing is read before the reader asks.
+  const server = net.createServer({ pauseOnConnect: true });
+  const addr = { hostname, port };
+  const queue: IncomingPair[] = [];
+  const waiters: {
+    resolve: (r: IteratorResult<IncomingPair>) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  let stopped = false;
+  let failure: unknown;
+  const ready = new Promise<void>((resolve, reject) => {
+    server.once("listening", () => {
+      const bound = server.address();
+      if (bound && typeof bound === "object") {
+        addr.hostname = bound.address;
+        addr.port = bound.port;
+      }
+      resolve();
+    });
+    server.on("error", (error: Error) => {
+      failure = error;
+      reject(error);
+      for (const w of waiters.splice(0)) w.reject(error);
+    });
+  });
+  ready.catch(() => {});
+  server.on("connection", (socket: NodeSocketLike) => {
+    if (stopped) return void socket.destroy();
+    socket.setNoDelay(true);
+    const pair = nodeSocketPair(socket);
+    const incoming: IncomingPair = {
+      pair,
+      remote: formatHostPort(socket.remoteAddress ?? "?", socket.remotePort ?? 0),
+      close: pair.close,
+    };
+    const w = waiters.shift();
+    if (w) w.resolve({ value: incoming, done: false });
+    else queue.push(incoming);
+  });
+  server.listen({ port, host: hostname });
+  const incoming: AsyncIterable<IncomingPair> = {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        const c = queue.shift();
+        if (c) return Promise.resolve({ value: c, done: false });
+        if (failure !== undefined) return Promise.reject(failure);
+        if (stopped) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
+      },
+    }),
+  };
+  return {
+    addr,
+    incoming,
+    ready,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const w of waiters.splice(0)) w.resolve({ value: undefined, done: true });
+      for (const c of queue.splice(0)) c.close();
+      // Stops accepting at once; the callback would wait for every handed-out connection.
+      server.close();
     },
   };
 }

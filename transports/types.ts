@@ -26,6 +26,12 @@ export interface PairListener {
   readonly addr: { hostname: string; port: number };
   /** Accepted connections, in order. Ends once {@linkcode PairListener.stop} is called. */
   readonly incoming: AsyncIterable<IncomingPair>;
+  /**
+   * Settles once the listener is bound (`addr` then holds the real port):
+   * at once where binding is synchronous (Deno), a moment later with
+   * `node:net`/`node:http`; rejects with the runtime's error if binding fails.
+   */
+  readonly ready?: Promise<void>;
   /** Stops accepting. Connections already handed out stay open. */
   stop(): void | Promise<void>;
 }

@@ -1,15 +1,61 @@
 /**
  * WebSocket transport: binary frames carry raw bytes, with frame boundaries
- * meaning nothing. Works wherever the standard `WebSocket` exists (Deno,
- * browsers, edge runtimes); the server side uses `Deno.serve` and
- * `Deno.upgradeWebSocket`. Byte pairs only: `connectWebSocket` and
- * `listenWebSocket` (in `layers/session/`) run BIP324 sessions over them.
+ * meaning nothing. The client side works wherever the standard `WebSocket`
+ * exists (Deno, Node.js ≥ 22, Bun, browsers, edge runtimes); the server
+ * side ({@linkcode serveWebSocket}) runs on {@linkcode serveHttp} (Deno,
+ * Node.js, Bun), which refuses a frame over `maxFrameBytes` from its header.
+ * Byte pairs only: `connectWebSocket` and `listenWebSocket` (in
+ * `layers/session/`) run BIP324 sessions over them.
  *
  * @module
  */
 
 import type { BytePair } from "../layers/bytes.ts";
 import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
+import { denoRuntime, unsupported } from "./runtime.ts";
+import {
+  DEFAULT_MAX_FRAME_BYTES as DEFAULT_FRAME_LIMIT,
+  isOversizedFrameError,
+  serveHttp,
+  type ServeHttpOptions,
+} from "./http_server.ts";
+
+// WebSocket.readyState values (the global `WebSocket` may be missing, e.g. Node.js 20).
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSED = 3;
+/** Outgoing chunks are sent as frames of at most this many bytes. */
+const MAX_SEND_FRAME = 1 << 20;
+
+/**
+ * The error a byte pair's readable fails with when a frame exceeded the
+ * server's `maxFrameBytes` (the connection is closed at once; the frame's
+ * payload was never read). `code` is `"OVERSIZED"`.
+ *
+ * @example
+ * ```ts
+ * import { FrameTooLargeError } from "@bip324/bip324/transports";
+ * const error = new FrameTooLargeError(4 << 20);
+ * console.assert(error.code === "OVERSIZED" && error.limit === 4 << 20);
+ * ```
+ */
+export class FrameTooLargeError extends Error {
+  /** Always `"OVERSIZED"`. */
+  readonly code: "OVERSIZED" = "OVERSIZED";
+  /** The limit in bytes, when known. */
+  readonly limit: number | undefined;
+  /** Creates the error for a frame over `limit` bytes. */
+  constructor(limit?: number, options?: { cause?: unknown }) {
+    super(
+      `a WebSocket frame exceeded the ${
+        limit === undefined ? "frame size limit" : `${limit}-byte frame limit`
+      }; connection closed`,
+      options,
+    );
+    this.name = "FrameTooLargeError";
+    this.limit = limit;
+  }
+}
 
 /** Options for {@linkcode webSocketPair}. */
 export interface WebSocketPairOptions {
@@ -22,6 +68,51 @@ export interface WebSocketPairOptions {
   receiveLimit?: number;
   /** Milliseconds closing waits for the WebSocket closing handshake. Default 3,000. */
   closeTimeout?: number;
+  /**
+   * Largest WebSocket frame the peer may send, in bytes. Servers
+   * ({@linkcode serveWebSocket}, `listenWebSocket`, the relay) enforce it: a
+   * larger frame closes the connection before its payload is read, and the
+   * pair's readable fails with {@linkcode FrameTooLargeError}. Default 4 MiB
+   * there. For a socket you wrap yourself, only that error's message uses it.
+   */
+  maxFrameBytes?: number;
+  /**
+   * Aborts the opening (while the socket is CONNECTING): the socket is closed
+   * and the promise rejects with the signal's reason. Ignored once open.
+   */
+  signal?: AbortSignal;
+  /**
+   * Milliseconds the opening may take; past it the socket is closed and the
+   * promise rejects with a `TimeoutError` `DOMException`. Default: no limit.
+   */
+  openTimeout?: number;
+}
+
+/**
+ * Opens a client WebSocket with the runtime's global `WebSocket` (Deno,
+ * Node.js ≥ 22, Bun, browsers, Workers). Throws an `Error` naming what is
+ * missing where there is none (Node.js 20 without `--experimental-websocket`),
+ * and `TypeError` for an invalid URL.
+ *
+ * @example
+ * ```ts ignore
+ * import { openWebSocket, webSocketPair } from "@bip324/bip324/transports";
+ * const pair = await webSocketPair(openWebSocket("ws://127.0.0.1:8080/"));
+ * ```
+ */
+export function openWebSocket(url: string | URL): WebSocket {
+  const Ctor = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
+  if (typeof Ctor !== "function") {
+    throw unsupported(
+      "a WebSocket client",
+      "a global WebSocket (Node.js ≥ 22, or Node.js 20 with --experimental-websocket)",
+    );
+  }
+  try {
+    return new Ctor(url);
+  } catch (cause) {
+    throw new TypeError(`invalid WebSocket url: ${url}`, { cause });
+  }
 }
 
 /**
@@ -41,42 +132,87 @@ export async function webSocketPair(
   const sendHighWater = options.sendHighWater ?? 1 << 20;
   const receiveLimit = options.receiveLimit ?? 16 << 20;
   ws.binaryType = "arraybuffer";
-  if (ws.readyState === WebSocket.CONNECTING) {
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve(), { once: true });
-      ws.addEventListener(
-        "error",
-        (e) => reject(new Error(`WebSocket failed to open: ${describe(e)}`)),
-        { once: true },
-      );
-      ws.addEventListener(
-        "close",
-        () => reject(new Error("WebSocket closed before opening")),
-        { once: true },
-      );
-    });
+  const { signal, openTimeout } = options;
+  if (openTimeout !== undefined && !(openTimeout > 0 && openTimeout <= 2 ** 31 - 1)) {
+    throw new RangeError(`openTimeout must be 1..${2 ** 31 - 1} ms, got ${openTimeout}`);
   }
-  if (ws.readyState !== WebSocket.OPEN) {
+  if (ws.readyState === CONNECTING) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const fail = (reason: unknown) => {
+          try {
+            ws.close();
+          } catch { /* already closing */ }
+          reject(reason);
+        };
+        if (signal?.aborted) return fail(signal.reason);
+        onAbort = () => fail(signal!.reason);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (openTimeout !== undefined) {
+          timer = setTimeout(() =>
+            fail(
+              new DOMException(`WebSocket did not open within ${openTimeout} ms`, "TimeoutError"),
+            ), openTimeout);
+        }
+        ws.addEventListener("open", () => resolve(), { once: true });
+        ws.addEventListener(
+          "error",
+          (e) => reject(new Error(`WebSocket failed to open: ${describe(e)}`)),
+          { once: true },
+        );
+        ws.addEventListener(
+          "close",
+          () => reject(new Error("WebSocket closed before opening")),
+          { once: true },
+        );
+      });
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
+    }
+  }
+  if (ws.readyState !== OPEN) {
     throw new Error("WebSocket is not open");
   }
+  // Sockets that can pause their sender (the `ws` package's) get real backpressure; the
+  // standard WebSocket cannot, so the reader may fall at most `receiveLimit` bytes behind.
+  const pausable = ws as WebSocket & { pause?: () => void; resume?: () => void };
+  const canPause = typeof pausable.pause === "function" && typeof pausable.resume === "function";
+  let paused = false;
   // Closing waits for the WebSocket closing handshake (bounded), so a process that exits
   // right after closing a session does not leave the peer with an abrupt EOF.
   const socketClosed = new Promise<void>((resolve) => {
-    if (ws.readyState === WebSocket.CLOSED) resolve();
+    if (ws.readyState === CLOSED) resolve();
     else ws.addEventListener("close", () => resolve(), { once: true });
   });
+  let closing = false;
   const close = async (): Promise<void> => {
-    if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) {
+    if (!closing) {
+      closing = true;
+      // A paused socket must read again, or the peer's close reply (queued behind the data
+      // we stopped reading) never arrives; what arrives from now on is dropped.
+      if (paused) {
+        paused = false;
+        pausable.resume!();
+      }
+    }
+    if (ws.readyState === OPEN || ws.readyState === CONNECTING) {
       try {
         ws.close(1000);
       } catch { /* already closing */ }
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      socketClosed,
-      new Promise<void>((r) => (timer = setTimeout(r, options.closeTimeout ?? 3000))),
+    const timedOut = await Promise.race([
+      socketClosed.then(() => false),
+      new Promise<boolean>((
+        r,
+      ) => (timer = setTimeout(() => r(true), options.closeTimeout ?? 3000))),
     ]);
     clearTimeout(timer);
+    // No closing handshake in time: drop the connection (where the socket allows it).
+    if (timedOut) (ws as WebSocket & { terminate?: () => void }).terminate?.();
   };
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let ended = false;
@@ -84,10 +220,19 @@ export async function webSocketPair(
     start(c) {
       controller = c;
     },
+    pull() {
+      if (paused) {
+        paused = false;
+        pausable.resume!();
+      }
+    },
     cancel: close,
-  }, { highWaterMark: receiveLimit, size: (chunk) => chunk.byteLength });
+  }, {
+    highWaterMark: canPause ? Math.min(receiveLimit, 1 << 20) : receiveLimit,
+    size: (chunk) => chunk.byteLength,
+  });
   ws.addEventListener("message", (event) => {
-    if (ended) return;
+    if (ended || closing) return;
     const data = event.data;
     if (!(data instanceof ArrayBuffer)) {
       ended = true;
@@ -96,7 +241,12 @@ export async function webSocketPair(
       return;
     }
     controller.enqueue(new Uint8Array(data));
-    if ((controller.desiredSize ?? 0) < 0) {
+    if (canPause) {
+      if (!paused && (controller.desiredSize ?? 0) <= 0) {
+        paused = true;
+        pausable.pause!();
+      }
+    } else if ((controller.desiredSize ?? 0) < 0) {
       ended = true;
       controller.error(
         new Error(`reader fell more than ${receiveLimit} bytes behind`),
@@ -114,17 +264,25 @@ export async function webSocketPair(
   ws.addEventListener("error", (e) => {
     if (ended) return;
     ended = true;
+    const cause = (e as ErrorEvent).error;
     try {
-      controller.error(new Error(`WebSocket error: ${describe(e)}`));
+      controller.error(
+        isOversizedFrameError(cause)
+          ? new FrameTooLargeError(options.maxFrameBytes, { cause })
+          : new Error(`WebSocket error: ${describe(e)}`, { cause }),
+      );
     } catch { /* cancelled */ }
+    close();
   });
   const writable = new WritableStream<Uint8Array>({
     async write(chunk) {
-      if (ws.readyState !== WebSocket.OPEN) {
+      if (ws.readyState !== OPEN) {
         throw new Error("WebSocket is closed");
       }
-      ws.send(chunk);
-      while (ws.bufferedAmount > sendHighWater && ws.readyState === WebSocket.OPEN) {
+      for (let at = 0; at < chunk.length; at += MAX_SEND_FRAME) {
+        ws.send(chunk.length <= MAX_SEND_FRAME ? chunk : chunk.subarray(at, at + MAX_SEND_FRAME));
+      }
+      while (ws.bufferedAmount > sendHighWater && ws.readyState === OPEN) {
         await new Promise((r) => setTimeout(r, 2));
       }
     },
@@ -139,12 +297,16 @@ function describe(event: Event): string {
 }
 
 /**
- * Upgrades a `Deno.serve` request to a WebSocket and returns the response to
- * send plus a promise of the byte pair (for servers that route themselves).
+ * Upgrades a fetch-style server's request to a WebSocket and returns the
+ * response to send plus a promise of the byte pair (for servers that route
+ * themselves): `Deno.upgradeWebSocket` in `Deno.serve`, `WebSocketPair` in
+ * Cloudflare Workers; elsewhere it throws an `Error` naming what is missing
+ * (use {@linkcode serveHttp}'s `context.upgrade()` there). Note that Deno's
+ * own upgrade accepts frames up to 64 MiB; {@linkcode serveWebSocket} does not.
  *
  * @example
  * ```ts ignore
- * import { upgradeToPair } from "./websocket.ts";
+ * import { upgradeToPair } from "@bip324/bip324/transports";
  * Deno.serve((req) => {
  *   const { response, pair } = upgradeToPair(req);
  *   pair.then((p) => p.close());
@@ -156,16 +318,34 @@ export function upgradeToPair(
   request: Request,
   options: WebSocketPairOptions = {},
 ): { response: Response; pair: Promise<BytePair & { close(): Promise<void> }> } {
-  const { socket, response } = Deno.upgradeWebSocket(request);
+  const { socket, response } = upgradeRequest(request);
   return { response, pair: webSocketPair(socket, options) };
 }
 
+/**
+ * `Deno.upgradeWebSocket`, or Workers' `WebSocketPair`: the runtime's own
+ * way for a fetch handler to accept a WebSocket.
+ */
+export function upgradeRequest(request: Request): { socket: WebSocket; response: Response } {
+  const deno = denoRuntime();
+  if (typeof deno?.upgradeWebSocket === "function") return deno.upgradeWebSocket(request);
+  const Pair = (globalThis as { WebSocketPair?: new () => Record<0 | 1, WebSocket> })
+    .WebSocketPair;
+  if (typeof Pair === "function") {
+    const pair = new Pair();
+    const [client, server] = [pair[0], pair[1]];
+    (server as WebSocket & { accept(): void }).accept();
+    const init = { status: 101, webSocket: client } as ResponseInit;
+    return { socket: server, response: new Response(null, init) };
+  }
+  throw unsupported(
+    "upgrading a request to a WebSocket",
+    "Deno.upgradeWebSocket or WebSocketPair (or use serveHttp / serveWebSocket)",
+  );
+}
+
 /** Options for {@linkcode serveWebSocket}. */
-export interface ServeWebSocketOptions extends WebSocketPairOptions {
-  /** Port to serve on (0 picks a free one). */
-  port: number;
-  /** Address to bind. Default `"127.0.0.1"`. */
-  hostname?: string;
+export interface ServeWebSocketOptions extends WebSocketPairOptions, ServeHttpOptions {
   /** Only upgrade requests for this path. Default: any path. */
   path?: string;
   /**
@@ -176,13 +356,17 @@ export interface ServeWebSocketOptions extends WebSocketPairOptions {
 }
 
 /**
- * Serves WebSocket upgrades with `Deno.serve` and hands out each upgraded
- * socket as a byte pair. Plain HTTP requests get 426, other paths 404.
+ * Serves WebSocket upgrades ({@linkcode serveHttp}: Deno, Node.js, Bun)
+ * and hands out each upgraded socket as a byte pair. Plain HTTP requests get
+ * 426, other paths 404. A client frame over `maxFrameBytes` (default 4 MiB)
+ * closes that connection before its payload is read; the pair's readable
+ * then fails with {@linkcode FrameTooLargeError}.
  *
  * @example
  * ```ts ignore
- * import { serveWebSocket } from "./websocket.ts";
- * const server = serveWebSocket({ port: 8080 });
+ * import { serveWebSocket } from "@bip324/bip324/transports";
+ * const server = serveWebSocket({ port: 8080, maxFrameBytes: 1 << 20 });
+ * await server.ready;
  * for await (const { pair } of server.incoming) pair.readable.pipeTo(pair.writable);
  * ```
  */
@@ -190,6 +374,7 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
   const queue: IncomingPair[] = [];
   const waiters: ((c: IteratorResult<IncomingPair>) => void)[] = [];
   const maxWaiting = options.maxWaiting ?? 128;
+  let upgrading = 0;
   let stopped = false;
   const push = (c: IncomingPair) => {
     if (stopped) return c.close();
@@ -197,11 +382,7 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
     if (w) w({ value: c, done: false });
     else queue.push(c);
   };
-  const server = Deno.serve({
-    port: options.port,
-    hostname: options.hostname ?? "127.0.0.1",
-    onListen: () => {},
-  }, (request, info) => {
+  const server = serveHttp(options, (request, context) => {
     const url = new URL(request.url);
     if (options.path && url.pathname !== options.path) {
       return new Response("not found", { status: 404 });
@@ -211,10 +392,22 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
     }
     // While nobody takes connections, upgraded sockets wait here; past the cap, refuse
     // before upgrading.
-    if (queue.length >= maxWaiting) return new Response("busy", { status: 503 });
-    const remote = formatHostPort(info.remoteAddr.hostname, info.remoteAddr.port);
-    const { response, pair } = upgradeToPair(request, options);
-    pair.then((p) => push({ pair: p, remote, close: () => void p.close() })).catch(() => {});
+    if (stopped || queue.length + upgrading >= maxWaiting) {
+      return new Response("busy", { status: 503 });
+    }
+    const remote = formatHostPort(context.remote.hostname, context.remote.port);
+    const { response, socket } = context.upgrade();
+    upgrading++;
+    socket
+      .then((ws) =>
+        webSocketPair(ws, {
+          ...options,
+          maxFrameBytes: options.maxFrameBytes ?? DEFAULT_FRAME_LIMIT,
+        })
+      )
+      .then((p) => push({ pair: p, remote, close: () => void p.close() }))
+      .catch(() => {})
+      .finally(() => upgrading--);
     return response;
   });
   const incoming: AsyncIterable<IncomingPair> = {
@@ -227,16 +420,16 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
       },
     }),
   };
-  const addr = server.addr as Deno.NetAddr;
   return {
-    addr: { hostname: addr.hostname, port: addr.port },
+    addr: server.addr,
     incoming,
+    ready: server.ready,
     async stop() {
       if (stopped) return;
       stopped = true;
       for (const w of waiters.splice(0)) w({ value: undefined, done: true });
       for (const c of queue.splice(0)) c.close();
-      await server.shutdown();
+      await server.close();
     },
   };
 }

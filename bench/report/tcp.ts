@@ -162,31 +162,30 @@ export async function handshakesPerSecond(seconds = 2): Promise<number> {
 }
 
 /**
- * RSS growth per idle client session, with 1,000 sessions held open in this process against
- * a listener in a child process (so only one end's memory is counted).
+ * RSS growth per idle client session, with 1,000 sessions held open in a fresh process
+ * (`idle_client.ts`) against a listener in another one (`idle_server.ts`), so only one end's
+ * memory is counted and nothing measured before skews it.
  */
 export async function rssPerIdleTcpSession(count = 1000): Promise<number> {
-  const server = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL("./idle_server.ts", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+  const run = (script: string, args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--v8-flags=--expose-gc",
+        new URL(script, import.meta.url).pathname,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+  const server = run("./idle_server.ts", []);
   const lines = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const port = Number((await lines.read()).value!.trim());
-  const gc = (globalThis as { gc?: () => void }).gc;
-  const sessions: Session[] = [];
   try {
-    // Warm up the code paths, then measure from a settled baseline.
-    for (let i = 0; i < 20; i++) sessions.push(await api.connect({ hostname: HOST, port }));
-    gc?.();
-    await new Promise((r) => setTimeout(r, 200));
-    const before = Deno.memoryUsage().rss;
-    for (let i = 0; i < count; i++) sessions.push(await api.connect({ hostname: HOST, port }));
-    gc?.();
-    await new Promise((r) => setTimeout(r, 500));
-    return (Deno.memoryUsage().rss - before) / count;
+    const client = await run("./idle_client.ts", [String(port), String(count)]).output();
+    return Number(new TextDecoder().decode(client.stdout).trim());
   } finally {
-    await Promise.all(sessions.map((s) => s.close()));
     server.kill();
     await server.status;
     lines.releaseLock();

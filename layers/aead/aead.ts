@@ -185,6 +185,7 @@ export class FSChaCha20Poly1305 {
   destroy(): void {
     wipe(this.#key, SCRATCH.nonce, SCRATCH.rekeyNonce, SCRATCH.block);
     SCRATCH.rekeyCipher.wipe();
+    this.#backend.wipe?.(); // shared scratch may hold a copy of our key
   }
 
   #currentNonce(): Uint8Array {

@@ -155,7 +155,7 @@ export function aeadEncryptor(
       if (length > MAX_CONTENTS_LENGTH) {
         throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
       }
-      const ignore = DECOYS.has(contents);
+      const ignore = DECOYS.delete(contents);
       let body: Uint8Array;
       if (OWNED.delete(contents)) {
         body = new Uint8Array(

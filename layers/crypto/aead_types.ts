@@ -65,6 +65,11 @@ export interface AeadBackend {
     ciphertext: Uint8Array,
     out: Uint8Array,
   ): boolean;
+  /**
+   * Optional: zeroes any scratch state that may still hold key material from
+   * the last call. Called when a cipher that used the backend is destroyed.
+   */
+  wipe?(): void;
 }
 
 /**

@@ -17,7 +17,12 @@
  * @module
  */
 
-import { findNativeCrypto, NativeAead, nativeAeadAvailable } from "./native_aead.ts";
+import {
+  findNativeCrypto,
+  NativeAead,
+  nativeAeadAvailable,
+  nativeAeadMissing,
+} from "./native_aead.ts";
 import { PureAead } from "./pure_aead.ts";
 import { AEAD_TAG_LEN, type AeadBackend } from "./aead_types.ts";
 
@@ -65,6 +70,11 @@ export class AutoAead implements AeadBackend {
     this.#pure = new PureAead();
     this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
     this.#threshold = threshold;
+  }
+
+  /** Zeroes the pure backend's scratch (see {@linkcode PureAead.wipe}). */
+  wipe(): void {
+    this.#pure.wipe();
   }
 
   /** Whether large messages go to the native backend in this runtime. */
@@ -120,7 +130,9 @@ export function createAeadBackend(kind: AeadBackendKind = "auto"): AeadBackend {
       return shared.pure ??= new PureAead();
     case "native":
       if (!nativeAeadAvailable()) {
-        throw new Error('backend "native" is unavailable: no node:crypto chacha20-poly1305 here');
+        throw new Error(
+          `backend "native" is unavailable: ${nativeAeadMissing()}; use "pure" or "auto"`,
+        );
       }
       return shared.native ??= new NativeAead();
     case "auto":

@@ -40,6 +40,21 @@ export interface NodeCrypto {
 }
 
 let detected: NodeCrypto | null | undefined;
+/** Why the last {@linkcode findNativeCrypto} call found nothing (for error messages). */
+let missing = "";
+
+/** This runtime's name and version, for error messages. */
+function runtimeLabel(scope: object): string {
+  const g = scope as {
+    Deno?: { version?: { deno?: string } };
+    Bun?: { version?: string };
+    process?: { versions?: { node?: string } };
+  };
+  if (g.Deno?.version?.deno) return `Deno ${g.Deno.version.deno}`;
+  if (g.Bun?.version) return `Bun ${g.Bun.version}`;
+  if (g.process?.versions?.node) return `Node.js ${g.process.versions.node}`;
+  return "this runtime";
+}
 
 /**
  * Looks up `node:crypto` through `scope.process.getBuiltinModule` (no static
@@ -56,16 +71,26 @@ let detected: NodeCrypto | null | undefined;
  */
 export function findNativeCrypto(scope: object = globalThis): NodeCrypto | null {
   try {
+    const where = runtimeLabel(scope);
     const proc = (scope as { process?: { getBuiltinModule?: unknown } }).process;
     const get = proc?.getBuiltinModule;
-    if (typeof get !== "function") return null;
-    const mod = get.call(proc, "node:crypto") as Partial<NodeCrypto> | undefined;
-    if (typeof mod?.createCipheriv !== "function" || typeof mod.createDecipheriv !== "function") {
+    if (typeof get !== "function") {
+      missing = `${where} has no process.getBuiltinModule (no node:crypto)`;
       return null;
     }
+    const mod = get.call(proc, "node:crypto") as Partial<NodeCrypto> | undefined;
+    if (typeof mod?.createCipheriv !== "function" || typeof mod.createDecipheriv !== "function") {
+      missing = `${where} has no node:crypto createCipheriv`;
+      return null;
+    }
+    missing = `${where}'s node:crypto failed the ${ALGORITHM} self-test`;
     return selfTest(mod as NodeCrypto) ? mod as NodeCrypto : null;
-  } catch {
-    return null; // no such cipher, a sandboxed module, …: stay pure
+  } catch (error) {
+    // No such cipher (Bun: "Unknown cipher"), a sandboxed module, …: stay pure.
+    missing = `${runtimeLabel(scope)}'s node:crypto has no ${ALGORITHM} (${
+      (error as Error)?.message ?? error
+    })`;
+    return null;
   }
 }
 
@@ -105,6 +130,21 @@ export function nativeAeadAvailable(): boolean {
 }
 
 /**
+ * Why the native backend is unavailable here (e.g. `"Bun 1.4.4's node:crypto
+ * has no chacha20-poly1305 (Unknown cipher)"`), or `undefined` when it is
+ * available.
+ *
+ * @example
+ * ```ts
+ * import { nativeAeadAvailable, nativeAeadMissing } from "./native_aead.ts";
+ * console.assert(nativeAeadAvailable() === (nativeAeadMissing() === undefined));
+ * ```
+ */
+export function nativeAeadMissing(): string | undefined {
+  return nativeAeadAvailable() ? undefined : missing;
+}
+
+/**
  * ChaCha20-Poly1305 through `node:crypto`. Each call creates one native
  * cipher object (node:crypto cannot re-key one), so small messages pay a
  * fixed setup cost; large ones run at OpenSSL speed.
@@ -133,7 +173,7 @@ export class NativeAead implements AeadBackend {
   constructor(crypto?: NodeCrypto) {
     if (crypto === undefined) {
       if (!nativeAeadAvailable()) {
-        throw new Error(`backend "native" is unavailable: no node:crypto ${ALGORITHM} here`);
+        throw new Error(`backend "native" is unavailable: ${nativeAeadMissing()}`);
       }
       crypto = detected as NodeCrypto;
     }

@@ -154,7 +154,10 @@ export class Poly1305 {
     this.update(b, 0, 16);
   }
 
-  /** Writes the 16-byte tag into `out` at `offset`, then clears the state. */
+  /**
+   * Writes the 16-byte tag into `out` at `offset`. The key stays in the state
+   * until the next `init`/`initWords` or {@linkcode Poly1305.wipe}.
+   */
   finish(out: Uint8Array, offset: number): void {
     if (this.#buffered > 0) {
       // final partial block: append 0x01, then zeros, and no 2^128 bit
@@ -197,7 +200,7 @@ export class Poly1305 {
     store32(out, offset + 8, f >>> 0);
     f = (((h3 >>> 18) | (h4 << 8)) >>> 0) + s[3] + Math.floor(f / TWO32);
     store32(out, offset + 12, f >>> 0);
-    this.wipe();
+    this.#buffered = 0;
   }
 
   /** Clears the key, accumulator and buffer. */

@@ -19,7 +19,10 @@ export const DEFAULT_HANDSHAKE_TIMEOUT = 20_000;
 export interface HandshakeDriverOptions extends HandshakeOptions {
   /** Milliseconds before giving up with `HANDSHAKE_TIMEOUT`. Default 20,000. */
   handshakeTimeout?: number;
-  /** Aborts the handshake (the error is the signal's reason). */
+  /**
+   * Aborts the handshake: it rejects with the signal's reason itself (the
+   * same object), whatever it was waiting for.
+   */
   signal?: AbortSignal;
 }
 
@@ -47,31 +50,40 @@ export async function performHandshake(
   options: HandshakeDriverOptions,
 ): Promise<HandshakeResult> {
   const timeoutMs = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  if (!(timeoutMs > 0)) throw new RangeError(`handshakeTimeout must be > 0 ms, got ${timeoutMs}`);
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0) || timeoutMs > MAX_TIMER_MS) {
+    throw new RangeError(`handshakeTimeout must be 1..${MAX_TIMER_MS} ms, got ${timeoutMs}`);
+  }
+  const signal = options.signal;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new TypeError("signal must be an AbortSignal");
+  }
   const machine = new Handshake(options);
+  if (signal?.aborted) {
+    machine.destroy();
+    throw signal.reason;
+  }
   const reader = pair.readable.getReader();
   const writer = pair.writable.getWriter();
 
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onAbort: (() => void) | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new Bip324Error("HANDSHAKE_TIMEOUT", `handshake did not finish within ${timeoutMs} ms`, {
-            origin: "local",
-          }),
-        ),
-      timeoutMs,
-    );
-    if (options.signal) {
-      onAbort = () => reject(options.signal!.reason ?? new Error("aborted"));
-      if (options.signal.aborted) onAbort();
-      else options.signal.addEventListener("abort", onAbort, { once: true });
-    }
-  });
-  deadline.catch(() => {}); // observed below; never an unhandled rejection
-  const race = <T>(p: Promise<T>): Promise<T> => Promise.race([p, deadline]);
+  // One timer and one abort listener per handshake, both removed at the end. Either records
+  // why we stop and cancels the reader and aborts the writer, so whatever read or write is
+  // pending settles at once. Nothing races a long-lived promise: every such race would keep
+  // its chunk reachable until the deadline.
+  let stopped = false;
+  let stopReason: unknown;
+  let wake: (() => void) | undefined;
+  let received = 0; // bytes read from the peer
+  const stop = (reason: unknown) => {
+    if (stopped) return;
+    stopped = true;
+    stopReason = reason;
+    reader.cancel(reason).catch(() => {});
+    writer.abort(reason).catch(() => {});
+    wake?.();
+  };
+  const timer = setTimeout(() => stop(timeoutError(machine, timeoutMs, received)), timeoutMs);
+  const onAbort = () => stop(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
 
   // Writes are not awaited before reading: a peer that reads only after it writes must
   // never wait on us. They are awaited (in order) before we hand the streams over.
@@ -84,33 +96,36 @@ export async function performHandshake(
 
   try {
     send(machine.start());
-    let receivedAny = false;
     while (!machine.done) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await race(reader.read());
+        chunk = await reader.read();
       } catch (e) {
-        if (e instanceof Bip324Error) throw e;
+        if (stopped) throw stopReason;
         // Core reconnects with v1 however the connection ended (close or reset), as long as
         // nothing came back after our key.
-        if (machine.role === "initiator" && !receivedAny) throw v1OnlyPeer(e);
-        throw transportError(e);
+        if (machine.role === "initiator" && received === 0) throw v1OnlyPeer(e);
+        throw transportError(e, machine, received);
       }
+      if (stopped) throw stopReason;
       if (chunk.done) {
-        if (machine.role === "initiator" && !receivedAny) throw v1OnlyPeer();
-        throw new Bip324Error(
-          "UNEXPECTED_EOF",
-          `peer closed the connection during the handshake (${machine.state})`,
-        );
+        if (machine.role === "initiator" && received === 0) throw v1OnlyPeer();
+        throw eofError(machine, received);
       }
-      if (chunk.value.length > 0) receivedAny = true;
+      received += chunk.value.length;
       send(machine.receive(chunk.value));
     }
     try {
-      await race(lastWrite);
+      await new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        if (stopped) resolve();
+        lastWrite.then(resolve, reject);
+      });
     } catch (e) {
-      throw e instanceof Bip324Error ? e : transportError(e);
+      if (stopped) throw stopReason;
+      throw transportError(e, machine, received);
     }
+    if (stopped) throw stopReason;
     reader.releaseLock();
     writer.releaseLock();
     return machine.result();
@@ -128,8 +143,44 @@ export async function performHandshake(
     throw error;
   } finally {
     clearTimeout(timer);
-    if (onAbort) options.signal?.removeEventListener("abort", onAbort);
+    signal?.removeEventListener("abort", onAbort);
+    wake = undefined;
   }
+}
+
+/** Largest delay `setTimeout` honours (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Bytes of the peer's stream before its garbage: its ElligatorSwift key. */
+const KEY_LEN = 64;
+
+/** Why the peer's garbage terminator may not have come, given the bytes after its key. */
+function missingTerminatorHint(afterKey: number): string {
+  return afterKey === 0
+    ? "the peer sent its key and nothing more (a listener refusing for load, BUSY, does this)"
+    : `no garbage terminator in the ${afterKey} bytes after the peer's key: is the peer on ` +
+      "another network? (the network is part of the key derivation; both ends must use the same)";
+}
+
+function timeoutError(machine: Handshake, ms: number, received: number): Bip324Error {
+  let detail = "";
+  if (machine.state === "garbage") detail = `; ${missingTerminatorHint(received - KEY_LEN)}`;
+  else if (received === 0) detail = "; the peer sent nothing";
+  return new Bip324Error(
+    "HANDSHAKE_TIMEOUT",
+    `handshake did not finish within ${ms} ms (${machine.state})${detail}`,
+    { origin: "local" },
+  );
+}
+
+function eofError(machine: Handshake, received: number): Bip324Error {
+  const detail = machine.state === "garbage"
+    ? `: ${missingTerminatorHint(received - KEY_LEN)}`
+    : "";
+  return new Bip324Error(
+    "UNEXPECTED_EOF",
+    `peer closed the connection during the handshake (${machine.state})${detail}`,
+  );
 }
 
 function v1OnlyPeer(cause?: unknown): Bip324Error {
@@ -140,8 +191,19 @@ function v1OnlyPeer(cause?: unknown): Bip324Error {
   );
 }
 
-function transportError(cause: unknown): Bip324Error {
-  return new Bip324Error("TRANSPORT", `transport failed during the handshake: ${cause}`, {
-    cause,
-  });
+function transportError(cause: unknown, machine: Handshake, received: number): Bip324Error {
+  if ((cause as { code?: unknown })?.code === "OVERSIZED") {
+    return new Bip324Error("OVERSIZED", `${(cause as Error).message ?? cause}`, {
+      cause,
+      origin: "local",
+    });
+  }
+  const detail = machine.state === "garbage"
+    ? `; ${missingTerminatorHint(received - KEY_LEN)}`
+    : "";
+  return new Bip324Error(
+    "TRANSPORT",
+    `transport failed during the handshake (${machine.state}): ${cause}${detail}`,
+    { cause },
+  );
 }

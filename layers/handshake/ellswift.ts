@@ -14,12 +14,20 @@
  * neither y nor the decoded x in affine form. The decode side handles public
  * data only, so it need not be constant time.
  *
+ * Secrets: every byte buffer that holds a private key copy, the raw ECDH x,
+ * the shared secret or data derived from the private key is zeroed before
+ * the function returns or throws. Hashes of secret input are streamed (never
+ * concatenated into a copy) and their state is wiped. The functions that
+ * produce a secret write it into a caller-owned `out` buffer when given one,
+ * so the caller can wipe it. `bigint` copies of the scalar and of x cannot
+ * be wiped (see SECURITY.md).
+ *
  * @module
  */
 
 import { Point } from "@noble/secp256k1";
 import { sha256 } from "@noble/hashes/sha2.js";
-import { checkBytes, concatBytes, randomBytes } from "../bytes.ts";
+import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import {
   inv,
   isSquare,
@@ -47,14 +55,56 @@ function toBigInt(bytes: Uint8Array): bigint {
   return n;
 }
 
-/** bigint to 32 big-endian bytes. */
-function toBytes32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
+/** bigint to 32 big-endian bytes, into `out` (default a new array). */
+function toBytes32(n: bigint, out: Uint8Array = new Uint8Array(32)): Uint8Array {
   for (let i = 31; i >= 0; i--) {
     out[i] = Number(n & 0xffn);
     n >>= 8n;
   }
   return out;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Every buffer this module holds a secret in, shared by all calls: each use
+ * is synchronous and ends (returning or throwing) with the buffer zeroed, so
+ * between calls they are all zero.
+ */
+const SCRATCH = {
+  /** The raw x-only ECDH result inside {@linkcode v2Ecdh}. */
+  ecdhX: new Uint8Array(32),
+  /** {@linkcode ellswiftCreate}'s seed, a hash of the private key. */
+  seed: new Uint8Array(32),
+  /** seed || 4-byte counter, hashed per encoding attempt. */
+  attempt: new Uint8Array(36),
+  /** SHA256 of `attempt`. */
+  digest: new Uint8Array(32),
+} as const;
+
+/**
+ * The module's secret scratch buffers (see `SCRATCH`), for tests that check
+ * they are zero after every call. Not part of the public API.
+ */
+export function ellswiftScratchForTests(): readonly Uint8Array[] {
+  return Object.values(SCRATCH);
+}
+
+/** SHA256 of the concatenation of `parts`, streamed into `out` (32 bytes); the hash state is wiped. */
+function sha256Into(out: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+  const h = sha256.create();
+  try {
+    for (const p of parts) h.update(p);
+    h.digestInto(out);
+  } finally {
+    h.destroy();
+  }
+  return out;
+}
+
+/** Checks an optional 32-byte output buffer, or allocates one. */
+function output(out: Uint8Array | undefined): Uint8Array {
+  return out === undefined ? new Uint8Array(32) : checkBytes("out", out, 32);
 }
 
 /**
@@ -133,7 +183,7 @@ function xswiftecInvBig(x: bigint, u: bigint, caseIndex: number): bigint | null 
  *
  * @example
  * ```ts
- * import { ellswiftDecode } from "./ellswift.ts";
+ * import { ellswiftDecode } from "@bip324/bip324/cipher";
  * console.assert(ellswiftDecode(new Uint8Array(64)).length === 32);
  * ```
  */
@@ -153,7 +203,7 @@ export function ellswiftDecode(encoding: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
- * import { ellswiftDecode, xswiftecInv } from "./ellswift.ts";
+ * import { ellswiftDecode, xswiftecInv } from "@bip324/bip324/cipher";
  * const u = new Uint8Array(32).fill(7);
  * const x = ellswiftDecode(new Uint8Array(64).fill(3));
  * for (let c = 0; c < 8; c++) {
@@ -179,12 +229,19 @@ function scalarOf(privateKey: Uint8Array): bigint {
   return d;
 }
 
-/** Deterministic per-attempt randomness from a seed: SHA256(seed || counter). */
-function attemptBytes(seed: Uint8Array, counter: number): Uint8Array {
-  const msg = new Uint8Array(seed.length + 4);
-  msg.set(seed);
-  new DataView(msg.buffer).setUint32(seed.length, counter, true);
-  return sha256(msg);
+const CREATE_TAG = encoder.encode("bip324/ellswift_create");
+
+/**
+ * Deterministic per-attempt randomness from the seed in `SCRATCH.attempt`:
+ * SHA256(seed || counter), into `SCRATCH.digest`.
+ */
+function attemptBytes(counter: number): Uint8Array {
+  const { attempt, digest } = SCRATCH;
+  attempt[32] = counter & 0xff;
+  attempt[33] = (counter >>> 8) & 0xff;
+  attempt[34] = (counter >>> 16) & 0xff;
+  attempt[35] = (counter >>> 24) & 0xff;
+  return sha256Into(digest, attempt);
 }
 
 /**
@@ -193,11 +250,12 @@ function attemptBytes(seed: Uint8Array, counter: number): Uint8Array {
  *
  * With `auxRandom` (32 bytes) the encoding is a deterministic function of the
  * key and `auxRandom`, which is what tests want; without it, fresh randomness
- * from Web Crypto is used.
+ * from Web Crypto is used. `privateKey` is read, never copied into a byte
+ * buffer; everything derived from it here is zeroed before returning.
  *
  * @example
  * ```ts
- * import { ellswiftCreate } from "./ellswift.ts";
+ * import { ellswiftCreate } from "@bip324/bip324/cipher";
  * const priv = new Uint8Array(32).fill(1);
  * console.assert(ellswiftCreate(priv).length === 64);
  * ```
@@ -206,73 +264,99 @@ export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): 
   const d = scalarOf(privateKey);
   if (auxRandom !== undefined) checkBytes("auxRandom", auxRandom, 32);
   const x = Point.BASE.multiply(d).toAffine().x;
-  const seed = sha256(
-    concatBytes(
-      new TextEncoder().encode("bip324/ellswift_create"),
-      privateKey,
-      auxRandom ?? randomBytes(32),
-    ),
-  );
-  for (let attempt = 0;; attempt++) {
-    const r = attemptBytes(seed, attempt);
-    const u = mod(toBigInt(r));
-    if (u === 0n) continue;
-    const caseIndex = attemptBytes(seed, 0x80000000 + attempt)[0] & 7;
-    const t = xswiftecInvBig(x, u, caseIndex);
-    if (t !== null) return concatBytes(toBytes32(u), toBytes32(t));
+  try {
+    sha256Into(SCRATCH.seed, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
+    SCRATCH.attempt.set(SCRATCH.seed);
+    for (let attempt = 0;; attempt++) {
+      const u = mod(toBigInt(attemptBytes(attempt)));
+      if (u === 0n) continue;
+      const caseIndex = attemptBytes(0x80000000 + attempt)[0] & 7;
+      const t = xswiftecInvBig(x, u, caseIndex);
+      if (t !== null) return concatBytes(toBytes32(u), toBytes32(t));
+    }
+  } finally {
+    wipe(SCRATCH.seed, SCRATCH.attempt, SCRATCH.digest);
   }
 }
 
 /**
  * x-only ECDH against an ElligatorSwift-encoded public key: the 32-byte x
- * coordinate of `privateKey · decode(ellswiftTheirs)`.
+ * coordinate of `privateKey · decode(ellswiftTheirs)`, written into `out`
+ * (32 bytes, caller-owned: wipe it when done) or a new array.
  *
  * @example
  * ```ts
- * import { ellswiftCreate, ellswiftEcdhXonly } from "./ellswift.ts";
+ * import { ellswiftCreate, ellswiftEcdhXonly } from "@bip324/bip324/cipher";
  * const a = new Uint8Array(32).fill(1), b = new Uint8Array(32).fill(2);
  * const ab = ellswiftEcdhXonly(ellswiftCreate(b), a);
  * const ba = ellswiftEcdhXonly(ellswiftCreate(a), b);
  * console.assert(ab.every((v, i) => v === ba[i]));
  * ```
  */
-export function ellswiftEcdhXonly(ellswiftTheirs: Uint8Array, privateKey: Uint8Array): Uint8Array {
+export function ellswiftEcdhXonly(
+  ellswiftTheirs: Uint8Array,
+  privateKey: Uint8Array,
+  out?: Uint8Array,
+): Uint8Array {
   const d = scalarOf(privateKey);
   checkBytes("ellswiftTheirs", ellswiftTheirs, 64);
+  const result = output(out);
   const [n, xd] = xswiftecFraction(
     toBigInt(ellswiftTheirs.subarray(0, 32)),
     toBigInt(ellswiftTheirs.subarray(32, 64)),
   );
-  return toBytes32(xOnlyMultiply(n, xd, d));
+  return toBytes32(xOnlyMultiply(n, xd, d), result);
 }
 
-const ECDH_TAG = sha256(new TextEncoder().encode("bip324_ellswift_xonly_ecdh"));
+const ECDH_TAG = sha256(encoder.encode("bip324_ellswift_xonly_ecdh"));
 
 /**
- * BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data).
+ * BIP340-style tagged hash: SHA256(SHA256(tag) || SHA256(tag) || data), into
+ * `out` (32 bytes) or a new array. `tag` is a string or its 32-byte SHA256.
+ * `data` is streamed into the hash, never copied; the hash state is wiped.
  *
  * @example
  * ```ts
- * import { taggedHash } from "./ellswift.ts";
+ * import { taggedHash } from "@bip324/bip324/cipher";
  * console.assert(taggedHash("x", new Uint8Array(0)).length === 32);
  * ```
  */
-export function taggedHash(tag: string | Uint8Array, data: Uint8Array): Uint8Array {
-  const t = typeof tag === "string" ? sha256(new TextEncoder().encode(tag)) : tag;
-  return sha256(concatBytes(t, t, data));
+export function taggedHash(
+  tag: string | Uint8Array,
+  data: Uint8Array,
+  out?: Uint8Array,
+): Uint8Array {
+  const t = typeof tag === "string" ? sha256(encoder.encode(tag)) : checkBytes("tag", tag);
+  checkBytes("data", data);
+  return sha256Into(output(out), t, t, data);
 }
 
 /**
  * The BIP324 shared secret: the x-only ECDH result hashed with both 64-byte
- * encodings, initiator's first.
+ * encodings, initiator's first. The secret goes into `out` (32 bytes,
+ * caller-owned: wipe it when done) or a new array; the raw ECDH x is zeroed
+ * before this returns or throws, and `out` is written only on success.
  *
  * @example
  * ```ts
- * import { ellswiftCreate, v2Ecdh } from "./ellswift.ts";
+ * import { ellswiftCreate, v2Ecdh } from "@bip324/bip324/cipher";
  * const a = new Uint8Array(32).fill(1), b = new Uint8Array(32).fill(2);
  * const ea = ellswiftCreate(a), eb = ellswiftCreate(b);
  * const s1 = v2Ecdh(a, eb, ea, true), s2 = v2Ecdh(b, ea, eb, false);
  * console.assert(s1.every((v, i) => v === s2[i]));
+ * ```
+ *
+ * @example Into a buffer the caller wipes
+ * ```ts
+ * import { ellswiftCreate, v2Ecdh } from "@bip324/bip324/cipher";
+ * const a = new Uint8Array(32).fill(1), eb = ellswiftCreate(new Uint8Array(32).fill(2));
+ * const secret = new Uint8Array(32);
+ * try {
+ *   v2Ecdh(a, eb, ellswiftCreate(a), true, secret);
+ *   // … derive keys from `secret` …
+ * } finally {
+ *   secret.fill(0);
+ * }
  * ```
  */
 export function v2Ecdh(
@@ -280,14 +364,20 @@ export function v2Ecdh(
   ellswiftTheirs: Uint8Array,
   ellswiftOurs: Uint8Array,
   initiating: boolean,
+  out?: Uint8Array,
 ): Uint8Array {
   checkBytes("ellswiftOurs", ellswiftOurs, 64);
   checkBytes("ellswiftTheirs", ellswiftTheirs, 64);
   if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
-  const shared = ellswiftEcdhXonly(ellswiftTheirs, privateKey);
-  const data = initiating
-    ? concatBytes(ellswiftOurs, ellswiftTheirs, shared)
-    : concatBytes(ellswiftTheirs, ellswiftOurs, shared);
-  shared.fill(0);
-  return taggedHash(ECDH_TAG, data);
+  const result = output(out);
+  const x = SCRATCH.ecdhX;
+  try {
+    ellswiftEcdhXonly(ellswiftTheirs, privateKey, x);
+    const [first, second] = initiating
+      ? [ellswiftOurs, ellswiftTheirs]
+      : [ellswiftTheirs, ellswiftOurs];
+    return sha256Into(result, ECDH_TAG, ECDH_TAG, first, second, x);
+  } finally {
+    wipe(x);
+  }
 }

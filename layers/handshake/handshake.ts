@@ -27,6 +27,12 @@ import {
 import type { StreamingOpen } from "../crypto/streaming_open.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Version packet contents kept for `peerVersionContents`; longer ones are
+ * authenticated as they stream in and dropped (BIP324 receivers ignore them).
+ */
+export const MAX_KEPT_VERSION_CONTENTS = 4096;
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
 import type { AeadBackend, AeadBackendKind } from "../crypto/backend.ts";
 
@@ -79,7 +85,11 @@ export interface HandshakeResult {
   cipher: Bip324Cipher;
   /** 32-byte session id, equal on both ends. */
   sessionId: Uint8Array;
-  /** The peer's version packet contents (empty today; reserved for upgrades). */
+  /**
+   * The peer's version packet contents (empty today; reserved for upgrades).
+   * Contents over {@linkcode MAX_KEPT_VERSION_CONTENTS} bytes are authenticated
+   * but not kept: then this is empty.
+   */
   peerVersionContents: Uint8Array;
   /** Bytes received after the peer's version packet: the start of the session's stream. */
   leftover: Uint8Array;
@@ -136,11 +146,13 @@ export class Handshake {
   #bodyTotal = -1; // body bytes (header + contents + tag) of the packet being read, or -1
   #bodyHave = 0;
   #body?: Uint8Array; // the version packet being gathered
-  #decoy?: StreamingOpen; // a decoy being authenticated as it streams in
+  #decoy?: StreamingOpen; // a decoy (or an over-long version packet) authenticated as it streams
+  #streamingVersion = false;
   #packetsReceived = 0;
   #decoysReceived = 0;
   #result?: HandshakeResult;
   #started = false;
+  #failed = false;
 
   /** Prepares a handshake; nothing is sent until {@linkcode Handshake.start}. */
   constructor(options: HandshakeOptions) {
@@ -213,15 +225,23 @@ export class Handshake {
 
   /**
    * Feeds bytes received from the peer. Returns the bytes to send in reply
-   * (often empty). Throws {@linkcode Bip324Error} when the peer broke the protocol.
+   * (often empty). Throws {@linkcode Bip324Error} when the peer broke the
+   * protocol; the machine has then already wiped its keys
+   * ({@linkcode Handshake.destroy}) and accepts no more input.
    */
   receive(bytes: Uint8Array): Uint8Array {
     checkBytes("bytes", bytes);
     if (!this.#started) throw new TypeError("call start() before receive()");
+    if (this.#failed) throw new TypeError("handshake has failed or was destroyed");
     if (this.#state === "done") throw new TypeError("handshake is already done");
     const out: Uint8Array[] = [];
     let input = bytes;
-    while (input.length > 0 && !this.done) input = this.#step(input, out);
+    try {
+      while (input.length > 0 && !this.done) input = this.#step(input, out);
+    } catch (error) {
+      this.destroy();
+      throw error;
+    }
     if (this.done) this.#result!.leftover = input;
     return out.length === 1 ? out[0] : concatBytes(...out);
   }
@@ -232,8 +252,17 @@ export class Handshake {
     return this.#result;
   }
 
-  /** Wipes key material held by the machine (on failure or abandon). */
+  /**
+   * Wipes the key material held by the machine: the cipher (private key, or
+   * once the peer's key arrived, every derived key and terminator), the input
+   * queue and our garbage. Call it to abandon a handshake (timeout, peer
+   * close); {@linkcode Handshake.receive} calls it itself when the peer breaks
+   * the protocol. Idempotent; the machine accepts no input afterwards. After
+   * {@linkcode Handshake.done} the cipher belongs to the result: destroying the
+   * machine then also wipes that cipher.
+   */
   destroy(): void {
+    this.#failed = true;
     this.#cipher.destroy();
     this.#decoy?.destroy();
     this.#decoy = undefined;
@@ -346,7 +375,9 @@ export class Handshake {
     if (this.#garbageHave >= limit) {
       throw new Bip324Error(
         "NO_GARBAGE_TERMINATOR",
-        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage`,
+        `no garbage terminator within ${MAX_GARBAGE_LEN} bytes of garbage: is the peer on ` +
+          "another network? (the network is part of the key derivation; both ends must use " +
+          "the same)",
       );
     }
     return input.subarray(take);
@@ -379,6 +410,12 @@ export class Handshake {
         // The header byte tells a decoy before the rest of the packet arrives.
         if (ciphers.recvPacket.peekFirstByte(input[i]) & IGNORE_BIT) {
           this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
+          this.#streamingVersion = false;
+        } else if (this.#bodyTotal - HEADER_LEN - TAG_LEN > MAX_KEPT_VERSION_CONTENTS) {
+          // A version packet too large to keep: authenticated as it streams, contents dropped
+          // (receivers ignore them, BIP324), so a pending handshake holds nothing for it.
+          this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
+          this.#streamingVersion = true;
         } else {
           this.#body = new Uint8Array(Math.min(this.#bodyTotal, 64 * 1024));
         }
@@ -404,6 +441,10 @@ export class Handshake {
         const ok = this.#decoy.finish();
         this.#decoy = undefined;
         if (!ok) throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)");
+        if (this.#streamingVersion) {
+          this.#finish(EMPTY);
+          return input.subarray(i);
+        }
         this.#decoysReceived++;
         continue;
       }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { expand, extract } from "@noble/hashes/hkdf.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { checkBytes, concatBytes, wipe } from "../bytes.ts";
 import { type Network, networkMagic } from "../bitcoin/network.ts";
@@ -34,15 +34,87 @@ export interface SessionKeys {
 
 const encoder = new TextEncoder();
 const SALT_PREFIX = encoder.encode("bitcoin_v2_shared_secret");
-const info = (label: string) => encoder.encode(label);
+const LABELS = {
+  sessionId: encoder.encode("session_id"),
+  initiatorL: encoder.encode("initiator_L"),
+  initiatorP: encoder.encode("initiator_P"),
+  responderL: encoder.encode("responder_L"),
+  responderP: encoder.encode("responder_P"),
+  terminators: encoder.encode("garbage_terminators"),
+} as const;
+/** HKDF-Expand's block counter: every output is one 32-byte block, T(1). */
+const BLOCK_ONE = Uint8Array.of(1);
+
+/**
+ * Every intermediate the key schedule holds, shared by all calls: each call
+ * is synchronous and ends (returning or throwing) with both buffers zeroed.
+ */
+const SCRATCH = {
+  /** HKDF-Extract's pseudorandom key. */
+  prk: new Uint8Array(32),
+  /** Both garbage terminators, before they are split. */
+  terminators: new Uint8Array(2 * GARBAGE_TERMINATOR_LEN),
+} as const;
+
+/**
+ * The key schedule's scratch buffers (see `SCRATCH`), for tests that check
+ * they are zero after every call. Not part of the public API.
+ */
+export function keyScheduleScratchForTests(): readonly Uint8Array[] {
+  return Object.values(SCRATCH);
+}
+
+/** HMAC-SHA256(key, concatenation of `parts`) into `out`; the HMAC state is wiped. */
+function hmacInto(out: Uint8Array, key: Uint8Array, ...parts: Uint8Array[]): void {
+  const mac = hmac.create(sha256, key);
+  try {
+    for (const p of parts) mac.update(p);
+    mac.digestInto(out);
+  } finally {
+    mac.destroy();
+  }
+}
+
+/** A {@linkcode SessionKeys} of fresh zeroed buffers, to pass as `out`. */
+export function emptySessionKeys(): SessionKeys {
+  return {
+    sessionId: new Uint8Array(32),
+    sendLengthKey: new Uint8Array(32),
+    sendPacketKey: new Uint8Array(32),
+    recvLengthKey: new Uint8Array(32),
+    recvPacketKey: new Uint8Array(32),
+    sendGarbageTerminator: new Uint8Array(GARBAGE_TERMINATOR_LEN),
+    recvGarbageTerminator: new Uint8Array(GARBAGE_TERMINATOR_LEN),
+  };
+}
+
+function checkOut(out: SessionKeys): SessionKeys {
+  if (typeof out !== "object" || out === null) throw new TypeError("out must be a SessionKeys");
+  const keyNames = [
+    "sessionId",
+    "sendLengthKey",
+    "sendPacketKey",
+    "recvLengthKey",
+    "recvPacketKey",
+  ];
+  for (const name of keyNames as (keyof SessionKeys)[]) checkBytes(`out.${name}`, out[name], 32);
+  checkBytes("out.sendGarbageTerminator", out.sendGarbageTerminator, GARBAGE_TERMINATOR_LEN);
+  checkBytes("out.recvGarbageTerminator", out.recvGarbageTerminator, GARBAGE_TERMINATOR_LEN);
+  return out;
+}
 
 /**
  * Derives the session keys from the 32-byte ECDH secret (the output of
  * `v2Ecdh`). `initiating` picks which direction's keys we send with.
  *
+ * With `out`, the keys are written into its (caller-owned) buffers and `out`
+ * is returned, so the caller can wipe them when done; otherwise new buffers
+ * are allocated. HKDF's pseudorandom key and the unsplit terminators are
+ * zeroed before this returns or throws.
+ *
  * @example
  * ```ts
- * import { deriveSessionKeys } from "./key_schedule.ts";
+ * import { deriveSessionKeys } from "@bip324/bip324/cipher";
  * const a = deriveSessionKeys(new Uint8Array(32), true, "regtest");
  * const b = deriveSessionKeys(new Uint8Array(32), false, "regtest");
  * console.assert(a.sendPacketKey.every((v, i) => v === b.recvPacketKey[i]));
@@ -52,37 +124,31 @@ export function deriveSessionKeys(
   ecdhSecret: Uint8Array,
   initiating: boolean,
   network: Network | Uint8Array = "mainnet",
+  out?: SessionKeys,
 ): SessionKeys {
   checkBytes("ecdhSecret", ecdhSecret, 32);
   if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
-  const prk = extract(sha256, ecdhSecret, concatBytes(SALT_PREFIX, networkMagic(network)));
-  const get = (label: string) => expand(sha256, prk, info(label), 32);
-  const sessionId = get("session_id");
-  const initiatorL = get("initiator_L");
-  const initiatorP = get("initiator_P");
-  const responderL = get("responder_L");
-  const responderP = get("responder_P");
-  const terminators = get("garbage_terminators");
-  const initiatorTerminator = terminators.slice(0, GARBAGE_TERMINATOR_LEN);
-  const responderTerminator = terminators.slice(GARBAGE_TERMINATOR_LEN);
-  wipe(prk, terminators);
-  return initiating
-    ? {
-      sessionId,
-      sendLengthKey: initiatorL,
-      sendPacketKey: initiatorP,
-      recvLengthKey: responderL,
-      recvPacketKey: responderP,
-      sendGarbageTerminator: initiatorTerminator,
-      recvGarbageTerminator: responderTerminator,
-    }
-    : {
-      sessionId,
-      sendLengthKey: responderL,
-      sendPacketKey: responderP,
-      recvLengthKey: initiatorL,
-      recvPacketKey: initiatorP,
-      sendGarbageTerminator: responderTerminator,
-      recvGarbageTerminator: initiatorTerminator,
-    };
+  const salt = concatBytes(SALT_PREFIX, networkMagic(network));
+  const keys = out === undefined ? emptySessionKeys() : checkOut(out);
+  const { prk, terminators } = SCRATCH;
+  try {
+    hmacInto(prk, salt, ecdhSecret); // HKDF-Extract(salt, ikm)
+    const expand = (label: Uint8Array, into: Uint8Array) => hmacInto(into, prk, label, BLOCK_ONE);
+    expand(LABELS.sessionId, keys.sessionId);
+    expand(LABELS.initiatorL, initiating ? keys.sendLengthKey : keys.recvLengthKey);
+    expand(LABELS.initiatorP, initiating ? keys.sendPacketKey : keys.recvPacketKey);
+    expand(LABELS.responderL, initiating ? keys.recvLengthKey : keys.sendLengthKey);
+    expand(LABELS.responderP, initiating ? keys.recvPacketKey : keys.sendPacketKey);
+    expand(LABELS.terminators, terminators);
+    const initiatorTerminator = terminators.subarray(0, GARBAGE_TERMINATOR_LEN);
+    const responderTerminator = terminators.subarray(GARBAGE_TERMINATOR_LEN);
+    keys.sendGarbageTerminator.set(initiating ? initiatorTerminator : responderTerminator);
+    keys.recvGarbageTerminator.set(initiating ? responderTerminator : initiatorTerminator);
+    return keys;
+  } catch (error) {
+    wipe(...Object.values(keys));
+    throw error;
+  } finally {
+    wipe(prk, terminators);
+  }
 }

@@ -5,8 +5,9 @@
  * One ChaCha20 stream (nonce = 4 zero bytes + 8-byte little-endian epoch)
  * serves 224 consecutive chunks; the next 32 keystream bytes then become the
  * new key and the block counter restarts at 0. With 3-byte chunks an epoch
- * uses exactly 224 × 3 + 32 = 704 bytes = 11 blocks, so the whole epoch's
- * keystream is computed in one call and each length costs three XORs.
+ * uses exactly 224 × 3 + 32 = 704 bytes = 11 blocks; the keystream is
+ * computed two blocks at a time, so each length costs three XORs and an idle
+ * cipher holds little.
  *
  * On rekey, keystream left over from the old key is dropped, as in Bitcoin
  * Core (the BIP's pseudocode would keep it; the two differ only for chunks
@@ -23,6 +24,8 @@ import { REKEY_INTERVAL, RekeySchedule } from "../rekeying.ts";
 export const LENGTH_FIELD_LEN = 3;
 
 const BLOCK = 64;
+/** Keystream blocks computed per refill (each length takes 3 bytes: 42 lengths per refill). */
+const KEYSTREAM_BLOCKS = 2;
 
 /**
  * Per-call scratch shared by every instance: it is only used inside one synchronous
@@ -64,9 +67,9 @@ export class FSChaCha20 {
   constructor(key: Uint8Array, interval: number = REKEY_INTERVAL) {
     checkBytes("key", key, 32);
     this.#schedule = new RekeySchedule(interval);
-    const epochBytes = interval * LENGTH_FIELD_LEN + 32;
-    // Key and the epoch's keystream share one allocation.
-    const state = new Uint8Array(32 + Math.ceil(epochBytes / BLOCK) * BLOCK);
+    // Key and keystream share one allocation; the keystream is computed KEYSTREAM_BLOCKS
+    // blocks at a time (an idle cipher holds 160 bytes, not a whole epoch's 736).
+    const state = new Uint8Array(32 + KEYSTREAM_BLOCKS * BLOCK);
     this.#key = state.subarray(0, 32);
     this.#key.set(key);
     this.#keystream = state.subarray(32);

@@ -20,21 +20,175 @@
  * @module
  */
 
-/** The controller a composed stage hands each transformer. */
-type StageController = TransformStreamDefaultController<unknown>;
-
-interface Stage {
-  transformer: Transformer<unknown, unknown>;
-  controller: StageController;
-  /** Chunks waiting while this stage's last transform is still running. */
-  queue: unknown[];
-  /** Settles when this stage's running transform (and its queue) is done. */
-  busy: Promise<void> | undefined;
-}
+// deno-lint-ignore no-explicit-any
+type AnyTransformer = Transformer<any, any>;
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" &&
     typeof (value as { then?: unknown }).then === "function";
+}
+
+/** One transformer of a chain, with what it is waiting on (if anything). */
+interface Stage {
+  readonly transformer: AnyTransformer;
+  readonly controller: StageController;
+  /** Chunks waiting while this stage's last transform is still running (allocated on need). */
+  queue: unknown[] | undefined;
+  /** Settles when this stage's running transform (and its queue) is done. */
+  busy: Promise<void> | undefined;
+}
+
+/**
+ * The controller a stage's transformer sees: `enqueue` goes straight into the
+ * next stage. A small object with its methods on the prototype, so an idle
+ * chain costs a few dozen bytes per stage.
+ */
+class StageController implements TransformStreamDefaultController<unknown> {
+  readonly #chain: Chain;
+  readonly #index: number;
+  constructor(chain: Chain, index: number) {
+    this.#chain = chain;
+    this.#index = index;
+  }
+  get desiredSize(): number | null {
+    return this.#chain.outer?.desiredSize ?? null;
+  }
+  enqueue(chunk?: unknown): void {
+    this.#chain.deliver(this.#index + 1, chunk);
+  }
+  error(reason?: unknown): void {
+    this.#chain.fail(reason);
+  }
+  terminate(): void {
+    this.#chain.terminateAfter(this.#index);
+  }
+}
+
+/** The state of one composed chain; its methods are the composed transformer's. */
+class Chain implements Transformer<unknown, unknown> {
+  outer: TransformStreamDefaultController<unknown> | undefined;
+  readonly #stages: Stage[];
+  #failure: { error: unknown } | undefined;
+  #terminated = false;
+  /** After a stage calls terminate(), chunks for it and the stages before it are dropped. */
+  #stoppedThrough = -1;
+  /** Async work in flight (transforms that returned promises); allocated on need. */
+  #inflight: Set<Promise<void>> | undefined;
+
+  constructor(transformers: AnyTransformer[]) {
+    this.#stages = transformers.map((transformer, index) => ({
+      transformer,
+      controller: new StageController(this, index),
+      queue: undefined,
+      busy: undefined,
+    }));
+  }
+
+  start(controller: TransformStreamDefaultController<unknown>): Promise<void> | undefined {
+    this.outer = controller;
+    if (!this.#stages.some((s) => s.transformer.start !== undefined)) return undefined;
+    return (async () => {
+      for (const stage of this.#stages) {
+        const start = stage.transformer.start;
+        if (start !== undefined) await start.call(stage.transformer, stage.controller);
+      }
+    })();
+  }
+
+  transform(chunk: unknown): Promise<void> | undefined {
+    if (this.#stoppedThrough >= 0) return undefined;
+    this.deliver(0, chunk);
+    if (this.#inflight !== undefined && this.#inflight.size > 0) return this.#idle();
+    return undefined;
+  }
+
+  flush(): Promise<void> {
+    return this.#flushFrom(0);
+  }
+
+  deliver(index: number, chunk: unknown): void {
+    if (this.#failure) throw this.#failure.error;
+    if (this.#terminated || index <= this.#stoppedThrough) return;
+    if (index === this.#stages.length) {
+      this.outer!.enqueue(chunk);
+      return;
+    }
+    const stage = this.#stages[index];
+    if (stage.busy !== undefined) {
+      (stage.queue ??= []).push(chunk);
+      return;
+    }
+    this.#run(stage, chunk);
+  }
+
+  fail(error: unknown): void {
+    if (this.#failure) return;
+    this.#failure = { error };
+    try {
+      this.outer?.error(error);
+    } catch { /* already errored or closed */ }
+  }
+
+  terminateAfter(index: number): void {
+    if (this.#terminated || this.#failure || this.#stoppedThrough >= index) return;
+    this.#stoppedThrough = index;
+    this.#flushFrom(index + 1).then(() => {
+      this.#terminated = true;
+      this.outer?.terminate();
+    }, (error) => this.fail(error));
+  }
+
+  #run(stage: Stage, chunk: unknown): void {
+    const transform = stage.transformer.transform;
+    const result = transform === undefined
+      ? stage.controller.enqueue(chunk)
+      : transform.call(stage.transformer, chunk, stage.controller);
+    if (isThenable(result)) this.#wait(stage, result);
+  }
+
+  #wait(stage: Stage, pending: PromiseLike<unknown>): void {
+    const inflight = this.#inflight ??= new Set();
+    const done: Promise<void> = Promise.resolve(pending).then(
+      () => {
+        inflight.delete(done);
+        stage.busy = undefined;
+        try {
+          const queue = stage.queue;
+          while (queue && queue.length > 0 && stage.busy === undefined && !this.#failure) {
+            this.#run(stage, queue.shift());
+          }
+        } catch (error) {
+          this.fail(error);
+        }
+      },
+      (error) => {
+        inflight.delete(done);
+        stage.busy = undefined;
+        this.fail(error);
+      },
+    );
+    stage.busy = done;
+    inflight.add(done);
+  }
+
+  /** Resolves once no stage has work in flight (or rejects with the failure). */
+  async #idle(): Promise<void> {
+    while (this.#inflight !== undefined && this.#inflight.size > 0) {
+      await Promise.all([...this.#inflight]);
+    }
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Runs the flush of stages `from`.. in order, each after the earlier ones are idle. */
+  async #flushFrom(from: number): Promise<void> {
+    for (let i = from; i < this.#stages.length; i++) {
+      await this.#idle();
+      const stage = this.#stages[i];
+      const flush = stage.transformer.flush;
+      if (flush !== undefined) await flush.call(stage.transformer, stage.controller);
+    }
+    await this.#idle();
+  }
 }
 
 /**
@@ -66,121 +220,7 @@ export function compose<I = any, O = any>(
       throw new TypeError(`transformers[${i}].transform must be a function`);
     }
   }
-  let outer: TransformStreamDefaultController<O> | undefined;
-  let failure: { error: unknown } | undefined;
-  let terminated = false;
-  /** After a stage calls terminate(), chunks for it and the stages before it are dropped. */
-  let stoppedThrough = -1;
-  /** Async work in flight (transforms that returned promises). */
-  const inflight = new Set<Promise<void>>();
-  const stages: Stage[] = [];
-
-  const fail = (error: unknown) => {
-    if (failure) return;
-    failure = { error };
-    try {
-      outer?.error(error);
-    } catch { /* already errored or closed */ }
-  };
-
-  const deliver = (index: number, chunk: unknown): void => {
-    if (failure) throw failure.error;
-    if (terminated || index <= stoppedThrough) return;
-    if (index === stages.length) {
-      outer!.enqueue(chunk as O);
-      return;
-    }
-    const stage = stages[index];
-    if (stage.busy !== undefined) {
-      stage.queue.push(chunk);
-      return;
-    }
-    run(stage, chunk);
-  };
-
-  const run = (stage: Stage, chunk: unknown): void => {
-    const transform = stage.transformer.transform;
-    const result = transform === undefined
-      ? stage.controller.enqueue(chunk)
-      : transform.call(stage.transformer, chunk, stage.controller);
-    if (isThenable(result)) wait(stage, result);
-  };
-
-  const wait = (stage: Stage, pending: PromiseLike<unknown>): void => {
-    const done: Promise<void> = Promise.resolve(pending).then(
-      () => {
-        inflight.delete(done);
-        stage.busy = undefined;
-        try {
-          while (stage.queue.length > 0 && stage.busy === undefined && !failure) {
-            run(stage, stage.queue.shift());
-          }
-        } catch (error) {
-          fail(error);
-        }
-      },
-      (error) => {
-        inflight.delete(done);
-        stage.busy = undefined;
-        fail(error);
-      },
-    );
-    stage.busy = done;
-    inflight.add(done);
-  };
-
-  /** Resolves once no stage has work in flight (or rejects with the failure). */
-  const idle = async (): Promise<void> => {
-    while (inflight.size > 0) await Promise.all([...inflight]);
-    if (failure) throw failure.error;
-  };
-
-  /** Runs the flush of stages `from`.. in order, each after the earlier ones are idle. */
-  const flushFrom = async (from: number): Promise<void> => {
-    for (let i = from; i < stages.length; i++) {
-      await idle();
-      const flush = stages[i].transformer.flush;
-      if (flush !== undefined) await flush.call(stages[i].transformer, stages[i].controller);
-    }
-    await idle();
-  };
-
-  transformers.forEach((transformer, index) => {
-    const controller: StageController = {
-      get desiredSize() {
-        return outer?.desiredSize ?? null;
-      },
-      enqueue: (chunk?: unknown) => deliver(index + 1, chunk),
-      error: (reason?: unknown) => fail(reason),
-      terminate: () => {
-        if (terminated || failure || stoppedThrough >= index) return;
-        stoppedThrough = index;
-        flushFrom(index + 1).then(() => {
-          terminated = true;
-          outer?.terminate();
-        }, fail);
-      },
-    };
-    stages.push({ transformer, controller, queue: [], busy: undefined });
-  });
-
-  return {
-    async start(controller) {
-      outer = controller;
-      for (const stage of stages) {
-        const start = stage.transformer.start;
-        if (start !== undefined) await start.call(stage.transformer, stage.controller);
-      }
-    },
-    transform(chunk) {
-      if (stoppedThrough >= 0) return;
-      deliver(0, chunk);
-      if (inflight.size > 0) return idle();
-    },
-    flush() {
-      return flushFrom(0);
-    },
-  };
+  return new Chain(transformers) as Transformer<I, O>;
 }
 
 /**

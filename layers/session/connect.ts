@@ -11,11 +11,20 @@
 import { Bip324Error } from "../errors.ts";
 import { connectTcp, listenTcp, type TcpAddress } from "../../transports/tcp.ts";
 import {
+  openWebSocket,
   serveWebSocket,
   webSocketPair,
   type WebSocketPairOptions,
 } from "../../transports/websocket.ts";
-import { type AcceptOptions, acceptSessions, type SessionListener } from "./listener.ts";
+import type { PairListener } from "../../transports/types.ts";
+import { DEFAULT_HANDSHAKE_TIMEOUT } from "../handshake/driver.ts";
+import {
+  type AcceptOptions,
+  acceptSessions,
+  type SessionListener,
+  setSessionRemote,
+} from "./listener.ts";
+import { checkAcceptOptions, checkSessionOptions } from "./check_options.ts";
 import type { Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
@@ -28,41 +37,98 @@ export interface ConnectOptions extends SessionOptions, TcpAddress {
    * What to do when the peer only speaks the legacy v1 protocol:
    * `"v1"` (default, as Bitcoin Core does): if the peer closes the connection
    * without sending a byte after our key, reconnect and speak v1;
-   * `"none"`: fail with `V1_ONLY_PEER`; `"v1-only"`: never try v2.
-   * The session's `transportVersion` says which one was used.
+   * `"none"` (v2 only): fail with `V1_ONLY_PEER`; `"v1-only"`: never try v2.
+   * The session's `transportVersion` says which one was used. There is no
+   * fallback after an abort.
    */
   fallback?: "v1" | "none" | "v1-only";
 }
 
-/** Turns a failure to open a transport into `TRANSPORT` (the signal's reason is passed through). */
-function openFailed(
-  cause: unknown,
-  what: string,
-  signal: AbortSignal | undefined,
-): unknown {
+/** `HOST:PORT`, with an IPv6 host in brackets. */
+function hostPort(host: string, port: number | string): string {
+  return `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`;
+}
+
+/** Is `cause` (a runtime error) about this side rather than the remote end? */
+function isLocalFailure(cause: unknown): boolean {
+  const errors = (globalThis as { Deno?: typeof Deno }).Deno?.errors;
+  if (!errors) return false;
+  return [errors.NotCapable, errors.PermissionDenied, errors.AddrNotAvailable, errors.AddrInUse]
+    .some((type) => type !== undefined && cause instanceof type);
+}
+
+/**
+ * Turns a failure to open a connection into a {@linkcode Bip324Error}: the
+ * signal's reason is passed through, caller mistakes too; the rest is
+ * `TRANSPORT` (origin `"peer"` when the remote end refused, reset or could not
+ * be reached; `"local"` when we were not allowed to, or had no address).
+ */
+function openFailed(cause: unknown, what: string, signal: AbortSignal | undefined): unknown {
   if (signal?.aborted) return signal.reason;
   if (cause instanceof Bip324Error || cause instanceof TypeError || cause instanceof RangeError) {
     return cause;
   }
   return new Bip324Error("TRANSPORT", `cannot connect to ${what}: ${cause}`, {
     cause,
-    origin: "peer",
+    origin: isLocalFailure(cause) ? "local" : "peer",
   });
 }
 
-async function tcpPair(options: ConnectOptions) {
-  const host = options.hostname ?? "127.0.0.1";
+function openTimedOut(what: string, ms: number, cause?: unknown): Bip324Error {
+  return new Bip324Error("HANDSHAKE_TIMEOUT", `cannot connect to ${what} within ${ms} ms`, {
+    cause,
+    origin: "local",
+  });
+}
+
+/** Milliseconds left of `total` since `started` (at least 1). */
+function remaining(total: number, started: number): number {
+  return Math.max(1, Math.ceil(total - (performance.now() - started)));
+}
+
+/**
+ * One TCP attempt: connect within `timeout` ms (from `started`), as the
+ * handshake's deadline covers opening the connection too.
+ */
+async function tcpPair(options: ConnectOptions, timeout: number, started: number) {
+  const where = hostPort(options.hostname ?? "127.0.0.1", options.port);
+  const timer = new AbortController();
+  const id = setTimeout(
+    () => timer.abort(openTimedOut(where, timeout)),
+    remaining(timeout, started),
+  );
+  const signal = options.signal ? AbortSignal.any([options.signal, timer.signal]) : timer.signal;
   try {
-    return await connectTcp(options);
+    return await connectTcp({ hostname: options.hostname, port: options.port, signal });
   } catch (cause) {
-    const where = `${host.includes(":") ? `[${host}]` : host}:${options.port}`;
+    if (!options.signal?.aborted && timer.signal.aborted) throw timer.signal.reason;
     throw openFailed(cause, where, options.signal);
+  } finally {
+    clearTimeout(id);
+  }
+}
+
+function checkConnectOptions(options: ConnectOptions): void {
+  checkSessionOptions(options);
+  const fallback = options.fallback ?? "v1";
+  if (fallback !== "v1" && fallback !== "none" && fallback !== "v1-only") {
+    throw new TypeError(`fallback must be "v1", "none" or "v1-only", got ${fallback}`);
+  }
+  if (options.hostname !== undefined && typeof options.hostname !== "string") {
+    throw new TypeError("hostname must be a string");
+  }
+  if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
+    throw new RangeError(`port must be an integer 1..65535, got ${options.port}`);
   }
 }
 
 /**
  * Opens a TCP connection and performs the BIP324 handshake as initiator,
- * falling back to v1 as `options.fallback` says.
+ * falling back to v1 as `options.fallback` says. `handshakeTimeout` (default
+ * 20 s) bounds each attempt, connecting included (`HANDSHAKE_TIMEOUT`). An
+ * aborted `signal` rejects with its reason, whatever the phase. Caller
+ * mistakes (an unknown network, a bad option) reject with `TypeError` or
+ * `RangeError` before anything is sent.
  *
  * @example
  * ```ts ignore
@@ -72,22 +138,34 @@ async function tcpPair(options: ConnectOptions) {
  * ```
  */
 export async function connect(options: ConnectOptions): Promise<Session> {
+  checkConnectOptions(options);
+  const signal = options.signal;
+  signal?.throwIfAborted();
   const fallback = options.fallback ?? "v1";
-  if (fallback !== "v1" && fallback !== "none" && fallback !== "v1-only") {
-    throw new TypeError(`fallback must be "v1", "none" or "v1-only", got ${fallback}`);
-  }
+  const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   if (fallback !== "v1-only") {
-    const conn = await tcpPair(options);
+    const started = performance.now();
+    const conn = await tcpPair(options, timeout, started);
     try {
-      return await openSession(conn, { ...options, role: "initiator" });
+      const session = await openSession(conn, {
+        ...options,
+        role: "initiator",
+        handshakeTimeout: remaining(timeout, started),
+      });
+      setSessionRemote(session, conn.remote);
+      return session;
     } catch (error) {
       conn.close();
+      if (signal?.aborted) throw signal.reason; // no fallback after an abort
       if (!(error instanceof Bip324Error && error.code === "V1_ONLY_PEER" && fallback === "v1")) {
         throw error;
       }
     }
   }
-  return openV1Session(await tcpPair(options), { ...options, role: "initiator" });
+  const conn = await tcpPair(options, timeout, performance.now());
+  const session = openV1Session(conn, { ...options, role: "initiator" });
+  setSessionRemote(session, conn.remote);
+  return session;
 }
 
 /** Options for {@linkcode listen}. */
@@ -98,23 +176,81 @@ export interface ListenOptions extends AcceptOptions {
   hostname?: string;
 }
 
+function checkBindOptions(options: { port: number; hostname?: string }): void {
+  if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) {
+    throw new RangeError(`port must be an integer 0..65535, got ${options.port}`);
+  }
+  if (options.hostname !== undefined && typeof options.hostname !== "string") {
+    throw new TypeError("hostname must be a string");
+  }
+}
+
+/** Binds with `open`, turning a failure into `ADDR_IN_USE` or `TRANSPORT` (origin local). */
+function bind(options: { port: number; hostname?: string }, open: () => PairListener) {
+  try {
+    return open();
+  } catch (cause) {
+    throw bindError(cause, options);
+  }
+}
+
+/** A bind failure as `ADDR_IN_USE` / `TRANSPORT` (caller mistakes pass through). */
+function bindError(cause: unknown, options: { port: number; hostname?: string }): unknown {
+  if (cause instanceof TypeError || cause instanceof RangeError) return cause;
+  if (cause instanceof Bip324Error) return cause;
+  const where = hostPort(options.hostname ?? "127.0.0.1", options.port);
+  // Deno: errors.AddrInUse; Node.js and Bun: code EADDRINUSE.
+  const e = cause as { name?: string; code?: string };
+  const inUse = e?.name === "AddrInUse" || e?.code === "EADDRINUSE";
+  return new Bip324Error(
+    inUse ? "ADDR_IN_USE" : "TRANSPORT",
+    inUse
+      ? `cannot listen on ${where}: address already in use`
+      : `cannot listen on ${where}: ${cause}`,
+    { cause, origin: "local" },
+  );
+}
+
+/** Options checks, an aborted signal, then bind and accept. */
+function listenOn(
+  options: AcceptOptions & { port: number; hostname?: string },
+  open: () => PairListener,
+): SessionListener {
+  checkBindOptions(options);
+  checkAcceptOptions(options);
+  options.signal?.throwIfAborted();
+  const transport = bind(options, open);
+  try {
+    const ready = (transport.ready ?? Promise.resolve()).catch((cause) => {
+      throw bindError(cause, options);
+    });
+    ready.catch(() => {});
+    return acceptSessions(transport.incoming, transport.addr, transport.stop, options, ready);
+  } catch (error) {
+    transport.stop();
+    throw error;
+  }
+}
+
 /**
  * Listens for TCP connections and yields established BIP324 sessions (we
  * are the responder). A peer that fails its handshake is closed and reported
- * to `onError`; it never affects other peers or the listener.
+ * to `onError`; it never affects other peers or the listener. Throws
+ * `Bip324Error` `ADDR_IN_USE` (or `TRANSPORT`) if it cannot bind, and
+ * `TypeError`/`RangeError` for a bad option. Stop it with `close()`, the
+ * `signal` option, or `await using`.
  *
  * @example
  * ```ts ignore
  * import { listen } from "@bip324/bip324";
- * const listener = listen({ port: 0, network: "regtest" });
+ * await using listener = listen({ port: 0, network: "regtest" });
  * for await (const session of listener) {
  *   console.log("session", session.sessionId);
  * }
  * ```
  */
 export function listen(options: ListenOptions): SessionListener {
-  const tcp = listenTcp(options);
-  return acceptSessions(tcp.incoming, tcp.addr, tcp.stop, options);
+  return listenOn(options, () => listenTcp(options));
 }
 
 /** Options for {@linkcode connectWebSocket}. */
@@ -125,6 +261,10 @@ export interface ConnectWebSocketOptions extends SessionOptions, WebSocketPairOp
 
 /**
  * Opens a WebSocket and performs the BIP324 handshake as initiator.
+ * `handshakeTimeout` (default 20 s) covers the WebSocket opening and the
+ * handshake together (`HANDSHAKE_TIMEOUT`); an aborted `signal` rejects with
+ * its reason, whatever the phase. A refused or failed opening is `TRANSPORT`
+ * (origin `"peer"`), as for TCP.
  *
  * @example
  * ```ts ignore
@@ -133,20 +273,42 @@ export interface ConnectWebSocketOptions extends SessionOptions, WebSocketPairOp
  * ```
  */
 export async function connectWebSocket(options: ConnectWebSocketOptions): Promise<Session> {
-  let ws: WebSocket;
+  checkSessionOptions(options);
+  const signal = options.signal;
+  signal?.throwIfAborted();
+  const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const started = performance.now();
+  let url: URL;
   try {
-    ws = new WebSocket(options.url);
+    url = new URL(options.url);
   } catch (cause) {
     throw new TypeError(`invalid WebSocket url: ${options.url}`, { cause });
   }
+  const ws = openWebSocket(url); // names what is missing in a runtime without WebSocket
+  const defaultPort = url.protocol === "wss:" ? 443 : 80;
+  const remote = hostPort(url.hostname, url.port || defaultPort);
   let pair: Awaited<ReturnType<typeof webSocketPair>>;
   try {
-    pair = await webSocketPair(ws, options);
+    pair = await webSocketPair(ws, {
+      ...options,
+      signal,
+      openTimeout: Math.min(options.openTimeout ?? timeout, timeout),
+    });
   } catch (cause) {
-    throw openFailed(cause, String(options.url), options.signal);
+    if (signal?.aborted) throw signal.reason;
+    if (cause instanceof DOMException && cause.name === "TimeoutError") {
+      throw openTimedOut(url.href, timeout, cause);
+    }
+    throw openFailed(cause, url.href, signal);
   }
   try {
-    return await openSession(pair, { ...options, role: "initiator" });
+    const session = await openSession(pair, {
+      ...options,
+      role: "initiator",
+      handshakeTimeout: remaining(timeout, started),
+    });
+    setSessionRemote(session, remote);
+    return session;
   } catch (error) {
     pair.close();
     throw error;
@@ -165,16 +327,19 @@ export interface ListenWebSocketOptions extends AcceptOptions, WebSocketPairOpti
 
 /**
  * Serves WebSocket upgrades and yields established BIP324 sessions (we are
- * the responder). Plain HTTP requests get 426.
+ * the responder). Plain HTTP requests get 426. Binding and option failures
+ * as for {@linkcode listen}.
  *
  * @example
  * ```ts ignore
  * import { listenWebSocket } from "@bip324/bip324";
- * const listener = listenWebSocket({ port: 8080, network: "regtest" });
+ * await using listener = listenWebSocket({ port: 8080, network: "regtest" });
  * for await (const session of listener) console.log(session.sessionId);
  * ```
  */
 export function listenWebSocket(options: ListenWebSocketOptions): SessionListener {
-  const server = serveWebSocket({ ...options, maxWaiting: options.maxPendingHandshakes });
-  return acceptSessions(server.incoming, server.addr, server.stop, options);
+  return listenOn(
+    options,
+    () => serveWebSocket({ ...options, maxWaiting: options.maxPendingHandshakes }),
+  );
 }

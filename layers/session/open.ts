@@ -26,6 +26,7 @@ import {
   type SessionStack,
 } from "./session.ts";
 import { authenticate, type AuthenticateOptions } from "../auth/authenticate.ts";
+import { checkSessionOptions } from "./check_options.ts";
 
 /**
  * Caller-supplied layers, by the point of the stack where they go; each list
@@ -204,18 +205,32 @@ function v2Init(
  * ```
  */
 export async function openSession(pair: BytePair, options: OpenSessionOptions): Promise<Session> {
-  // Caller mistakes in the layers are reported before any byte is sent.
+  // Caller mistakes are reported before any byte is sent.
+  checkSessionOptions(options);
   for (const where of ["wire", "packets", "contents", "messages"] as const) {
     callerStages(options.layers?.[where], where, true);
   }
   const result = await performHandshake(pair, options);
   const session = new Session(pair, v2Init(result, options.network ?? "mainnet", options), options);
   if (options.auth !== undefined) {
+    // Bounded by the auth timeout and by the caller's signal (its reason is the rejection).
+    const signal = options.signal;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      if (!signal) return;
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener("abort", onAbort, { once: true });
+    });
+    aborted.catch(() => {});
     try {
-      markAuthenticated(session, (await authenticate(session, options.auth)).authenticated);
+      const result = await Promise.race([authenticate(session, options.auth), aborted]);
+      markAuthenticated(session, result.authenticated);
     } catch (error) {
       await session.close();
       throw error;
+    } finally {
+      if (onAbort) signal?.removeEventListener("abort", onAbort);
     }
   }
   return session;

@@ -15,8 +15,10 @@
  * @module
  */
 
-/** Bytes per batch buffer; committed bytes are flushed at once when they reach it. */
+/** Largest batch buffer; committed bytes are flushed at once when they fill it. */
 export const BATCH_SIZE = 64 * 1024;
+/** First batch buffer: it doubles (up to BATCH_SIZE) each time a batch runs out of room. */
+const FIRST_BATCH = 4 * 1024;
 /** Packets at least this large get a buffer of their own. */
 const OWN_BUFFER_FROM = BATCH_SIZE / 4;
 /** Consecutive microtask hops without a new packet before the batch is flushed. */
@@ -29,6 +31,7 @@ export class Outbox {
   #writer: WritableStreamDefaultWriter<Uint8Array>;
   #onError: (error: unknown) => void;
   #batch: Uint8Array | undefined;
+  #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
   #filled = 0; // end of the committed bytes
   #reserved = 0; // end of the regions handed out by alloc
@@ -52,7 +55,12 @@ export class Outbox {
   /** A region of `size` bytes for a packet that will be pushed next (see the module doc). */
   readonly alloc = (size: number): Uint8Array => {
     if (size >= OWN_BUFFER_FROM) return new Uint8Array(size);
-    if (this.#batch === undefined || this.#reserved + size > BATCH_SIZE) this.#newBatch();
+    if (this.#batch === undefined || this.#reserved + size > this.#batch.length) {
+      // Out of room: a busy writer gets a bigger batch next (an idle one starts small again).
+      if (this.#batch !== undefined) this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2);
+      while (this.#batchSize < size) this.#batchSize *= 2;
+      this.#newBatch();
+    }
     const start = this.#reserved;
     this.#reserved += size;
     return this.#batch!.subarray(start, this.#reserved);
@@ -85,7 +93,7 @@ export class Outbox {
       bytes.byteOffset === batch.byteOffset + this.#filled
     ) {
       this.#filled += bytes.length;
-      if (this.#filled - this.#start >= BATCH_SIZE) this.flush();
+      if (this.#filled === batch.length) this.flush();
       else this.#schedule();
       return;
     }
@@ -101,7 +109,10 @@ export class Outbox {
     if (this.#filled === this.#start) return;
     const chunk = this.#batch!.subarray(this.#start, this.#filled);
     this.#start = this.#filled;
-    if (this.#start === BATCH_SIZE) this.#retire();
+    if (this.#start === this.#batch!.length) {
+      this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2); // it filled: a busy writer
+      this.#retire();
+    }
     this.#write(chunk);
   }
 
@@ -142,7 +153,7 @@ export class Outbox {
 
   #newBatch(): void {
     this.flush();
-    this.#batch = new Uint8Array(BATCH_SIZE);
+    this.#batch = new Uint8Array(this.#batchSize);
     this.#start = this.#filled = this.#reserved = 0;
   }
 
@@ -180,7 +191,10 @@ export class Outbox {
       this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS - idle);
       return;
     }
-    if (this.#filled === this.#start && this.#reserved === this.#filled) this.#retire();
+    if (this.#filled === this.#start && this.#reserved === this.#filled) {
+      this.#retire();
+      this.#batchSize = FIRST_BATCH;
+    }
   };
 
   #release(): void {

@@ -26,76 +26,32 @@ import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox } from "./outbox.ts";
+import { IdleTimer } from "./idle_timer.ts";
+import { FAIR_SHARE, IN_PROCESS, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
+import { asSessionError } from "./session_error.ts";
+import type {
+  HandshakeInfo,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStats,
+} from "./session_init.ts";
 
-/** Handshake facts, for display and diagnostics. */
-export interface HandshakeInfo {
-  /** Garbage bytes we sent. */
-  garbageSent: number;
-  /** Garbage bytes the peer sent. */
-  garbageReceived: number;
-  /** Contents lengths of the decoys we sent during the handshake. */
-  decoysSent: number[];
-  /** Decoys the peer sent before its version packet. */
-  decoysReceived: number;
-}
-
-/** Running counts for a session. */
-export interface SessionStats {
-  /** Decoy packets received and dropped after the handshake. */
-  decoysReceived: number;
-  /** Decoy packets sent after the handshake. */
-  decoysSent: number;
-  /** Messages dropped because their type was malformed or unknown. */
-  messagesDropped: number;
-}
-
-/** Options every session takes, whatever its protocol. */
-export interface SessionBaseOptions {
-  /** Close the session after this many ms without inbound bytes. Default: never. */
-  idleTimeout?: number;
-  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
-  closeTimeout?: number;
-  /**
-   * Payload bytes of decoded messages the session reads ahead of the
-   * application (so it notices the peer closing even while nobody reads).
-   * Default 256 KiB; one larger message is still read, but nothing after it.
-   */
-  readAhead?: number;
-}
-
-/** The transformers of one session, per direction, as its protocol builds them. */
-export interface SessionStack {
-  /** Bottom-up: from transport bytes to messages. */
-  // deno-lint-ignore no-explicit-any
-  inbound: Transformer<any, any>[];
-  /** Top-down: from messages to transport bytes. */
-  // deno-lint-ignore no-explicit-any
-  outbound: Transformer<any, any>[];
-}
-
-/** What a protocol hands to {@linkcode Session} to build a session. */
-export interface SessionInit {
-  /** 2 for BIP324, 1 for the legacy protocol. */
-  transportVersion: 1 | 2;
-  /** Our role. */
-  role: Role;
-  /** The network. */
-  network: Network | Uint8Array;
-  /** Session id (empty for v1). */
-  sessionId: Uint8Array;
-  /** The peer's version packet contents (empty for v1). */
-  peerVersionContents: Uint8Array;
-  /** Handshake figures (zeros for v1). */
-  handshake: HandshakeInfo;
-  /** Bytes already read from the transport that belong to the session's stream. */
-  leftover: Uint8Array;
-  /** Builds the layers; `alloc` gives packet buffers inside the transport's next write. */
-  stack: (context: { stats: SessionStats; alloc: (size: number) => Uint8Array }) => SessionStack;
-  /** Wipes the session's keys. */
-  destroy: () => void;
-}
+export { asSessionError };
+export type {
+  HandshakeInfo,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStack,
+  SessionStats,
+} from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
+let setRemote: (session: Session, remote: string) => void;
+
+/** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
+export function markRemote(session: Session, remote: string): void {
+  setRemote(session, remote);
+}
 
 /** Records the outcome of private authentication on a session (internal). */
 export function markAuthenticated(session: Session, value: boolean): void {
@@ -174,9 +130,13 @@ export class Session implements AsyncDisposable {
     setAuthenticated = (session, value) => {
       session.#authenticated = value;
     };
+    setRemote = (session, remote) => {
+      session.#remote = remote;
+    };
   }
 
   #authenticated: boolean | undefined;
+  #remote: string | undefined;
   #destroyKeys: () => void;
   #reader: ReadableStreamDefaultReader<Uint8Array>;
   #outbox: Outbox;
@@ -184,7 +144,7 @@ export class Session implements AsyncDisposable {
   #outbound: Transformer<Message, Uint8Array>;
   #inboundController: TransformStreamDefaultController<Message>;
   #outboundController: TransformStreamDefaultController<Uint8Array>;
-  #started: Promise<void>;
+  #started: Promise<void> | undefined;
   #leftover: Uint8Array | undefined;
   #readController!: ReadableStreamDefaultController<Message>;
   #writeController!: WritableStreamDefaultController;
@@ -195,14 +155,15 @@ export class Session implements AsyncDisposable {
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #readAhead: number;
-  #idleMs = 0;
-  #idleTimer?: ReturnType<typeof setTimeout>;
-  #lastInbound = 0;
+  #idle?: IdleTimer;
   #writesSeen = 0;
   #inflight: Promise<void> = Promise.resolve();
   #deferredError?: Bip324Error;
   #sendQueue: Promise<void> = Promise.resolve();
   #enqueued = 0;
+  #workSinceTurn = 0;
+  #lastCounted: ArrayBufferLike | undefined;
+  #socket: boolean;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -227,6 +188,7 @@ export class Session implements AsyncDisposable {
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
     this.#leftover = init.leftover.length > 0 ? init.leftover : undefined;
 
+    this.#socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
     this.#reader = pair.readable.getReader();
     const writer = pair.writable.getWriter();
     writer.closed.catch(() => {});
@@ -257,13 +219,26 @@ export class Session implements AsyncDisposable {
       error: (reason: unknown) => this.#fail(reason),
       terminate: () => {},
     };
-    this.#started = Promise.all([
+    const starting = [
       this.#inbound.start?.(this.#inboundController),
       this.#outbound.start?.(this.#outboundController),
-    ]).then(() => {});
-    this.#started.catch((error) => this.#fail(error));
+    ].filter((p) => p !== undefined);
+    if (starting.length > 0) {
+      this.#started = Promise.all(starting).then(() => {});
+      this.#started.catch((error) => this.#fail(error));
+    }
 
-    if (options.idleTimeout !== undefined) this.#armIdle(options.idleTimeout);
+    if (options.idleTimeout !== undefined) {
+      const ms = options.idleTimeout;
+      this.#idle = new IdleTimer(ms, () => {
+        if (this.#state !== "open") return;
+        this.#shutdown(
+          new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
+            origin: "local",
+          }),
+        );
+      });
+    }
 
     this.readable = new ReadableStream<Message>({
       start: (controller) => {
@@ -273,7 +248,7 @@ export class Session implements AsyncDisposable {
       cancel: async () => {
         await this.close();
       },
-    }, { highWaterMark: this.#readAhead, size: (m) => m.payload.length + 64 });
+    }, { highWaterMark: this.#readAhead, size: (m) => this.#sizeOf(m) });
 
     this.writable = new WritableStream<Message>({
       start: (controller) => {
@@ -302,6 +277,15 @@ export class Session implements AsyncDisposable {
    */
   get authenticated(): boolean | undefined {
     return this.#authenticated;
+  }
+
+  /**
+   * Where the peer is, `HOST:PORT` (IPv6 hosts in brackets), for sessions
+   * from `connect`, `connectWebSocket` and the listeners; `undefined` for a
+   * session over a byte pair of the caller's own.
+   */
+  get remote(): string | undefined {
+    return this.#remote;
   }
 
   /** Whether the session is still open. */
@@ -367,7 +351,7 @@ export class Session implements AsyncDisposable {
     }
     if (this.#state === "closed") return;
     try {
-      await this.#started;
+      if (this.#started) await this.#started;
       // Until something is enqueued (a pull that enqueues nothing is not called again). Each
       // transport read is a turn of its own: bounded work per connection per turn.
       const before = this.#enqueued;
@@ -377,7 +361,13 @@ export class Session implements AsyncDisposable {
           chunk = this.#leftover;
           this.#leftover = undefined;
         } else {
-          const next = await this.#reader.read();
+          if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
+            this.#workSinceTurn = 0;
+            if (othersWaiting()) await yieldTurn();
+          }
+          const next = this.#socket
+            ? await waitingRead(this.#reader.read())
+            : await this.#reader.read();
           if ((this.#state as string) === "closed") return;
           if (next.done) {
             await this.#inbound.flush?.(this.#inboundController);
@@ -385,7 +375,8 @@ export class Session implements AsyncDisposable {
             return;
           }
           chunk = next.value;
-          if (this.#idleMs > 0) this.#lastInbound = performance.now();
+          this.#workSinceTurn += chunk.length;
+          this.#idle?.touch();
         }
         const pending = this.#inbound.transform!(chunk, this.#inboundController);
         if (pending) await pending;
@@ -393,6 +384,18 @@ export class Session implements AsyncDisposable {
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  /**
+   * What a queued message holds: a payload is a view into the transport chunk it arrived in,
+   * so the first message of each chunk counts the whole chunk (a peer cannot make small
+   * messages pin large chunks beyond the read-ahead), the others only their overhead.
+   */
+  #sizeOf(message: Message): number {
+    const buffer = message.payload.buffer;
+    if (buffer === this.#lastCounted) return 64;
+    this.#lastCounted = buffer;
+    return Math.max(buffer.byteLength, message.payload.length) + 64;
   }
 
   /** The writable's sink: synchronous unless the transport pushes back. */
@@ -449,7 +452,7 @@ export class Session implements AsyncDisposable {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#closeReason = error;
-    clearTimeout(this.#idleTimer);
+    this.#idle?.stop();
     const closedError = this.#closedError();
     try {
       if (!error) this.#readController.close();
@@ -465,32 +468,4 @@ export class Session implements AsyncDisposable {
     this.#destroyKeys();
     this.#resolveClosed();
   }
-
-  #armIdle(ms: number): void {
-    if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
-    this.#idleMs = ms;
-    this.#lastInbound = performance.now();
-    this.#idleTimer = setTimeout(this.#onIdleTimer, ms);
-  }
-
-  /** One timer, re-armed for the remainder when bytes arrived meanwhile. */
-  readonly #onIdleTimer = (): void => {
-    if (this.#state !== "open") return;
-    const idle = performance.now() - this.#lastInbound;
-    if (idle < this.#idleMs) {
-      this.#idleTimer = setTimeout(this.#onIdleTimer, this.#idleMs - idle);
-      return;
-    }
-    this.#shutdown(
-      new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${this.#idleMs} ms`, {
-        origin: "local",
-      }),
-    );
-  };
-}
-
-/** Any failure as a `Bip324Error` (transport failures become `TRANSPORT`). */
-export function asSessionError(error: unknown): Bip324Error {
-  if (error instanceof Bip324Error) return error;
-  return new Bip324Error("TRANSPORT", `transport failed: ${error}`, { cause: error });
 }

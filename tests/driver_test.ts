@@ -1,0 +1,185 @@
+// The handshake driver (layers/handshake/driver.ts): aborts, deadlines, what failures say,
+// and that a slow handshake does not keep the chunks it already read.
+import assert from "node:assert/strict";
+import { performHandshake } from "../layers/handshake/driver.ts";
+import { Handshake } from "../layers/handshake/handshake.ts";
+import { Bip324Error } from "../layers/errors.ts";
+import { openSession } from "../layers/session/open.ts";
+import { memoryPair } from "../transports/memory.ts";
+import { isCode, within } from "./helpers.ts";
+
+const ROOT = new URL("../", import.meta.url);
+
+/** Every byte the other end of `pair` receives, collected until it ends. */
+function drain(readable: ReadableStream<Uint8Array>): Promise<number> {
+  return (async () => {
+    let n = 0;
+    try {
+      for await (const chunk of readable) n += chunk.length;
+    } catch { /* aborted */ }
+    return n;
+  })();
+}
+
+for (const role of ["initiator", "responder"] as const) {
+  Deno.test(`driver: an abort rejects with the signal's reason itself (${role}, silent peer)`, async () => {
+    const [x, y] = memoryPair();
+    const received = drain(y.readable);
+    const signal = AbortSignal.timeout(100);
+    const error = await within(
+      openSession(x, { role, network: "regtest", signal }).then(
+        () => undefined,
+        (e) => e,
+      ),
+      5000,
+      "aborted handshake",
+    );
+    assert.equal(error, signal.reason); // the same object, not a V1_ONLY_PEER or a wrapper
+    assert.equal((error as DOMException).name, "TimeoutError");
+    await y.writable.close().catch(() => {});
+    await received;
+  });
+}
+
+Deno.test("driver: an already-aborted signal rejects with its reason before a byte is sent", async () => {
+  const [x, y] = memoryPair();
+  const received = drain(y.readable);
+  const reason = new Error("stop");
+  await assert.rejects(
+    openSession(x, { role: "initiator", signal: AbortSignal.abort(reason) }),
+    (e) => e === reason,
+  );
+  await x.writable.close().catch(() => {});
+  assert.equal(await received, 0);
+});
+
+Deno.test("driver: an abort mid-handshake (after the peer's key) rejects with the reason", async () => {
+  const [x, y] = memoryPair();
+  const controller = new AbortController();
+  const reason = new Error("user gave up");
+  const peer = new Handshake({ role: "responder", network: "regtest" });
+  peer.start();
+  const pending = openSession(x, {
+    role: "initiator",
+    network: "regtest",
+    signal: controller.signal,
+  });
+  const reader = y.readable.getReader();
+  const { value } = await reader.read(); // our key (and garbage)
+  const reply = peer.receive(value!);
+  const w = y.writable.getWriter();
+  await w.write(reply.subarray(0, 64)); // only the peer's key: we now wait for its terminator
+  await new Promise((r) => setTimeout(r, 20));
+  controller.abort(reason);
+  await assert.rejects(within(pending, 2000, "abort"), (e) => e === reason);
+  peer.destroy();
+  reader.releaseLock();
+});
+
+Deno.test("driver: a finished handshake ignores a later abort (its listener is removed)", async () => {
+  const [x, y] = memoryPair();
+  const controller = new AbortController();
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", signal: controller.signal }),
+    openSession(y, { role: "responder" }),
+  ]);
+  controller.abort(new Error("late"));
+  const w = a.writable.getWriter();
+  await w.write({ type: "ping", payload: new Uint8Array(8) });
+  const { value } = await within(b.readable.getReader().read(), 2000, "read");
+  assert.equal(value?.type, "ping");
+  assert.ok(a.isOpen);
+  w.releaseLock();
+  await a.close();
+  await b.closed;
+});
+
+Deno.test("driver: peers on different networks time out with a hint naming the network", async () => {
+  const [x, y] = memoryPair();
+  const results = await Promise.allSettled([
+    openSession(x, { role: "initiator", network: "regtest", garbage: 0, handshakeTimeout: 300 }),
+    openSession(y, { role: "responder", network: "signet", garbage: 0, handshakeTimeout: 300 }),
+  ]);
+  // The first to time out closes the connection; the other sees it end (over memory, as a
+  // transport failure). Both name the likely cause.
+  const errors = results.map((r) => (r as PromiseRejectedResult).reason as Bip324Error);
+  assert.ok(errors.every((e) => e instanceof Bip324Error), String(errors));
+  const timeouts = errors.filter((e) => e.code === "HANDSHAKE_TIMEOUT");
+  assert.ok(timeouts.length >= 1, errors.map((e) => e.code).join());
+  assert.ok(timeouts.every((e) => e.origin === "local"));
+  for (const e of errors) assert.match(e.message, /another network/);
+});
+
+Deno.test("driver: a silent peer's timeout does not blame the network", async () => {
+  const [x] = memoryPair();
+  const error = await openSession(x, { role: "initiator", handshakeTimeout: 100 }).catch((e) => e);
+  assert.ok(isCode("HANDSHAKE_TIMEOUT")(error));
+  assert.doesNotMatch(error.message, /network/);
+  assert.match(error.message, /sent nothing/);
+});
+
+Deno.test("driver: NO_GARBAGE_TERMINATOR names a network mismatch as a likely cause", () => {
+  const a = new Handshake({ role: "initiator", network: "regtest", garbage: 4095 });
+  const b = new Handshake({ role: "responder", network: "mainnet" });
+  b.start();
+  const reply = b.receive(a.start());
+  const last = a.receive(reply); // a cannot find b's terminator either, but b has the bytes
+  assert.throws(() => b.receive(last.length > 0 ? last : new Uint8Array(40)), (e) => {
+    assert.ok(isCode("NO_GARBAGE_TERMINATOR")(e));
+    assert.match((e as Error).message, /another network/);
+    return true;
+  });
+  a.destroy();
+  b.destroy();
+});
+
+Deno.test("driver: UNEXPECTED_EOF after the peer's key tells a busy listener from a network mismatch", async () => {
+  for (const [extra, pattern] of [[0, /BUSY/], [100, /another network/]] as const) {
+    const [x, y] = memoryPair();
+    const peer = (async () => {
+      const reader = y.readable.getReader();
+      await reader.read();
+      const w = y.writable.getWriter();
+      await w.write(crypto.getRandomValues(new Uint8Array(64 + extra)));
+      await w.close();
+      reader.cancel().catch(() => {});
+    })();
+    const error = await within(
+      openSession(x, { role: "initiator", network: "regtest" }).catch((e) => e),
+      5000,
+      "handshake",
+    );
+    assert.ok(isCode("UNEXPECTED_EOF")(error));
+    assert.match(error.message, pattern);
+    await peer;
+  }
+});
+
+Deno.test("driver: handshakeTimeout and signal are checked at the call", async () => {
+  const [x] = memoryPair();
+  for (const handshakeTimeout of [0, -1, NaN, 2 ** 31]) {
+    await assert.rejects(performHandshake(x, { role: "initiator", handshakeTimeout }), RangeError);
+  }
+  await assert.rejects(
+    performHandshake(x, { role: "initiator", signal: {} as AbortSignal }),
+    TypeError,
+  );
+  assert.equal(x.readable.locked, false);
+});
+
+Deno.test("driver: a slow handshake does not keep the chunks it already consumed (GC)", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--v8-flags=--expose-gc", "tests/driver_retention.ts"],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const result = JSON.parse(text.trim().split("\n").at(-1)!);
+  assert.equal(result.done, true);
+  assert.equal(result.chunks, 32);
+  // With a race per read against the deadline, all 32 stay reachable until the deadline.
+  assert.ok(result.alive <= 2, `${result.alive} of 32 consumed chunks still reachable`);
+});

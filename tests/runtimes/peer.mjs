@@ -1,0 +1,145 @@
+// A BIP324 peer in Node.js or Bun, run from the npm build by tests/runtimes/interop_test.ts.
+// Usage: peer.mjs connect|listen tcp|ws PORT|URL NETWORK COUNT
+//        peer.mjs relay ws HOST:PORT (a relay to that node, until stdin ends)
+//        peer.mjs capabilities (which AEAD backend this runtime gets, and why)
+// Prints JSON lines: listening, session, done, closed, error (typed errors), peer_error.
+import { connect, connectWebSocket, listen, listenWebSocket, toHex } from "@bip324/bip324";
+import { serveRelay } from "@bip324/bip324/relay";
+import { createAeadBackend, nativeAeadAvailable } from "@bip324/bip324/cipher";
+
+const [mode, transport, where, network, countText] = process.argv.slice(2);
+const count = Number(countText);
+const out = (line) => process.stdout.write(JSON.stringify(line) + "\n");
+const describe = (e) => ({
+  name: e?.name,
+  code: e?.code,
+  origin: e?.origin,
+  message: String(e?.message ?? e),
+});
+
+/** Message i: a deterministic payload both sides can check. */
+function payload(i, from) {
+  const bytes = new Uint8Array(1 + ((i * 37) % 1500));
+  for (let j = 0; j < bytes.length; j++) bytes[j] = (i + j * 7 + from) & 0xff;
+  return bytes;
+}
+
+/** Sends `count` messages and reads `count` (checked); then the connector closes. */
+async function exchange(session, we, they) {
+  const writer = session.writable.getWriter();
+  const reader = session.readable.getReader();
+  const sending = (async () => {
+    for (let i = 0; i < count; i++) await writer.write({ type: "tx", payload: payload(i, we) });
+  })();
+  let received = 0;
+  while (received < count) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`ended after ${received} messages`);
+    const expected = payload(received, they);
+    if (value.type !== "tx" || value.payload.length !== expected.length) {
+      throw new Error(`message ${received} has the wrong type or length`);
+    }
+    for (let j = 0; j < expected.length; j++) {
+      if (value.payload[j] !== expected[j]) throw new Error(`message ${received} differs`);
+    }
+    received++;
+  }
+  await sending;
+  writer.releaseLock();
+  return { reader, received };
+}
+
+function untilStdinEnds() {
+  return new Promise((resolve) => {
+    process.stdin.on("end", resolve);
+    process.stdin.on("close", resolve);
+    process.stdin.resume();
+  });
+}
+
+async function main() {
+  if (mode === "capabilities") {
+    let nativeError = null;
+    try {
+      createAeadBackend("native");
+    } catch (error) {
+      nativeError = String(error?.message ?? error);
+    }
+    out({ event: "capabilities", native: nativeAeadAvailable(), native_error: nativeError });
+    return;
+  }
+  if (mode === "relay") {
+    const relay = serveRelay({
+      port: 0,
+      to: where,
+      maxPerIp: 2,
+      idleTimeout: 1500,
+      maxFrameBytes: 64 * 1024,
+      onEvent: (e) => out({ event: "relay", ...e }),
+    });
+    await relay.ready;
+    out({ event: "listening", port: relay.addr.port });
+    await untilStdinEnds();
+    await relay.close();
+    return;
+  }
+  if (mode === "connect") {
+    const open = (net) =>
+      transport === "tcp"
+        ? connect({
+          hostname: "127.0.0.1",
+          port: Number(where),
+          network: net,
+          fallback: "none",
+          handshakeTimeout: 3000,
+        })
+        : connectWebSocket({ url: where, network: net, handshakeTimeout: 3000 });
+    const session = await open(network);
+    out({ event: "session", session_id: toHex(session.sessionId) });
+    const { received } = await exchange(session, 1, 2);
+    await session.close();
+    out({ event: "done", received });
+    // A second connection on the wrong network: a typed error, no crash.
+    try {
+      const wrong = await open(network === "regtest" ? "mainnet" : "regtest");
+      out({ event: "unexpected_session", session_id: toHex(wrong.sessionId) });
+      await wrong.close();
+    } catch (error) {
+      out({ event: "error", ...describe(error) });
+    }
+    return;
+  }
+  const options = {
+    port: 0,
+    network,
+    handshakeTimeout: 3000,
+    onError: (error) => out({ event: "peer_error", ...describe(error) }),
+  };
+  const listener = transport === "tcp" ? listen(options) : listenWebSocket(options);
+  // node:net binds a moment later: wait (bounded) until the port is known.
+  for (let i = 0; i < 200 && listener.addr.port === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  out({ event: "listening", port: listener.addr.port });
+  const stdinEnded = untilStdinEnds();
+  const serving = (async () => {
+    for await (const session of listener) {
+      out({ event: "session", session_id: toHex(session.sessionId) });
+      const { reader, received } = await exchange(session, 2, 1);
+      out({ event: "done", received });
+      const end = await reader.read(); // the initiator closes: a clean end
+      out({ event: "closed", clean: end.done === true });
+      await session.close();
+    }
+  })();
+  await Promise.race([stdinEnded, serving]);
+  await listener.close();
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    out({ event: "fatal", ...describe(error) });
+    process.exit(1);
+  },
+);

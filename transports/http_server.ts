@@ -1,0 +1,471 @@
+/**
+ * A small HTTP server with WebSocket upgrades that refuses an oversized
+ * WebSocket frame from its header, before reading (or allocating) its
+ * payload. HTTP is parsed by `node:http` and WebSocket frames by the `ws`
+ * package (its `maxPayload` option), in Deno, Node.js and Bun alike; in Deno
+ * the port is bound with `Deno.listen` (so `addr` is known at once) and each
+ * connection is handed to `node:http`.
+ *
+ * Why not `Deno.serve` + `Deno.upgradeWebSocket`: Deno's WebSocket accepts
+ * frames up to 64 MiB and buffers each one whole before JavaScript sees it
+ * (measured by `bench/hostile_ws.ts`), with no option to lower that.
+ *
+ * Handlers are fetch-style: `(request, context) => Response`, with
+ * `context.upgrade()` for WebSocket requests, like `Deno.upgradeWebSocket`.
+ *
+ * @module
+ */
+
+import { type DenoConnLike, denoRuntime, netAddr, nodeBuiltin, unsupported } from "./runtime.ts";
+
+/** Default largest WebSocket frame accepted: 4 MiB (a BIP324 packet is at most ~4,000,036 bytes). */
+export const DEFAULT_MAX_FRAME_BYTES: number = 4 << 20;
+/** Largest request body read for plain HTTP requests (a bigger one gets 413). */
+const MAX_BODY_BYTES = 1 << 20;
+
+/** The WebSocket objects {@linkcode ServeContext.upgrade} hands out: the standard interface. */
+export type ServerWebSocket = WebSocket;
+
+/** What a handler gets besides the request. */
+export interface ServeContext {
+  /** The client's address. */
+  readonly remote: { hostname: string; port: number };
+  /**
+   * Accepts a WebSocket upgrade request: return `response` from the
+   * handler; `socket` resolves once the handshake is written (open), or
+   * rejects if the handler returned another response or the client left.
+   * Throws `TypeError` for a request that is not a WebSocket upgrade.
+   */
+  upgrade(): { response: Response; socket: Promise<ServerWebSocket> };
+}
+
+/** A fetch-style request handler. */
+export type ServeHandler = (
+  request: Request,
+  context: ServeContext,
+) => Response | Promise<Response>;
+
+/** Options for {@linkcode serveHttp}. */
+export interface ServeHttpOptions {
+  /** Port to serve on (0 picks a free one). */
+  port: number;
+  /** Address to bind. Default `"127.0.0.1"`. */
+  hostname?: string;
+  /**
+   * Largest WebSocket frame (message) a client may send, in bytes; a larger
+   * one is refused from its header, before its payload is read: the
+   * connection is closed (1009) and the socket's `error` event carries an
+   * error whose `code` is `"OVERSIZED"`. Default
+   * {@linkcode DEFAULT_MAX_FRAME_BYTES} (4 MiB).
+   */
+  maxFrameBytes?: number;
+}
+
+/** A running {@linkcode serveHttp} server. */
+export interface HttpServer {
+  /** The bound address (filled in once `ready` settles where binding is asynchronous). */
+  readonly addr: { hostname: string; port: number };
+  /** Settles once bound; rejects with the runtime's error if binding fails. */
+  readonly ready: Promise<void>;
+  /** Stops accepting and closes connections that are not WebSockets; open WebSockets stay. */
+  close(): Promise<void>;
+}
+
+// The slices of node:http, node:stream and ws used here.
+interface IncomingMessageLike {
+  method?: string;
+  url?: string;
+  rawHeaders: string[];
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  destroy(): unknown;
+}
+interface ServerResponseLike {
+  writeHead(status: number, headers: [string, string][]): unknown;
+  end(body?: Uint8Array): unknown;
+}
+interface DuplexLike {
+  remoteAddress?: string;
+  remotePort?: number;
+  destroyed?: boolean;
+  write(data: Uint8Array | string): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  once(event: string, listener: () => void): unknown;
+}
+interface NodeHttpLike {
+  createServer(options: object): NodeHttpServer;
+}
+interface NodeHttpServer {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  once(event: string, listener: (...args: never[]) => void): unknown;
+  emit(event: string, ...args: unknown[]): boolean;
+  listen(options: { port: number; host: string }): unknown;
+  address(): { address: string; port: number } | string | null;
+  close(): unknown;
+  closeAllConnections?(): void;
+}
+interface NodeStreamLike {
+  Duplex: { fromWeb(pair: object, options?: object): DuplexLike & Record<string, unknown> };
+}
+interface WsServerLike {
+  handleUpgrade(
+    req: IncomingMessageLike,
+    socket: DuplexLike,
+    head: Uint8Array,
+    callback: (ws: ServerWebSocket) => void,
+  ): void;
+}
+interface WsModule {
+  WebSocketServer: new (options: object) => WsServerLike;
+}
+
+let wsModule: Promise<WsModule> | undefined;
+/** Loads `ws` on first use only (browsers never reach this). */
+function loadWs(): Promise<WsModule> {
+  wsModule ??= import("ws").then((m) => {
+    const mod = ((m as { WebSocketServer?: unknown }).WebSocketServer ? m : m.default) as WsModule;
+    if (typeof mod?.WebSocketServer !== "function") {
+      throw unsupported("a WebSocket server", "the ws package (npm:ws)");
+    }
+    return mod;
+  });
+  return wsModule;
+}
+
+/** Environment variables the `ws` package reads when it loads. */
+export const WS_ENV_VARIABLES: readonly string[] = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"];
+
+/** In Deno, `ws` needs to read two environment variables: say so up front, not per connection. */
+function checkDenoEnvPermission(): void {
+  const deno = (globalThis as {
+    Deno?: {
+      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
+    };
+  }).Deno;
+  const query = deno?.permissions?.querySync;
+  if (typeof query !== "function") return;
+  for (const variable of WS_ENV_VARIABLES) {
+    if (query.call(deno!.permissions, { name: "env", variable }).state !== "granted") {
+      throw new Error(
+        `the WebSocket server (the ws package) reads ${variable}: run Deno with ` +
+          `--allow-env=${WS_ENV_VARIABLES.join(",")} (or --allow-env)`,
+      );
+    }
+  }
+}
+
+/** Marks an error raised for a frame over `maxFrameBytes`. */
+export function isOversizedFrameError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "OVERSIZED" || code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+}
+
+/**
+ * Serves HTTP and WebSocket upgrades with a fetch-style handler (Deno,
+ * Node.js ≥ 20.16, Bun). Validates options at once (`RangeError`).
+ *
+ * @example
+ * ```ts ignore
+ * import { serveHttp } from "@bip324/bip324/transports";
+ * const server = serveHttp({ port: 8080 }, (request, context) => {
+ *   if (request.headers.get("upgrade") !== "websocket") return new Response("hello");
+ *   const { response, socket } = context.upgrade();
+ *   socket.then((ws) => ws.addEventListener("message", (e) => ws.send(e.data)));
+ *   return response;
+ * });
+ * await server.ready;
+ * ```
+ */
+export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): HttpServer {
+  const port = options.port;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer 0..65535, got ${port}`);
+  }
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+  if (!Number.isInteger(maxFrameBytes) || maxFrameBytes < 1) {
+    throw new RangeError(`maxFrameBytes must be an integer ≥ 1, got ${maxFrameBytes}`);
+  }
+  const hostname = options.hostname ?? "127.0.0.1";
+  const http = nodeBuiltin<NodeHttpLike>("node:http");
+  if (typeof http?.createServer !== "function") {
+    throw unsupported("an HTTP/WebSocket server", "node:http (Deno 2, Node.js ≥ 20.16, Bun)");
+  }
+  checkDenoEnvPermission();
+  const ws = loadWs();
+  ws.catch(() => {});
+  const server = http.createServer({ headersTimeout: 20_000, requestTimeout: 60_000 });
+  /** Sockets that are not (yet) WebSockets: closed by close(). */
+  const plain = new Set<DuplexLike>();
+  let wss: WsServerLike | undefined;
+  const addr = { hostname, port };
+  let closed = false;
+
+  const onRequest = async (req: IncomingMessageLike, res: ServerResponseLike, remote: Remote) => {
+    let response: Response;
+    try {
+      const body = await readBody(req);
+      const request = toRequest(req, addr, body);
+      response = await handler(request, {
+        remote,
+        upgrade: () => {
+          throw new TypeError("not a WebSocket upgrade request");
+        },
+      });
+    } catch (error) {
+      response = error instanceof BodyTooLarge
+        ? new Response("request body too large\n", { status: 413 })
+        : new Response("internal error\n", { status: 500 });
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    res.writeHead(response.status, [...response.headers]);
+    res.end(bytes);
+  };
+
+  const onUpgrade = async (
+    req: IncomingMessageLike,
+    socket: DuplexLike,
+    head: Uint8Array,
+    remote: Remote,
+  ) => {
+    let marker: Response | undefined;
+    let resolveSocket!: (ws: ServerWebSocket) => void;
+    let rejectSocket!: (error: Error) => void;
+    const opened = new Promise<ServerWebSocket>((resolve, reject) => {
+      resolveSocket = resolve;
+      rejectSocket = reject;
+    });
+    opened.catch(() => {});
+    let response: Response;
+    try {
+      const request = toRequest(req, addr, undefined);
+      response = await handler(request, {
+        remote,
+        upgrade: () => {
+          if (marker) throw new TypeError("upgrade() called twice");
+          marker = new Response(null, { status: 200, headers: { "x-bip324-upgrade": "1" } });
+          return { response: marker, socket: opened };
+        },
+      });
+    } catch {
+      response = new Response("internal error\n", { status: 500 });
+    }
+    if (marker === undefined || response !== marker) {
+      rejectSocket(new Error(`upgrade refused with status ${response.status}`));
+      const text = new Uint8Array(await response.arrayBuffer().catch(() => new ArrayBuffer(0)));
+      writeRawResponse(socket, response, text);
+      return;
+    }
+    if (socket.destroyed || closed) {
+      rejectSocket(new Error("the client went away before the upgrade"));
+      socket.destroy();
+      return;
+    }
+    try {
+      wss ??= new (await ws).WebSocketServer({
+        noServer: true,
+        maxPayload: maxFrameBytes,
+        perMessageDeflate: false,
+        clientTracking: false,
+      });
+    } catch (error) {
+      rejectSocket(error as Error);
+      socket.destroy();
+      return;
+    }
+    plain.delete(socket);
+    wss.handleUpgrade(req, socket, head, (websocket) => resolveSocket(websocket));
+    // A handshake ws rejects (bad key, version) ends the socket without calling back.
+    socket.once("close", () => rejectSocket(new Error("the client went away during the upgrade")));
+  };
+
+  server.on("request", (req: IncomingMessageLike, res: ServerResponseLike) => {
+    const socket = (req as unknown as { socket: DuplexLike }).socket;
+    void onRequest(req, res, remoteOf(socket));
+  });
+  server.on("upgrade", (req: IncomingMessageLike, socket: DuplexLike, head: Uint8Array) => {
+    void onUpgrade(req, socket, head, remoteOf(socket));
+  });
+  server.on("connection", (socket: DuplexLike) => {
+    if (closed) return void socket.destroy();
+    plain.add(socket);
+    socket.once("close", () => plain.delete(socket));
+  });
+  server.on("clientError", (_error: Error, socket: DuplexLike) => {
+    if (!socket.destroyed) {
+      socket.write("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+    }
+    socket.destroy();
+  });
+
+  const deno = denoRuntime();
+  let ready: Promise<void>;
+  let stopListening: () => void;
+  if (deno) {
+    // Bind now (addr known at once), then hand each connection to node:http.
+    const stream = nodeBuiltin<NodeStreamLike>("node:stream");
+    if (typeof stream?.Duplex?.fromWeb !== "function") {
+      throw unsupported("an HTTP/WebSocket server", "node:stream Duplex.fromWeb");
+    }
+    const listener = deno.listen({ port, hostname });
+    addr.hostname = netAddr(listener.addr).hostname ?? hostname;
+    addr.port = netAddr(listener.addr).port ?? port;
+    ready = Promise.resolve();
+    stopListening = () => {
+      try {
+        listener.close();
+      } catch { /* already closed */ }
+    };
+    (async () => {
+      for (;;) {
+        let conn: DenoConnLike;
+        try {
+          conn = await listener.accept();
+        } catch {
+          return; // closed
+        }
+        if (closed) {
+          conn.close();
+          continue;
+        }
+        conn.setNoDelay?.(true);
+        server.emit("connection", bridge(stream, conn));
+      }
+    })();
+  } else {
+    ready = new Promise<void>((resolve, reject) => {
+      server.once("listening", () => {
+        const bound = server.address();
+        if (bound && typeof bound === "object") {
+          addr.hostname = bound.address;
+          addr.port = bound.port;
+        }
+        resolve();
+      });
+      server.once("error", reject);
+    });
+    ready.catch(() => {});
+    server.listen({ port, host: hostname });
+    stopListening = () => server.close();
+  }
+
+  return {
+    addr,
+    ready,
+    close() {
+      if (!closed) {
+        closed = true;
+        stopListening();
+        for (const socket of plain) socket.destroy();
+        plain.clear();
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+type Remote = { hostname: string; port: number };
+
+function remoteOf(socket: DuplexLike): Remote {
+  let hostname = socket.remoteAddress ?? "";
+  if (hostname.startsWith("::ffff:") && hostname.includes(".")) hostname = hostname.slice(7);
+  return { hostname, port: socket.remotePort ?? 0 };
+}
+
+/** A Deno connection as the Duplex node:http expects, with the socket methods it calls. */
+function bridge(stream: NodeStreamLike, conn: DenoConnLike): DuplexLike {
+  const duplex = stream.Duplex.fromWeb({ readable: conn.readable, writable: conn.writable });
+  const remote = netAddr(conn.remoteAddr);
+  Object.assign(duplex, {
+    remoteAddress: remote.hostname,
+    remotePort: remote.port,
+    setNoDelay: () => duplex,
+    setKeepAlive: () => duplex,
+    setTimeout: () => duplex,
+  });
+  duplex.once("close", () => {
+    try {
+      conn.close();
+    } catch { /* already closed */ }
+  });
+  // Errors (resets) end the connection; node:http and ws see them as close.
+  (duplex as unknown as { on(e: string, l: () => void): void }).on("error", () => {});
+  return duplex;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request",
+  403: "Forbidden",
+  404: "Not Found",
+  426: "Upgrade Required",
+  429: "Too Many Requests",
+  500: "Internal Server Error",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+};
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessageLike): Promise<Uint8Array | undefined> {
+  const method = req.method ?? "GET";
+  if (method === "GET" || method === "HEAD") return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on("data", (chunk: Uint8Array) => {
+      if (tooLarge) return; // dropped: node:http discards the rest once the 413 is sent
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        parts.length = 0;
+        reject(new BodyTooLarge());
+        return;
+      }
+      parts.push(chunk);
+    });
+    req.on("end", () => {
+      if (tooLarge) return;
+      const body = new Uint8Array(size);
+      let offset = 0;
+      for (const p of parts) {
+        body.set(p, offset);
+        offset += p.length;
+      }
+      resolve(body);
+    });
+    req.on("error", reject);
+  });
+}
+
+function toRequest(
+  req: IncomingMessageLike,
+  addr: { hostname: string; port: number },
+  body: Uint8Array | undefined,
+): Request {
+  const headers = new Headers();
+  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+    try {
+      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    } catch { /* an invalid header is dropped */ }
+  }
+  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
+  const url = new URL(req.url ?? "/", `http://${host}:${addr.port}`);
+  return new Request(url, {
+    method: req.method ?? "GET",
+    headers,
+    ...(body !== undefined ? { body: body as BodyInit } : {}),
+  });
+}
+
+function writeRawResponse(socket: DuplexLike, response: Response, body: Uint8Array): void {
+  if (socket.destroyed) return;
+  const reason = response.statusText || STATUS_TEXT[response.status] || "Error";
+  const lines = [`HTTP/1.1 ${response.status} ${reason}`];
+  for (const [name, value] of response.headers) {
+    if (name !== "content-length" && name !== "connection") lines.push(`${name}: ${value}`);
+  }
+  lines.push(`content-length: ${body.length}`, "connection: close", "", "");
+  socket.write(lines.join("\r\n"));
+  if (body.length > 0) socket.write(body);
+  socket.end();
+}
