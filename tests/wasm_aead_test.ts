@@ -12,6 +12,7 @@ import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { fromHex, randomBytes, toHex } from "../layers/bytes.ts";
 import { hex, readVectors } from "./vectors.ts";
+import { AEAD_WASM_BASE64 } from "../layers/crypto/wasm/aead_wasm.ts";
 
 const EMPTY = new Uint8Array(0);
 const wasm = new WasmAead();
@@ -330,4 +331,40 @@ Deno.test("packet_encoding_test_vectors.csv through FSChaCha20Poly1305 on the wa
     assert.equal(opened[0], plaintext[0], label);
     assert.ok(toHex(opened.subarray(1)) === toHex(contents), label);
   }
+});
+
+/** Runs `initWasmAead` with a host-compiled module in a fresh realm (a Worker). */
+async function initInWorker(bytes: Uint8Array): Promise<{ init: boolean; sealed: string }> {
+  const url = new URL("../layers/crypto/wasm_aead.ts", import.meta.url).href;
+  const code = `import { initWasmAead, WasmAead } from ${JSON.stringify(url)};
+    self.onmessage = async (e) => {
+      const init = await initWasmAead(new WebAssembly.Module(e.data));
+      const out = new Uint8Array(16);
+      new WasmAead().seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(0), out);
+      self.postMessage({ init, sealed: Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("") });
+    };`;
+  const blob = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  const worker = new Worker(blob, { type: "module" });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      worker.postMessage(bytes);
+    });
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(blob);
+  }
+}
+
+Deno.test("initWasmAead(module): a host-compiled module is used only if it passes the self-test", async () => {
+  const expected = toHex(sealWith(pure, new Uint8Array(32), new Uint8Array(12), EMPTY, EMPTY));
+  const good = Uint8Array.from(atob(AEAD_WASM_BASE64), (c) => c.charCodeAt(0));
+  assert.deepEqual(await initInWorker(good), { init: true, sealed: expected });
+  // a module with the same exports that computes something else is refused, and the
+  // backend falls back to compiling its own module
+  const sources = await readSources();
+  sources["chacha20.ts"] = sources["chacha20.ts"].replace("0x61707865", "0x61707866");
+  const bad = await compileAeadWasm(sources);
+  assert.deepEqual(await initInWorker(bad), { init: false, sealed: expected });
 });

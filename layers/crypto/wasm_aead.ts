@@ -150,19 +150,31 @@ export function wasmAeadAvailable(): boolean {
  * `new WasmAead()` needs no compile. Resolves to
  * {@linkcode wasmAeadAvailable}'s answer; never rejects.
  *
+ * `module`: the module already compiled by the host, for runtimes that
+ * refuse to compile WebAssembly from bytes at all but accept a module
+ * shipped with the code (Cloudflare Workers: a `.wasm` import made from
+ * `AEAD_WASM_BASE64`). It is accepted only if it passes the self-test.
+ *
  * @example
  * ```ts
  * import { initWasmAead, WasmAead } from "./wasm_aead.ts";
  * if (await initWasmAead()) console.assert(new WasmAead().name === "wasm");
  * ```
  */
-export async function initWasmAead(): Promise<boolean> {
+export async function initWasmAead(module?: WebAssembly.Module): Promise<boolean> {
   if (core === undefined) {
     try {
-      compiled ??= await WebAssembly.compile(bytes() as Uint8Array<ArrayBuffer>);
-      core ??= makeCore(await WebAssembly.instantiate(compiled, {}));
-      if (available === false) available = undefined;
+      const candidate = module ?? compiled ??
+        await WebAssembly.compile(bytes() as Uint8Array<ArrayBuffer>);
+      core ??= makeCore(await WebAssembly.instantiate(candidate, {}));
+      available = undefined;
+      if (!wasmAeadAvailable()) {
+        core = undefined; // never keep an instance that failed the self-test
+        return false;
+      }
+      compiled ??= candidate;
     } catch {
+      core = undefined;
       return false;
     }
   }
@@ -255,7 +267,7 @@ export class WasmAead implements AeadBackend {
     } catch (e) {
       throw new Error(
         `backend "wasm" is unavailable here (${(e as Error)?.message ?? e}); ` +
-          "where synchronous compilation is refused, await initWasmAead() first",
+          "where only synchronous compilation is refused, await initWasmAead() first",
       );
     }
   }
