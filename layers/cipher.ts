@@ -53,6 +53,13 @@ export { FSChaCha20, LENGTH_FIELD_LEN } from "./length/length_cipher.ts";
 export { FSChaCha20Poly1305, StreamingOpen, TAG_LEN } from "./aead/aead.ts";
 export type { FSChaCha20Poly1305Options } from "./aead/aead.ts";
 export { REKEY_INTERVAL, RekeySchedule } from "./rekeying.ts";
-export { createAeadBackend, nativeAeadAvailable } from "./crypto/backend.ts";
+export {
+  AUTO_NATIVE_MIN,
+  AUTO_WASM_MAX,
+  createAeadBackend,
+  nativeAeadAvailable,
+  wasmAeadAvailable,
+} from "./crypto/backend.ts";
+export { initWasmAead } from "./crypto/wasm_aead.ts";
 export type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 export { Bip324Error } from "./errors.ts";

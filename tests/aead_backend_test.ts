@@ -9,7 +9,9 @@ import {
   NativeAead,
   nativeAeadAvailable,
   PureAead,
+  wasmAeadAvailable,
 } from "../layers/crypto/backend.ts";
+import { AUTO_WASM_MAX } from "../layers/crypto/backend.ts";
 import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { Bip324Error } from "../layers/errors.ts";
@@ -312,4 +314,21 @@ Deno.test("FSChaCha20Poly1305.destroy() wipes its backend's shared scratch; the 
     a.encrypt(new Uint8Array(0), new Uint8Array([1, 2, 3])),
     b.encrypt(new Uint8Array(0), new Uint8Array([1, 2, 3])),
   );
+});
+
+Deno.test("auto: wasm below AUTO_WASM_MAX where available, native from there; wasm kind by name", () => {
+  const auto = new AutoAead();
+  assert.equal(auto.small, wasmAeadAvailable() ? "wasm" : "pure");
+  assert.equal(createAeadBackend("wasm").name, "wasm");
+  assert.equal(createAeadBackend("wasm"), createAeadBackend("wasm")); // one shared instance
+  // auto agrees byte for byte with pure at every size class it routes differently
+  const key = new Uint8Array(32).fill(9), nonce = new Uint8Array(12).fill(3);
+  for (const n of [0, 38, AUTO_WASM_MAX - 1, AUTO_WASM_MAX, 100_000]) {
+    const plain = new Uint8Array(n).map((_, i) => i * 7);
+    const a = new Uint8Array(n + 16), b = new Uint8Array(n + 16);
+    auto.seal(key, nonce, new Uint8Array(0), plain, a);
+    new PureAead().seal(key, nonce, new Uint8Array(0), plain, b);
+    assert.deepEqual(a, b, `size ${n}`);
+  }
+  assert.throws(() => createAeadBackend("turbo" as never), TypeError);
 });

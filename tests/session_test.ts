@@ -478,8 +478,12 @@ Deno.test("session: close() still sends writes issued just before it", async () 
   }
 });
 
-Deno.test("session: aeadBackend pure/native/auto interoperate on the same wire", async () => {
-  for (const [x, y] of [["pure", "native"], ["native", "auto"], ["auto", "pure"]] as const) {
+Deno.test("session: aeadBackend pure/native/wasm/auto interoperate on the same wire", async () => {
+  const pairs = [["pure", "native"], ["native", "auto"], ["auto", "pure"], ["wasm", "pure"], [
+    "native",
+    "wasm",
+  ]] as const;
+  for (const [x, y] of pairs) {
     const [a, b] = await sessionPair({ aeadBackend: x }, { aeadBackend: y });
     const w = a.writable.getWriter(), r = b.readable.getReader();
     for (const size of [0, 37, 5000, 100_000]) {

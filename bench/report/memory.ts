@@ -32,7 +32,7 @@ export async function throughput(
 
 /** Seal + open of one packet of `contents` bytes with a backend, per second (the ceiling). */
 export function sealOpenPerSecond(
-  backend: "pure" | "native" | "auto",
+  backend: "pure" | "native" | "wasm" | "auto",
   contents: number,
   minMs = 1000,
 ): number {

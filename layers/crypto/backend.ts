@@ -9,10 +9,15 @@
  *   TypeScript. Works everywhere; the only choice in browsers.
  * - `"native"`: {@linkcode NativeAead}, `node:crypto`'s `chacha20-poly1305`
  *   (OpenSSL/BoringSSL), where the runtime provides it (Deno, Node.js, Bun).
- * - `"auto"` (the default): native for messages of at least
- *   {@linkcode AUTO_NATIVE_MIN} bytes when available, pure otherwise. Native
- *   calls cost a fixed few microseconds of setup, so small packets are faster
- *   in pure TypeScript.
+ * - `"wasm"`: {@linkcode WasmAead}, this library's ChaCha20-Poly1305 compiled
+ *   to WebAssembly (SIMD) from `wasm/src/`: about 2–3× the pure backend,
+ *   fastest for small packets. Where WebAssembly cannot be compiled from bytes
+ *   (Cloudflare Workers, a strict CSP) it is unavailable.
+ * - `"auto"` (the default): per message, by size. With WebAssembly: wasm below
+ *   {@linkcode AUTO_WASM_MAX} bytes, native from there (wasm at every size
+ *   where there is no native backend, as in browsers). Without it: pure below
+ *   {@linkcode AUTO_NATIVE_MIN} bytes, native from there. Native calls cost a
+ *   fixed few microseconds of setup, so small packets are faster in-process.
  *
  * @module
  */
@@ -24,6 +29,7 @@ import {
   nativeAeadMissing,
 } from "./native_aead.ts";
 import { PureAead } from "./pure_aead.ts";
+import { WasmAead, wasmAeadAvailable } from "./wasm_aead.ts";
 import { AEAD_TAG_LEN, type AeadBackend } from "./aead_types.ts";
 
 export {
@@ -33,10 +39,19 @@ export {
   NativeAead,
   nativeAeadAvailable,
   PureAead,
+  WasmAead,
+  wasmAeadAvailable,
 };
 
 /** The backend names {@linkcode createAeadBackend} accepts. */
-export type AeadBackendKind = "pure" | "native" | "auto";
+export type AeadBackendKind = "pure" | "native" | "wasm" | "auto";
+
+/**
+ * With the wasm backend available, `"auto"` uses it below this many plaintext
+ * bytes and native from there (measured crossover between 4 and 8 KiB with
+ * `bench/wasm_bench.ts` under Deno 2.9).
+ */
+export const AUTO_WASM_MAX = 8192;
 
 /**
  * Message size (plaintext bytes) from which `"auto"` hands a message to the
@@ -46,7 +61,8 @@ export type AeadBackendKind = "pure" | "native" | "auto";
 export const AUTO_NATIVE_MIN = 1536;
 
 /**
- * Picks native or pure per message by size (see {@linkcode AUTO_NATIVE_MIN}).
+ * Picks a backend per message by size: the in-process one (wasm, else pure)
+ * for small messages, native for large ones where available.
  *
  * @example
  * ```ts
@@ -60,21 +76,33 @@ export const AUTO_NATIVE_MIN = 1536;
 export class AutoAead implements AeadBackend {
   /** Always `"auto"`. */
   readonly name: string = "auto";
-  #pure: PureAead;
+  /** The in-process backend for small messages: wasm where available, else pure. */
+  #small: PureAead | WasmAead;
   #native: NativeAead | undefined;
   #threshold: number;
 
-  /** `threshold`: plaintext bytes from which native is used (default {@linkcode AUTO_NATIVE_MIN}). */
-  constructor(threshold: number = AUTO_NATIVE_MIN) {
-    if (!(threshold >= 0)) throw new RangeError(`threshold must be ≥ 0, got ${threshold}`);
-    this.#pure = new PureAead();
+  /**
+   * `threshold`: plaintext bytes from which native is used (default
+   * {@linkcode AUTO_WASM_MAX} with wasm, {@linkcode AUTO_NATIVE_MIN} without).
+   */
+  constructor(threshold?: number) {
+    if (threshold !== undefined && !(threshold >= 0)) {
+      throw new RangeError(`threshold must be ≥ 0, got ${threshold}`);
+    }
+    const wasm = wasmAeadAvailable();
+    this.#small = wasm ? new WasmAead() : new PureAead();
     this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
-    this.#threshold = threshold;
+    this.#threshold = threshold ?? (wasm ? AUTO_WASM_MAX : AUTO_NATIVE_MIN);
   }
 
-  /** Zeroes the pure backend's scratch (see {@linkcode PureAead.wipe}). */
+  /** Zeroes the in-process backend's scratch (see {@linkcode PureAead.wipe}). */
   wipe(): void {
-    this.#pure.wipe();
+    this.#small.wipe();
+  }
+
+  /** The backend used below the threshold: `"wasm"` or `"pure"`. */
+  get small(): string {
+    return this.#small.name;
   }
 
   /** Whether large messages go to the native backend in this runtime. */
@@ -92,7 +120,7 @@ export class AutoAead implements AeadBackend {
   ): void {
     const b = this.#native !== undefined && plaintext.length >= this.#threshold
       ? this.#native
-      : this.#pure;
+      : this.#small;
     b.seal(key, nonce, aad, plaintext, out);
   }
 
@@ -106,7 +134,7 @@ export class AutoAead implements AeadBackend {
   ): boolean {
     const b = this.#native !== undefined && ciphertext.length - AEAD_TAG_LEN >= this.#threshold
       ? this.#native
-      : this.#pure;
+      : this.#small;
     return b.open(key, nonce, aad, ciphertext, out);
   }
 }
@@ -135,11 +163,22 @@ export function createAeadBackend(kind: AeadBackendKind = "auto"): AeadBackend {
         );
       }
       return shared.native ??= new NativeAead();
+    case "wasm":
+      if (!wasmAeadAvailable()) {
+        throw new Error(
+          'backend "wasm" is unavailable: this runtime cannot compile the WebAssembly module ' +
+            'from bytes (Cloudflare Workers, a strict CSP) or has no WebAssembly SIMD; use "pure" ' +
+            'or "auto", or compile it yourself and call initWasmAead(module)',
+        );
+      }
+      return shared.wasm ??= new WasmAead();
     case "auto":
       return shared.auto ??= new AutoAead();
     default:
-      throw new TypeError(`backend must be "pure", "native" or "auto", got ${String(kind)}`);
+      throw new TypeError(
+        `backend must be "pure", "native", "wasm" or "auto", got ${String(kind)}`,
+      );
   }
 }
 
-const shared: { pure?: PureAead; native?: NativeAead; auto?: AutoAead } = {};
+const shared: { pure?: PureAead; native?: NativeAead; wasm?: WasmAead; auto?: AutoAead } = {};

@@ -54,9 +54,10 @@ export function checkSessionOptions(options: SessionOptions): void {
   const backend = options.aeadBackend;
   if (
     backend !== undefined && backend !== "auto" && backend !== "pure" && backend !== "native" &&
+    backend !== "wasm" &&
     (backend === null || typeof backend !== "object")
   ) {
-    throw new TypeError(`aeadBackend must be "auto", "pure", "native" or a backend object`);
+    throw new TypeError(`aeadBackend must be "auto", "pure", "native", "wasm" or a backend object`);
   }
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
