@@ -19,7 +19,7 @@ const MAX_LINE_LENGTH = 2 * MAX_INPUT_PAYLOAD + 4096;
  *
  * @example
  * ```ts
- * import { parseInputLine } from "./input.ts";
+ * import { parseInputLine } from "@bip324/bip324/cli";
  * console.assert(parseInputLine('{"type":"ping","payload":"0001020304050607"}')?.type === "ping");
  * ```
  */

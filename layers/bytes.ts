@@ -38,7 +38,7 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
  *
  * @example
  * ```ts
- * import { toHex } from "./bytes.ts";
+ * import { toHex } from "@bip324/bip324";
  * console.assert(toHex(new Uint8Array([1, 255])) === "01ff");
  * ```
  */
@@ -53,7 +53,7 @@ export function toHex(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
- * import { fromHex } from "./bytes.ts";
+ * import { fromHex } from "@bip324/bip324";
  * console.assert(fromHex("01ff")[1] === 255);
  * ```
  */

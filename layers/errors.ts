@@ -77,7 +77,7 @@ export interface Bip324ErrorOptions {
  *
  * @example Telling a bad tag from other failures
  * ```ts
- * import { Bip324Error } from "./errors.ts";
+ * import { Bip324Error } from "@bip324/bip324";
  * const err = new Bip324Error("DECRYPTION", "packet authentication failed");
  * console.assert(err.code === "DECRYPTION" && err.origin === "peer");
  * ```

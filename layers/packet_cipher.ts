@@ -100,7 +100,7 @@ export interface DecryptedPacket {
  *
  * @example Two peers agree on a session id and exchange a packet
  * ```ts
- * import { Bip324Cipher } from "./packet_cipher.ts";
+ * import { Bip324Cipher } from "@bip324/bip324";
  * const alice = Bip324Cipher.create(), bob = Bip324Cipher.create();
  * alice.initialize(bob.ourEllswift, true, "regtest");
  * bob.initialize(alice.ourEllswift, false, "regtest");

@@ -18,7 +18,7 @@ export const REKEY_INTERVAL = 224;
  *
  * @example
  * ```ts
- * import { RekeySchedule } from "./rekeying.ts";
+ * import { RekeySchedule } from "@bip324/bip324/cipher";
  * const schedule = new RekeySchedule();
  * let rekeys = 0;
  * for (let i = 0; i < 448; i++) if (schedule.advance()) rekeys++;

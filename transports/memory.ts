@@ -61,7 +61,7 @@ function direction(
  *
  * @example
  * ```ts
- * import { memoryPair } from "./memory.ts";
+ * import { memoryPair } from "@bip324/bip324";
  * const [a, b] = memoryPair();
  * const w = a.writable.getWriter();
  * w.write(new Uint8Array([1, 2]));

@@ -121,7 +121,7 @@ export function openWebSocket(url: string | URL): WebSocket {
  *
  * @example
  * ```ts ignore
- * import { webSocketPair } from "./websocket.ts";
+ * import { webSocketPair } from "@bip324/bip324/transports";
  * const pair = await webSocketPair(new WebSocket("ws://127.0.0.1:8080"));
  * ```
  */

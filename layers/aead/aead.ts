@@ -56,7 +56,7 @@ const SCRATCH = {
  *
  * @example Round trip
  * ```ts
- * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
  * const key = new Uint8Array(32);
  * const enc = new FSChaCha20Poly1305(key), dec = new FSChaCha20Poly1305(key);
  * const ct = enc.encrypt(new Uint8Array(0), new Uint8Array([1, 2, 3]));
@@ -65,7 +65,7 @@ const SCRATCH = {
  *
  * @example Forcing the pure TypeScript backend
  * ```ts
- * import { FSChaCha20Poly1305 } from "./aead.ts";
+ * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
  * const enc = new FSChaCha20Poly1305(new Uint8Array(32), 224, { backend: "pure" });
  * console.assert(enc.backendName === "pure");
  * ```

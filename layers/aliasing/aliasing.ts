@@ -131,7 +131,7 @@ export function checkMessageType(type: unknown): string {
  *
  * @example Core's table plus a private ID
  * ```ts
- * import { MessageTypeTable } from "./aliasing.ts";
+ * import { MessageTypeTable } from "@bip324/bip324/layers";
  * const table = new MessageTypeTable({ 200: "myproto" });
  * const contents = table.encode({ type: "myproto", payload: new Uint8Array([9]) });
  * console.assert(contents[0] === 200 && table.decode(contents).type === "myproto");

@@ -33,7 +33,7 @@ export const DEFAULT_PORT: Readonly<Record<Network, number>> = Object.freeze({
  *
  * @example
  * ```ts
- * import { networkMagic } from "./network.ts";
+ * import { networkMagic } from "@bip324/bip324/bitcoin";
  * console.assert(networkMagic("mainnet")[0] === 0xf9);
  * console.assert(networkMagic(new Uint8Array([1, 2, 3, 4]))[3] === 4);
  * ```
@@ -59,7 +59,7 @@ export function networkMagic(network: Network | Uint8Array = "mainnet"): Uint8Ar
  *
  * @example
  * ```ts
- * import { networkName } from "./network.ts";
+ * import { networkName } from "@bip324/bip324/bitcoin";
  * console.assert(networkName(new Uint8Array([0xfa, 0xbf, 0xb5, 0xda])) === "regtest");
  * ```
  */

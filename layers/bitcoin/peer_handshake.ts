@@ -226,7 +226,7 @@ export async function peerHandshake(
  *
  * @example
  * ```ts ignore
- * import { pingPeer } from "./peer_handshake.ts";
+ * import { pingPeer } from "@bip324/bip324/bitcoin";
  * declare const session: import("../session/session.ts").Session;
  * console.log(await pingPeer(session), "ms");
  * ```

@@ -17,7 +17,7 @@ export const AEAD_TAG_LEN = 16;
  *
  * @example A custom backend that wraps another
  * ```ts
- * import type { AeadBackend } from "./aead_types.ts";
+ * import type { AeadBackend } from "@bip324/bip324";
  * import { PureAead } from "./pure_aead.ts";
  * const inner = new PureAead();
  * const counting: AeadBackend & { calls: number } = {

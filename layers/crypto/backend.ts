@@ -145,7 +145,7 @@ export class AutoAead implements AeadBackend {
  *
  * @example
  * ```ts
- * import { createAeadBackend } from "./backend.ts";
+ * import { createAeadBackend } from "@bip324/bip324/cipher";
  * console.assert(createAeadBackend("pure").name === "pure");
  * ```
  */

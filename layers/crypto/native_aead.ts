@@ -120,7 +120,7 @@ function selfTest(crypto: NodeCrypto): boolean {
  *
  * @example
  * ```ts
- * import { nativeAeadAvailable } from "./native_aead.ts";
+ * import { nativeAeadAvailable } from "@bip324/bip324/cipher";
  * console.assert(typeof nativeAeadAvailable() === "boolean");
  * ```
  */

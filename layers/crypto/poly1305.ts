@@ -38,7 +38,7 @@ const INV26 = 1 / TWO26;
  * @example RFC 8439 section 2.5.2
  * ```ts
  * import { Poly1305 } from "./poly1305.ts";
- * import { fromHex, toHex } from "../bytes.ts";
+ * import { fromHex, toHex } from "@bip324/bip324";
  * const mac = new Poly1305();
  * mac.init(fromHex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b"));
  * const msg = new TextEncoder().encode("Cryptographic Forum Research Group");

@@ -129,7 +129,7 @@ function selfTest(aead: AeadBackend): boolean {
  *
  * @example
  * ```ts
- * import { wasmAeadAvailable } from "./wasm_aead.ts";
+ * import { wasmAeadAvailable } from "@bip324/bip324/cipher";
  * console.assert(typeof wasmAeadAvailable() === "boolean");
  * ```
  */

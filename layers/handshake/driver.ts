@@ -35,7 +35,7 @@ export interface HandshakeDriverOptions extends HandshakeOptions {
  *
  * @example Over an in-memory pair
  * ```ts
- * import { performHandshake } from "./driver.ts";
+ * import { performHandshake } from "@bip324/bip324/layers";
  * const ab = new TransformStream<Uint8Array, Uint8Array>();
  * const ba = new TransformStream<Uint8Array, Uint8Array>();
  * const [a, b] = await Promise.all([

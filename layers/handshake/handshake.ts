@@ -108,7 +108,7 @@ export interface HandshakeResult {
  *
  * @example The 1.5 round trips, with the machines talking to each other directly
  * ```ts
- * import { Handshake } from "./handshake.ts";
+ * import { Handshake } from "@bip324/bip324/layers";
  * const a = new Handshake({ role: "initiator", network: "regtest" });
  * const b = new Handshake({ role: "responder", network: "regtest" });
  * const keyAndGarbage = a.start(); // initiator: key + garbage

@@ -44,7 +44,7 @@ const SCRATCH = {
  *
  * @example Encrypting and decrypting a length
  * ```ts
- * import { FSChaCha20 } from "./length_cipher.ts";
+ * import { FSChaCha20 } from "@bip324/bip324/cipher";
  * const key = new Uint8Array(32);
  * const sender = new FSChaCha20(key), receiver = new FSChaCha20(key);
  * const enc = sender.crypt(new Uint8Array([37, 0, 0]));

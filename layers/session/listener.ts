@@ -155,7 +155,7 @@ export function sessionRemote(session: Session): string | undefined {
  *
  * @example
  * ```ts ignore
- * import { acceptSessions } from "./listener.ts";
+ * import { acceptSessions } from "@bip324/bip324";
  * declare const incoming: AsyncIterable<import("./listener.ts").IncomingConnection>;
  * await using sessions = acceptSessions(incoming, { hostname: "127.0.0.1", port: 0 }, () => {}, {});
  * for await (const session of sessions) session.close();

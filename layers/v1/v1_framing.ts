@@ -52,8 +52,8 @@ function framingError(message: string): Bip324Error {
  *
  * @example
  * ```ts
- * import { v1Checksum } from "./v1_framing.ts";
- * import { toHex } from "../bytes.ts";
+ * import { v1Checksum } from "@bip324/bip324/layers";
+ * import { toHex } from "@bip324/bip324";
  * console.assert(toHex(v1Checksum(new Uint8Array(0))) === "5df6e0e2");
  * ```
  */
@@ -69,9 +69,9 @@ export function v1Checksum(payload: Uint8Array): Uint8Array {
  *
  * @example The `verack` of mainnet
  * ```ts
- * import { encodeV1Message } from "./v1_framing.ts";
- * import { NETWORK_MAGIC } from "../bitcoin/network.ts";
- * import { toHex } from "../bytes.ts";
+ * import { encodeV1Message } from "@bip324/bip324/layers";
+ * import { NETWORK_MAGIC } from "@bip324/bip324/bitcoin";
+ * import { toHex } from "@bip324/bip324";
  * const wire = encodeV1Message(NETWORK_MAGIC.mainnet, "verack", new Uint8Array(0));
  * console.assert(toHex(wire) === "f9beb4d976657261636b000000000000000000005df6e0e2");
  * ```
@@ -132,8 +132,8 @@ export interface V1DecoderOptions {
  *
  * @example
  * ```ts
- * import { encodeV1Message, V1Decoder } from "./v1_framing.ts";
- * import { NETWORK_MAGIC } from "../bitcoin/network.ts";
+ * import { encodeV1Message, V1Decoder } from "@bip324/bip324/layers";
+ * import { NETWORK_MAGIC } from "@bip324/bip324/bitcoin";
  * const wire = encodeV1Message(NETWORK_MAGIC.regtest, "ping", new Uint8Array(8));
  * const decoder = new V1Decoder({ magic: NETWORK_MAGIC.regtest });
  * console.assert(decoder.push(wire.subarray(0, 10)).length === 0);
