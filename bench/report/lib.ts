@@ -20,9 +20,11 @@ export function passThroughLayer(): AnyOptions {
 
 export async function sessionPair(options: AnyOptions = {}): Promise<[Session, Session]> {
   const [x, y] = api.memoryPair();
+  // Options may be a function: then each end gets its own (stream layers cannot be shared).
+  const each = () => typeof options === "function" ? options() : options;
   return await Promise.all([
-    api.openSession(x, { role: "initiator", garbage: 0, ...options }),
-    api.openSession(y, { role: "responder", garbage: 0, ...options }),
+    api.openSession(x, { role: "initiator", garbage: 0, ...each() }),
+    api.openSession(y, { role: "responder", garbage: 0, ...each() }),
   ]);
 }
 
