@@ -57,7 +57,7 @@ export const LIMITS: readonly Limit[] = [
   L("closeTimeout", "flushing on close (`closeTimeout`)", 5_000, "ms", SESSION, "DEFAULT_CLOSE_TIMEOUT = ([\\d_]+)", "pending writes are dropped and the session is closed"),
   L("batch", "outbound batch buffer", 64 * KIB, "bytes", "layers/session/outbox.ts", "BATCH_SIZE = ([\\d_ *]+);", "flushed to the transport at once; an idle session lets go of it after 1 s"),
   L("batchRelease", "outbound batch buffer kept while idle", 1_000, "ms", "layers/session/outbox.ts", "RELEASE_AFTER_MS = ([\\d_]+)", "the buffer is released"),
-  L("fairShare", "work per turn while another socket waits", 512 * KIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
+  L("fairShare", "work per turn while another socket waits", 256 * KIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
   // --- a listener
   L("maxPendingHandshakes", "handshakes in flight per listener (`maxPendingHandshakes`)", 128, "count", LISTENER, "DEFAULT_MAX_PENDING_HANDSHAKES = ([\\d_]+)", "refused: 64 random bytes, then closed, so that the initiator sees `UNEXPECTED_EOF`, not a v1-only peer (under a burst not always: see Measured); `onError` gets `BUSY`"),
   L("maxSessions", "sessions per listener, handshakes included (`maxSessions`)", 1024, "count", LISTENER, "DEFAULT_MAX_SESSIONS = ([\\d_]+)", "refused as above (`BUSY`)"),

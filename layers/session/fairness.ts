@@ -17,7 +17,7 @@
  */
 
 /** Bytes a session may work through before it lets others have a turn. */
-export const FAIR_SHARE = 512 * 1024;
+export const FAIR_SHARE = 256 * 1024;
 
 /**
  * The property a transport sets (to `true`) on a byte pair that is not a
