@@ -45,6 +45,7 @@ import {
   serveRelay,
   type ServeRelayOptions,
 } from "../transports/relay/mod.ts";
+import { describeError } from "../transports/relay/link.ts";
 
 export { formatPrometheus, formatTarget, parseTarget, RELAY_CLOSE_REASONS };
 export type { Relay, RelayCloseReason, RelayEvent, RelayMetrics, RelayTarget };
@@ -79,11 +80,6 @@ export function startRelay(options: RelayOptions): Relay {
 function startCode(error: unknown): string {
   const e = error as { name?: string; code?: string };
   return e?.name === "AddrInUse" || e?.code === "EADDRINUSE" ? "ADDR_IN_USE" : "TRANSPORT";
-}
-
-function describeError(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 /** A command-line mistake: printed with the usage text, exit code 2. */

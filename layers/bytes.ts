@@ -140,3 +140,27 @@ export function randomBytes(length: number): Uint8Array {
  * out of `readable`, what is written to `writable` goes to the peer.
  */
 export type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
+
+/**
+ * Room for `needed` bytes in a buffer whose first `used` bytes are kept:
+ * `buffer` itself if it is big enough, else a new one of twice `needed`
+ * (at least 256, at most `limit`) holding those bytes. For storage that grows
+ * with the bytes that actually arrive.
+ *
+ * @example
+ * ```ts ignore
+ * let buf = new Uint8Array(0);
+ * buf = growBuffer(buf, 0, 10, 1000); // 256 bytes
+ * ```
+ */
+export function growBuffer(
+  buffer: Uint8Array | undefined,
+  used: number,
+  needed: number,
+  limit: number,
+): Uint8Array {
+  if (buffer !== undefined && buffer.length >= needed) return buffer;
+  const grown = new Uint8Array(Math.min(limit, Math.max(256, 2 * needed)));
+  if (buffer !== undefined) grown.set(buffer.subarray(0, used));
+  return grown;
+}

@@ -1,11 +1,10 @@
 // The hostile scenarios of `deno task soak --hostile`: each starts what it needs on loopback,
 // measures one figure, and stops everything again. Counts and times are bounded.
 import { Handshake } from "../../layers/handshake/handshake.ts";
-import { connect, listen, memoryPair, openSession, type Session } from "../../mod.ts";
+import { connect, listen } from "../../mod.ts";
 import { Child, MIB, sleep } from "./child.ts";
 
 const HOST = "127.0.0.1";
-const gc = (globalThis as { gc?: () => void }).gc;
 
 async function rawConnect(port: number): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: HOST, port });
@@ -67,63 +66,6 @@ export async function pendingDecoyRssMib(
     for (const c of conns) c.close();
     await server.stop();
   }
-}
-
-/** Heap + external per session of `pairs` in-memory pairs, after GC. */
-async function perSessionBytes(pairs: Session[][], build: () => Promise<void>): Promise<number> {
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      gc?.();
-      await sleep(30);
-    }
-  };
-  await settle();
-  const used = () => Deno.memoryUsage().heapUsed + Deno.memoryUsage().external;
-  const before = used();
-  await build();
-  await settle();
-  return (used() - before) / (pairs.length * 2);
-}
-
-/**
- * Bytes per idle session after one 4 MB decoy each (30 pairs), and the same figure for idle
- * sessions that never saw one: `{ afterBigPacket, idle }`.
- */
-export async function idleAfterBigPacket(
-  count = 30,
-): Promise<{ afterBigPacket: number; idle: number }> {
-  const make = async (decoy: boolean) => {
-    let first = true;
-    const [x, y] = memoryPair();
-    return await Promise.all([
-      openSession(x, {
-        role: "initiator",
-        garbage: 0,
-        shaping: decoy ? () => (first ? ((first = false), [4_000_000]) : undefined) : undefined,
-      }),
-      openSession(y, { role: "responder", garbage: 0 }),
-    ]);
-  };
-  const run = async (decoy: boolean) => {
-    const pairs: Session[][] = [];
-    const bytes = await perSessionBytes(pairs, async () => {
-      for (let i = 0; i < count; i++) {
-        const pair = await make(decoy);
-        pairs.push(pair);
-        await pair[0].send("ping", new Uint8Array(8));
-        await pair[1].readable.getReader().read().then((r) => r, () => undefined);
-      }
-      await sleep(1200); // outbox buffers are let go after 1 s idle
-    });
-    for (const [a, b] of pairs) {
-      await a.close();
-      await b.closed;
-    }
-    return bytes;
-  };
-  const idle = await run(false);
-  const afterBigPacket = await run(true);
-  return { afterBigPacket, idle };
 }
 
 /**

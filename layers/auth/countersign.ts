@@ -25,11 +25,11 @@ import {
   decodePoint,
   encodePoint,
   hasEvenY,
-  hashToScalar,
   M,
   Point,
   randomScalar,
   type RandomSource,
+  sharedScalar,
   shuffle,
   taggedHash,
   xBytes,
@@ -51,14 +51,9 @@ function mul(point: Point, k: bigint): Point {
   return k === 0n ? Point.ZERO : point.multiply(k);
 }
 
-/** h₁(x(shared) ‖ ctx) as a scalar. */
-function secretScalar(shared: Point, context: Uint8Array): bigint {
-  if (shared.is0()) return 0n;
-  const x = xBytes(shared);
-  const h = hashToScalar(SECRET_TAG, x, context);
-  x.fill(0);
-  return h;
-}
+/** The scalar of a shared point under this protocol's tag. */
+const secretScalar = (shared: Point, context: Uint8Array): bigint =>
+  sharedScalar(SECRET_TAG, shared, context);
 
 /** h₂(x(point) ‖ ctx). */
 function proof(point: Point, context: Uint8Array): Uint8Array {

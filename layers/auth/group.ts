@@ -70,6 +70,18 @@ export function taggedHash(tag: string, ...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * The scalar both ends derive from a shared point: the tagged hash of its x
+ * (‖ `context`) as a scalar, 0 for the point at infinity. The x bytes are wiped.
+ */
+export function sharedScalar(tag: string, shared: Point, context: Uint8Array): bigint {
+  if (shared.is0()) return 0n;
+  const x = xBytes(shared);
+  const h = hashToScalar(tag, x, context);
+  x.fill(0);
+  return h;
+}
+
 /** A tagged hash read as a scalar mod n (bias below 2⁻¹²⁷). */
 export function hashToScalar(tag: string, ...parts: Uint8Array[]): bigint {
   const h = taggedHash(tag, ...parts);

@@ -24,15 +24,14 @@ import {
   bytes32,
   decodePoint,
   encodePoint,
-  hashToScalar,
   N,
   Point,
   randomScalar,
   type RandomSource,
+  sharedScalar,
   shuffle,
   taggedHash,
   toBig,
-  xBytes,
 } from "./group.ts";
 
 /** Bytes of a multi-key challenge with `slots` acceptable keys: `D ‖ w ‖ c₀ … c₍slots₋₁₎`. */
@@ -46,12 +45,9 @@ export const MULTIKEY_RESPONSE_LEN = 32;
 const SECRET_TAG = "bip324.ts/pap/secret";
 const COMMIT_TAG = "bip324.ts/pap/commit";
 
-function secretScalar(shared: Point, context: Uint8Array): bigint {
-  const x = xBytes(shared);
-  const h = hashToScalar(SECRET_TAG, x, context);
-  x.fill(0);
-  return h;
-}
+/** The scalar of a shared point under this protocol's tag. */
+const secretScalar = (shared: Point, context: Uint8Array): bigint =>
+  sharedScalar(SECRET_TAG, shared, context);
 
 /** What a multi-key challenger remembers: y, as bytes (wiped after the check). */
 export interface MultiKeyState {

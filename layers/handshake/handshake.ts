@@ -12,7 +12,7 @@
  * @module
  */
 
-import { bytesEqual, checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
+import { bytesEqual, checkBytes, concatBytes, growBuffer, randomBytes, wipe } from "../bytes.ts";
 import { Bip324Error } from "../errors.ts";
 import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import { TAG_LEN } from "../aead/aead.ts";
@@ -344,12 +344,7 @@ export class Handshake {
     const limit = MAX_GARBAGE_LEN + GARBAGE_TERMINATOR_LEN;
     const have = this.#garbageHave;
     const take = Math.min(input.length, limit - have);
-    if (this.#garbageBuf === undefined || this.#garbageBuf.length < have + take) {
-      const grown = new Uint8Array(Math.min(limit, Math.max(256, 2 * (have + take))));
-      if (this.#garbageBuf) grown.set(this.#garbageBuf.subarray(0, have));
-      this.#garbageBuf = grown;
-    }
-    const buf = this.#garbageBuf;
+    const buf = this.#garbageBuf = growBuffer(this.#garbageBuf, have, have + take, limit);
     buf.set(input.subarray(0, take), have);
     this.#garbageHave = have + take;
     const terminator = this.#cipher.receiveGarbageTerminator;
@@ -426,12 +421,9 @@ export class Handshake {
       if (this.#decoy) {
         this.#decoy.update(piece);
       } else {
-        if (this.#bodyHave + take > this.#body!.length) {
-          const grown = new Uint8Array(Math.min(this.#bodyTotal, 2 * (this.#bodyHave + take)));
-          grown.set(this.#body!.subarray(0, this.#bodyHave));
-          this.#body = grown;
-        }
-        this.#body!.set(piece, this.#bodyHave);
+        const need = this.#bodyHave + take;
+        this.#body = growBuffer(this.#body, this.#bodyHave, need, this.#bodyTotal);
+        this.#body.set(piece, this.#bodyHave);
       }
       this.#bodyHave += take;
       if (this.#bodyHave < this.#bodyTotal) return input.subarray(i);

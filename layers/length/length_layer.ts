@@ -18,6 +18,7 @@
  */
 
 import { Bip324Error } from "../errors.ts";
+import { growBuffer } from "../bytes.ts";
 import { type FSChaCha20, LENGTH_FIELD_LEN } from "./length_cipher.ts";
 import { TAG_LEN } from "../aead/aead.ts";
 import { HEADER_LEN } from "../packet_cipher.ts";
@@ -121,14 +122,8 @@ export function lengthDecoder(
 
   const addToAssembly = (piece: Uint8Array) => {
     const need = assemblyHave + piece.length;
-    if (need > assembly!.length) {
-      let size = assembly!.length * 2;
-      while (size < need) size *= 2;
-      const grown = new Uint8Array(Math.min(size, assemblyTotal));
-      grown.set(assembly!.subarray(0, assemblyHave));
-      assembly = grown;
-    }
-    assembly!.set(piece, assemblyHave);
+    assembly = growBuffer(assembly, assemblyHave, need, assemblyTotal);
+    assembly.set(piece, assemblyHave);
     assemblyHave = need;
   };
 
