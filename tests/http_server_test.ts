@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_MAX_FRAME_BYTES, serveHttp } from "../transports/http_server.ts";
-import { FrameTooLargeError, serveWebSocket, webSocketPair } from "../transports/websocket.ts";
+import { FrameTooLargeError, webSocketPair } from "../transports/websocket.ts";
+import { serveWebSocket } from "../transports/websocket_server.ts";
 import { within } from "./helpers.ts";
 
 const TIMEOUT = 10_000;

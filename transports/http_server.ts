@@ -17,11 +17,28 @@
  */
 
 import { type DenoConnLike, denoRuntime, netAddr, nodeBuiltin, unsupported } from "./runtime.ts";
+import {
+  BodyTooLarge,
+  bridge,
+  checkDenoEnvPermission,
+  type DuplexLike,
+  type IncomingMessageLike,
+  loadWs,
+  type NodeHttpLike,
+  type NodeStreamLike,
+  readBody,
+  type Remote,
+  remoteOf,
+  type ServerResponseLike,
+  toRequest,
+  writeRawResponse,
+  type WsServerLike,
+} from "./node_http.ts";
+
+export { isOversizedFrameError, WS_ENV_VARIABLES } from "./node_http.ts";
 
 /** Default largest WebSocket frame accepted: 4 MiB (a BIP324 packet is at most ~4,000,036 bytes). */
 export const DEFAULT_MAX_FRAME_BYTES: number = 4 << 20;
-/** Largest request body read for plain HTTP requests (a bigger one gets 413). */
-const MAX_BODY_BYTES = 1 << 20;
 
 /** The WebSocket objects {@linkcode ServeContext.upgrade} hands out: the standard interface. */
 export type ServerWebSocket = WebSocket;
@@ -69,95 +86,6 @@ export interface HttpServer {
   readonly ready: Promise<void>;
   /** Stops accepting and closes connections that are not WebSockets; open WebSockets stay. */
   close(): Promise<void>;
-}
-
-// The slices of node:http, node:stream and ws used here.
-interface IncomingMessageLike {
-  method?: string;
-  url?: string;
-  rawHeaders: string[];
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  destroy(): unknown;
-}
-interface ServerResponseLike {
-  writeHead(status: number, headers: [string, string][]): unknown;
-  end(body?: Uint8Array): unknown;
-}
-interface DuplexLike {
-  remoteAddress?: string;
-  remotePort?: number;
-  destroyed?: boolean;
-  write(data: Uint8Array | string): boolean;
-  end(): unknown;
-  destroy(): unknown;
-  once(event: string, listener: () => void): unknown;
-}
-interface NodeHttpLike {
-  createServer(options: object): NodeHttpServer;
-}
-interface NodeHttpServer {
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  once(event: string, listener: (...args: never[]) => void): unknown;
-  emit(event: string, ...args: unknown[]): boolean;
-  listen(options: { port: number; host: string }): unknown;
-  address(): { address: string; port: number } | string | null;
-  close(): unknown;
-  closeAllConnections?(): void;
-}
-interface NodeStreamLike {
-  Duplex: { fromWeb(pair: object, options?: object): DuplexLike & Record<string, unknown> };
-}
-interface WsServerLike {
-  handleUpgrade(
-    req: IncomingMessageLike,
-    socket: DuplexLike,
-    head: Uint8Array,
-    callback: (ws: ServerWebSocket) => void,
-  ): void;
-}
-interface WsModule {
-  WebSocketServer: new (options: object) => WsServerLike;
-}
-
-let wsModule: Promise<WsModule> | undefined;
-/** Loads `ws` on first use only (browsers never reach this). */
-function loadWs(): Promise<WsModule> {
-  wsModule ??= import("ws").then((m) => {
-    const mod = ((m as { WebSocketServer?: unknown }).WebSocketServer ? m : m.default) as WsModule;
-    if (typeof mod?.WebSocketServer !== "function") {
-      throw unsupported("a WebSocket server", "the ws package (npm:ws)");
-    }
-    return mod;
-  });
-  return wsModule;
-}
-
-/** Environment variables the `ws` package reads when it loads. */
-export const WS_ENV_VARIABLES: readonly string[] = ["WS_NO_BUFFER_UTIL", "WS_NO_UTF_8_VALIDATE"];
-
-/** In Deno, `ws` needs to read two environment variables: say so up front, not per connection. */
-function checkDenoEnvPermission(): void {
-  const deno = (globalThis as {
-    Deno?: {
-      permissions?: { querySync?(d: { name: "env"; variable: string }): { state: string } };
-    };
-  }).Deno;
-  const query = deno?.permissions?.querySync;
-  if (typeof query !== "function") return;
-  for (const variable of WS_ENV_VARIABLES) {
-    if (query.call(deno!.permissions, { name: "env", variable }).state !== "granted") {
-      throw new Error(
-        `the WebSocket server (the ws package) reads ${variable}: run Deno with ` +
-          `--allow-env=${WS_ENV_VARIABLES.join(",")} (or --allow-env)`,
-      );
-    }
-  }
-}
-
-/** Marks an error raised for a frame over `maxFrameBytes`. */
-export function isOversizedFrameError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === "OVERSIZED" || code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
 }
 
 /**
@@ -361,111 +289,4 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
       return Promise.resolve();
     },
   };
-}
-
-type Remote = { hostname: string; port: number };
-
-function remoteOf(socket: DuplexLike): Remote {
-  let hostname = socket.remoteAddress ?? "";
-  if (hostname.startsWith("::ffff:") && hostname.includes(".")) hostname = hostname.slice(7);
-  return { hostname, port: socket.remotePort ?? 0 };
-}
-
-/** A Deno connection as the Duplex node:http expects, with the socket methods it calls. */
-function bridge(stream: NodeStreamLike, conn: DenoConnLike): DuplexLike {
-  const duplex = stream.Duplex.fromWeb({ readable: conn.readable, writable: conn.writable });
-  const remote = netAddr(conn.remoteAddr);
-  Object.assign(duplex, {
-    remoteAddress: remote.hostname,
-    remotePort: remote.port,
-    setNoDelay: () => duplex,
-    setKeepAlive: () => duplex,
-    setTimeout: () => duplex,
-  });
-  duplex.once("close", () => {
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  });
-  // Errors (resets) end the connection; node:http and ws see them as close.
-  (duplex as unknown as { on(e: string, l: () => void): void }).on("error", () => {});
-  return duplex;
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: "Bad Request",
-  403: "Forbidden",
-  404: "Not Found",
-  426: "Upgrade Required",
-  429: "Too Many Requests",
-  500: "Internal Server Error",
-  502: "Bad Gateway",
-  503: "Service Unavailable",
-};
-
-class BodyTooLarge extends Error {}
-
-function readBody(req: IncomingMessageLike): Promise<Uint8Array | undefined> {
-  const method = req.method ?? "GET";
-  if (method === "GET" || method === "HEAD") return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const parts: Uint8Array[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on("data", (chunk: Uint8Array) => {
-      if (tooLarge) return; // dropped: node:http discards the rest once the 413 is sent
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        parts.length = 0;
-        reject(new BodyTooLarge());
-        return;
-      }
-      parts.push(chunk);
-    });
-    req.on("end", () => {
-      if (tooLarge) return;
-      const body = new Uint8Array(size);
-      let offset = 0;
-      for (const p of parts) {
-        body.set(p, offset);
-        offset += p.length;
-      }
-      resolve(body);
-    });
-    req.on("error", reject);
-  });
-}
-
-function toRequest(
-  req: IncomingMessageLike,
-  addr: { hostname: string; port: number },
-  body: Uint8Array | undefined,
-): Request {
-  const headers = new Headers();
-  for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    try {
-      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    } catch { /* an invalid header is dropped */ }
-  }
-  const host = addr.hostname.includes(":") ? `[${addr.hostname}]` : addr.hostname;
-  const url = new URL(req.url ?? "/", `http://${host}:${addr.port}`);
-  return new Request(url, {
-    method: req.method ?? "GET",
-    headers,
-    ...(body !== undefined ? { body: body as BodyInit } : {}),
-  });
-}
-
-function writeRawResponse(socket: DuplexLike, response: Response, body: Uint8Array): void {
-  if (socket.destroyed) return;
-  const reason = response.statusText || STATUS_TEXT[response.status] || "Error";
-  const lines = [`HTTP/1.1 ${response.status} ${reason}`];
-  for (const [name, value] of response.headers) {
-    if (name !== "content-length" && name !== "connection") lines.push(`${name}: ${value}`);
-  }
-  lines.push(`content-length: ${body.length}`, "connection: close", "", "");
-  socket.write(lines.join("\r\n"));
-  if (body.length > 0) socket.write(body);
-  socket.end();
 }

@@ -25,15 +25,10 @@
 
 export { connectTcp, listenTcp } from "./tcp.ts";
 export type { TcpAddress } from "./tcp.ts";
-export {
-  FrameTooLargeError,
-  openWebSocket,
-  serveWebSocket,
-  upgradeRequest,
-  upgradeToPair,
-  webSocketPair,
-} from "./websocket.ts";
-export type { ServeWebSocketOptions, WebSocketPairOptions } from "./websocket.ts";
+export { FrameTooLargeError, openWebSocket, webSocketPair } from "./websocket.ts";
+export type { WebSocketPairOptions } from "./websocket.ts";
+export { serveWebSocket, upgradeRequest, upgradeToPair } from "./websocket_server.ts";
+export type { ServeWebSocketOptions } from "./websocket_server.ts";
 export { DEFAULT_MAX_FRAME_BYTES, serveHttp } from "./http_server.ts";
 export type {
   HttpServer,

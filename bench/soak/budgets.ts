@@ -75,8 +75,8 @@ export const LIMITS: readonly Limit[] = [
   L("wsPausedQueue", "WebSocket frames queued before the socket is paused", MIB, "bytes", WS, "canPause \\? Math\\.min\\(receiveLimit, ([\\d <]+)\\)", "the socket is paused (the `ws`-based server, the relay)"),
   L("receiveLimit", "WebSocket receive backlog where the socket cannot pause (`receiveLimit`)", 16 * MIB, "bytes", WS, "options\\.receiveLimit \\?\\? ([\\d <]+);", "`TRANSPORT` (origin `local`)"),
   L("sendHighWater", "WebSocket send high-water mark (`sendHighWater`)", MIB, "bytes", WS, "options\\.sendHighWater \\?\\? ([\\d <]+);", "writes wait until the socket drains"),
-  L("maxWaiting", "upgraded WebSockets waiting to be taken (`maxWaiting`)", 128, "count", WS, "options\\.maxWaiting \\?\\? ([\\d_]+);", "upgrade refused with 503"),
-  L("httpBody", "plain HTTP request body", MIB, "bytes", "transports/http_server.ts", "MAX_BODY_BYTES = ([\\d <]+);", "413"),
+  L("maxWaiting", "upgraded WebSockets waiting to be taken (`maxWaiting`)", 128, "count", "transports/websocket_server.ts", "options\\.maxWaiting \\?\\? ([\\d_]+);", "upgrade refused with 503"),
+  L("httpBody", "plain HTTP request body", MIB, "bytes", "transports/node_http.ts", "MAX_BODY_BYTES = ([\\d <]+);", "413"),
   L("httpHeaders", "HTTP request headers", 20_000, "ms", "transports/http_server.ts", "headersTimeout: ([\\d_]+)", "the connection is closed"),
   // --- the relay
   L("relayConnections", "relay: connections (`maxConnections`)", 1000, "count", RELAY, "DEFAULT_MAX_CONNECTIONS = ([\\d_]+)", "503"),

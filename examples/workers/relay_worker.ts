@@ -16,7 +16,7 @@
 // @ts-ignore: provided by the Workers runtime
 import { connect } from "cloudflare:sockets";
 import { createRelay, type RelayCore, socketsConnector } from "../../transports/relay/mod.ts";
-import { upgradeRequest } from "../../transports/websocket.ts";
+import { upgradeRequest } from "../../transports/websocket_server.ts";
 
 /** The Worker's variables. */
 export interface RelayEnv {

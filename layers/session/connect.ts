@@ -12,10 +12,10 @@ import { Bip324Error } from "../errors.ts";
 import { connectTcp, listenTcp, type TcpAddress } from "../../transports/tcp.ts";
 import {
   openWebSocket,
-  serveWebSocket,
   webSocketPair,
   type WebSocketPairOptions,
 } from "../../transports/websocket.ts";
+import { serveWebSocket } from "../../transports/websocket_server.ts";
 import type { PairListener } from "../../transports/types.ts";
 import { DEFAULT_HANDSHAKE_TIMEOUT } from "../handshake/driver.ts";
 import {
