@@ -33,7 +33,7 @@ const L = (
   past: string,
 ): Limit => ({ key, what, value, unit, file, find, past });
 
-const HS = "layers/handshake/handshake.ts";
+const HS = "layers/handshake/handshake_options.ts";
 const SESSION = "layers/session/session.ts";
 const LISTENER = "layers/session/listener.ts";
 const WS = "transports/websocket.ts";
