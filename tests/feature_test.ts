@@ -13,19 +13,10 @@ import {
   MAX_FEATURE_ID_LENGTH,
   MIN_FEATURE_ID_LENGTH,
 } from "../layers/bitcoin/mod.ts";
+import { assertMalformed } from "./message_helpers.ts";
 
 const ascii = (s: string) => [...new TextEncoder().encode(s)];
 const bytes = (...parts: (number[] | Uint8Array)[]) => new Uint8Array(parts.flatMap((p) => [...p]));
-
-function assertMalformed(fn: () => unknown, message: string): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof Bip324Error, `expected Bip324Error, got ${e}`);
-    assert.equal(e.code, "MALFORMED_MESSAGE");
-    assert.equal(e.origin, "peer");
-    assert.equal(e.message, message);
-    return true;
-  });
-}
 
 Deno.test("feature: constants are BIP434's", () => {
   assert.equal(FEATURE_VERSION, 70017);
