@@ -19,7 +19,6 @@ import {
   fill,
   GARBAGE_SCAN_LIMIT,
   KEY_LEN,
-  message,
   type Mutation,
   mutation,
   onlyBip324Error,
