@@ -20,6 +20,7 @@ import {
   sessionSmallPerSecond,
 } from "./report/tcp.ts";
 import { portPair } from "./report/bulk_worker.ts";
+import { tcpBulkMbPerSecond } from "./report/tcp_bulk.ts";
 import { api } from "./report/lib.ts";
 
 const MIB = 1 << 20;
@@ -127,6 +128,19 @@ row(
   crossNative,
   "MB/s",
 );
+const tcpBulk = await reps(
+  REPS,
+  () => tcpBulkMbPerSecond("session", 200, { aeadBackend: "native" }),
+);
+row(
+  "tcp_bulk_mb_per_s_native",
+  "1 MiB messages, native AEAD, loopback TCP, receiver in a Worker",
+  tcpBulk,
+  "MB/s",
+);
+const rawTcpBulk = await reps(REPS, () => tcpBulkMbPerSecond("raw", 400));
+row("raw_tcp_bulk_mb_per_s", "baseline: the same bytes on raw Deno TCP", rawTcpBulk, "MB/s");
+results.tcp_bulk_vs_raw = round(tcpBulk.median / rawTcpBulk.median, 3);
 for (const backend of ["native", "pure"] as const) {
   const count = backend === "native" ? 300 : 60;
   const oneThread = await reps(
