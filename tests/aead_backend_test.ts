@@ -77,7 +77,7 @@ Deno.test("RFC 8439 2.8.2 AEAD vector with every backend", () => {
   }
 });
 
-Deno.test("every backend matches @noble/ciphers for lengths 0..300, 511..1025 and 1 MiB", () => {
+Deno.test("every backend matches @noble/ciphers for lengths 0..300, 511..1025, around 64 KiB steps and 1 MiB", () => {
   const lengths = [
     ...Array.from({ length: 301 }, (_, i) => i),
     511,
@@ -86,6 +86,10 @@ Deno.test("every backend matches @noble/ciphers for lengths 0..300, 511..1025 an
     1023,
     1024,
     1025,
+    65_535, // the native backend works in 64 KiB steps: either side of a step boundary
+    65_536,
+    65_537,
+    200_003,
     1 << 20,
   ];
   const backends = KINDS.map((k) => createAeadBackend(k));
@@ -113,7 +117,7 @@ Deno.test("every backend matches @noble/ciphers for lengths 0..300, 511..1025 an
 Deno.test("every backend: a bad tag, AAD or ciphertext returns false and leaves out untouched", () => {
   for (const kind of KINDS) {
     const b = createAeadBackend(kind);
-    for (const length of [0, 1, 37, 5000]) {
+    for (const length of [0, 1, 37, 5000, 200_003]) {
       const key = randomBytes(32), nonce = randomBytes(12), aad = randomBytes(4);
       const sealed = new Uint8Array(length + 16);
       b.seal(key, nonce, aad, randomBytes(length), sealed);

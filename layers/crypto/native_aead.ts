@@ -16,6 +16,8 @@ import { agreesWithPure } from "./pure_aead.ts";
 
 const ALGORITHM = "chacha20-poly1305";
 const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
+/** Bytes per `update` call: large messages go through in steps of this size (see `seal`). */
+const STEP = 64 * 1024;
 
 /** The slice of a `node:crypto` Cipher/Decipher object this backend uses. */
 export interface NodeCipher {
@@ -177,10 +179,17 @@ export class NativeAead implements AeadBackend {
     const length = sealLength(key, nonce, aad, plaintext, out);
     const cipher = this.#crypto.createCipheriv(ALGORITHM, key, nonce, OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad);
-    const body = cipher.update(plaintext); // a copy, so in-place use is safe
+    // In steps: each output is a small fresh buffer (warm heap memory) rather than one fresh
+    // buffer as large as the message. Every step reads its input before its output is written
+    // over it, so in-place use is safe.
+    let at = 0;
+    for (let from = 0; from < length; from += STEP) {
+      const piece = cipher.update(plaintext.subarray(from, Math.min(length, from + STEP)));
+      out.set(piece, at);
+      at += piece.length;
+    }
     const tail = cipher.final();
-    out.set(body, 0);
-    if (tail.length > 0) out.set(tail, body.length);
+    if (tail.length > 0) out.set(tail, at);
     out.set(cipher.getAuthTag(), length);
   }
 
@@ -197,18 +206,29 @@ export class NativeAead implements AeadBackend {
     const decipher = this.#crypto.createDecipheriv(ALGORITHM, key, nonce, OPTIONS);
     decipher.setAuthTag(ciphertext.subarray(length));
     if (aad.length > 0) decipher.setAAD(aad);
-    const body = decipher.update(ciphertext.subarray(0, length));
+    // In steps, as in seal; the pieces are held until the tag has verified, so `out` stays
+    // untouched on failure.
+    const first = decipher.update(ciphertext.subarray(0, Math.min(length, STEP)));
+    const rest: Uint8Array[] = [];
+    for (let from = STEP; from < length; from += STEP) {
+      rest.push(decipher.update(ciphertext.subarray(from, Math.min(length, from + STEP))));
+    }
     let tail: Uint8Array;
     try {
       tail = decipher.final(); // OpenSSL compares the tag in constant time
     } catch {
-      body.fill(0);
+      first.fill(0); // unauthenticated plaintext
+      for (const piece of rest) piece.fill(0);
       return false;
     }
-    // Authenticated plaintext is handed to the application anyway: no need to wipe this copy
-    // (the failure path above does wipe, as that data is unauthenticated).
-    out.set(body, 0);
-    if (tail.length > 0) out.set(tail, body.length);
+    // Authenticated plaintext is handed to the application anyway: no need to wipe the pieces.
+    out.set(first, 0);
+    let at = first.length;
+    for (const piece of rest) {
+      out.set(piece, at);
+      at += piece.length;
+    }
+    if (tail.length > 0) out.set(tail, at);
     return true;
   }
 }
