@@ -4,7 +4,7 @@
 // bounds_secrets_test.ts.
 //
 // Bounds already covered elsewhere are not repeated: a silent peer
-// (HANDSHAKE_TIMEOUT) and a silent session (IDLE_TIMEOUT) in session_test.ts,
+// (HANDSHAKE_TIMEOUT) in driver_test.ts, a silent session (IDLE_TIMEOUT) in session_test.ts,
 // the sans-I/O garbage limit in handshake_test.ts, the listener's BUSY
 // refusal in listener_test.ts.
 import assert from "node:assert/strict";
@@ -147,7 +147,7 @@ Deno.test("bounds: an oversized decoy during the handshake fails before its body
 });
 
 // ---------------------------------------------------------------------------
-// Handshake stalls that are not plain silence (silence: session_test.ts)
+// Handshake stalls that are not plain silence (silence: driver_test.ts)
 
 Deno.test("bounds: a peer trickling garbage (slowloris) still hits HANDSHAKE_TIMEOUT", async () => {
   const feed = new Feed();

@@ -6,7 +6,8 @@ import { Handshake } from "../layers/handshake/handshake.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import { openSession } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
-import { isCode, within } from "./helpers.ts";
+import { concat, fixedCipher, isCode, within } from "./helpers.ts";
+import { networkMagic } from "../layers/bitcoin/network.ts";
 
 const ROOT = new URL("../", import.meta.url);
 
@@ -182,4 +183,86 @@ Deno.test("driver: a slow handshake does not keep the chunks it already consumed
   assert.equal(result.chunks, 32);
   // With a race per read against the deadline, all 32 stay reachable until the deadline.
   assert.ok(result.alive <= 2, `${result.alive} of 32 consumed chunks still reachable`);
+});
+
+Deno.test("handshake driver: a silent peer → HANDSHAKE_TIMEOUT (origin local)", async () => {
+  const [x] = memoryPair();
+  await assert.rejects(
+    within(openSession(x, { role: "initiator", handshakeTimeout: 100 }), 2000),
+    (e) => isCode("HANDSHAKE_TIMEOUT")(e) && (e as Bip324Error).origin === "local",
+  );
+  const [, y] = memoryPair();
+  await assert.rejects(
+    openSession(y, { role: "responder", handshakeTimeout: 100 }),
+    isCode("HANDSHAKE_TIMEOUT"),
+  );
+});
+
+Deno.test("handshake driver: peer closes without answering our key → V1_ONLY_PEER", async () => {
+  const [x, y] = memoryPair();
+  const peer = (async () => {
+    const r = y.readable.getReader();
+    await r.read(); // our key arrives
+    await y.writable.close();
+    r.cancel().catch(() => {}); // our side may have aborted already
+  })();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
+  await peer;
+});
+
+Deno.test("handshake driver: peer closes mid-handshake → UNEXPECTED_EOF", async () => {
+  const [x, y] = memoryPair();
+  const w = y.writable.getWriter();
+  await w.write(fixedCipher(3).ourEllswift.subarray(0, 40));
+  await w.close();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("UNEXPECTED_EOF"));
+});
+
+Deno.test("handshake driver: V1_PROTOCOL leaves the streams open and unlocked for a v1 layer", async () => {
+  const [x, y] = memoryPair();
+  const v1 = concat([
+    networkMagic("mainnet"),
+    new TextEncoder().encode("version\0\0\0\0\0"),
+    new Uint8Array([1, 2, 3]),
+  ]);
+  const w = x.writable.getWriter();
+  await w.write(v1);
+  const error = await openSession(y, { role: "responder" }).catch((e) => e);
+  assert.ok(isCode("V1_PROTOCOL")(error));
+  assert.deepEqual(error.v1Bytes, v1);
+  assert.equal(y.readable.locked, false);
+  assert.equal(y.writable.locked, false);
+  // the connection still works: later bytes arrive in order
+  await w.write(new Uint8Array([4, 5]));
+  assert.deepEqual((await y.readable.getReader().read()).value, new Uint8Array([4, 5]));
+});
+
+Deno.test("handshake driver: WRONG_NETWORK for a v1 peer of another network", async () => {
+  const [x, y] = memoryPair();
+  const w = x.writable.getWriter();
+  await w.write(concat([networkMagic("testnet4"), new TextEncoder().encode("version\0\0\0\0\0")]));
+  await assert.rejects(
+    openSession(y, { role: "responder", network: "regtest" }),
+    isCode("WRONG_NETWORK"),
+  );
+});
+
+Deno.test("handshake driver: garbage without terminator → NO_GARBAGE_TERMINATOR", async () => {
+  const [x, y] = memoryPair();
+  const w = x.writable.getWriter();
+  const fake = new Handshake({ role: "initiator" });
+  w.write(concat([fake.start().subarray(0, 64), new Uint8Array(5000).fill(1)])).catch(() => {});
+  await assert.rejects(openSession(y, { role: "responder" }), isCode("NO_GARBAGE_TERMINATOR"));
+});
+
+Deno.test("handshake driver: peer resets the connection after our key → V1_ONLY_PEER", async () => {
+  const [x, y] = memoryPair();
+  const peer = (async () => {
+    const r = y.readable.getReader();
+    await r.read(); // our key arrives
+    await y.writable.abort(new Error("connection reset"));
+    r.cancel().catch(() => {}); // our side may have aborted already
+  })();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
+  await peer;
 });

@@ -6,6 +6,7 @@ import { concatBytes } from "../layers/bytes.ts";
 import type { Session } from "../layers/session/session.ts";
 import { openSession, type OpenSessionOptions } from "../layers/session/open.ts";
 import { memoryPair } from "../transports/memory.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
 
 /** A cipher with a fixed key pair, so transcripts are reproducible. */
 export function fixedCipher(seed: number, rekeyInterval?: number): Bip324Cipher {
@@ -107,3 +108,9 @@ export async function sessionPair(
     openSession(y, { role: "responder", network: "regtest", ...b }),
   ]);
 }
+
+/** A message of `type` whose payload is `bytes`. */
+export const msg = (type: string, ...bytes: number[]): Message => ({
+  type,
+  payload: new Uint8Array(bytes),
+});
