@@ -164,3 +164,32 @@ export function growBuffer(
   if (buffer !== undefined) grown.set(buffer.subarray(0, used));
   return grown;
 }
+
+/**
+ * Both ends of a byte pair in one object, as a session uses them: the
+ * methods of a `ReadableStreamDefaultReader` (`read`, `cancel`) for what the
+ * peer sends and of a `WritableStreamDefaultWriter` (`write`, `ready`,
+ * `desiredSize`, `close`, `abort`) for what goes to it. A transport may offer
+ * one under the symbol `Symbol.for("bip324.byteChannel")` (a method returning
+ * the channel, or `undefined` once its streams are in use), so a session
+ * drives it directly, without the stream objects; `memoryPair()` does.
+ * Internal: sessions take one with `takeChannel` (`layers/channel.ts`).
+ */
+export interface ByteChannel {
+  /** The next chunk from the peer, or `done` at its end. */
+  read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /** Stops reading: the peer's writes fail from now on. */
+  cancel(reason?: unknown): Promise<void>;
+  /** Sends a chunk; resolves once the transport can take more. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Resolves when the transport can take more. */
+  readonly ready: Promise<void>;
+  /** Room before writes wait (≤ 0: the transport pushes back); `null` once failed. */
+  readonly desiredSize: number | null;
+  /** Ends our side after what was written (the peer reads `done`). */
+  close(): Promise<void>;
+  /** Ends our side at once, dropping what is queued (the peer's reads fail). */
+  abort(reason?: unknown): Promise<void>;
+  /** Hands the pair back (the streams' locks are released where there are streams). */
+  release(): void;
+}

@@ -24,3 +24,64 @@ Deno.test("memoryPair: copy: false hands the same buffer over; close ends the pe
   await w.close();
   assert.equal((await r.read()).done, true);
 });
+
+Deno.test("memoryPair: writes wait at highWaterMark chunks until the reader drains", async () => {
+  const [a, b] = memoryPair({ highWaterMark: 2 });
+  const w = a.writable.getWriter();
+  await w.write(new Uint8Array([1]));
+  let second = false;
+  const pending = w.write(new Uint8Array([2])).then(() => (second = true));
+  await new Promise((r) => setTimeout(r, 5));
+  assert.equal(second, false, "the second chunk fills the queue: its write waits");
+  const r = b.readable.getReader();
+  assert.deepEqual((await r.read()).value, new Uint8Array([1]));
+  await pending;
+  assert.equal(second, true);
+  assert.deepEqual((await r.read()).value, new Uint8Array([2]));
+});
+
+Deno.test("memoryPair: cancelling a readable fails the other end's writes; abort errors reads", async () => {
+  const [a, b] = memoryPair();
+  const reason = new Error("stop");
+  await b.readable.cancel(reason);
+  const w = a.writable.getWriter();
+  await assert.rejects(w.write(new Uint8Array([1])), (e) => e === reason);
+  const bw = b.writable.getWriter();
+  const ar = a.readable.getReader();
+  await bw.abort(new Error("gone"));
+  await assert.rejects(ar.read(), /gone/);
+});
+
+Deno.test("memoryPair: a session takes the ends directly; the streams then show locked", async () => {
+  const { openSession } = await import("../layers/session/open.ts");
+  const [x, y] = memoryPair();
+  const [s1, s2] = await Promise.all([
+    openSession(x, { role: "initiator" }),
+    openSession(y, { role: "responder" }),
+  ]);
+  assert.equal(x.readable.locked, true);
+  assert.equal(x.writable.locked, true);
+  await s1.send("ping", new Uint8Array(8));
+  const r = s2.readable.getReader();
+  assert.equal((await r.read()).value?.type, "ping");
+  await s1.close();
+  assert.equal((await r.read()).done, true);
+  await s2.closed;
+});
+
+Deno.test("memoryPair: a pair whose streams were used is read through them by a session", async () => {
+  const { openSession } = await import("../layers/session/open.ts");
+  const [x, y] = memoryPair();
+  // Touching the streams first hands them out: the session then locks them with a reader
+  // and a writer, as with any other byte pair.
+  assert.equal(x.readable.locked, false);
+  assert.equal(x.writable.locked, false);
+  const [s1, s2] = await Promise.all([
+    openSession(x, { role: "initiator" }),
+    openSession(y, { role: "responder" }),
+  ]);
+  assert.equal(x.readable.locked, true);
+  await s2.send("pong", new Uint8Array(8));
+  assert.equal((await s1.readable.getReader().read()).value?.type, "pong");
+  await Promise.all([s1.close(), s2.closed]);
+});

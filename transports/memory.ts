@@ -2,8 +2,16 @@
  * In-memory transport: two linked byte pairs, for tests, simulations and
  * benchmarks. What one end writes, the other reads.
  *
+ * Each direction is one small queue. A session drives it directly (each end
+ * offers itself as a `ByteChannel`, see `layers/bytes.ts`); the `readable` and
+ * `writable` streams are built over the same queues the first time they are
+ * used, so an idle session over a memory pair holds no stream objects of the
+ * transport.
+ *
  * @module
  */
+
+import type { ByteChannel } from "../layers/bytes.ts";
 
 type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
 
@@ -18,46 +26,214 @@ export interface MemoryPairOptions {
   highWaterMark?: number;
 }
 
-/** One direction: a readable and a writable sharing one queue of `hwm` chunks. */
-function direction(
-  options: MemoryPairOptions,
-): { readable: ReadableStream<Uint8Array>; writable: WritableStream<Uint8Array> } {
-  const copy = options.copy ?? true;
-  const hwm = options.highWaterMark ?? 16;
-  if (!Number.isInteger(hwm) || hwm < 1) {
-    throw new RangeError(`highWaterMark must be an integer ≥ 1, got ${hwm}`);
+/** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
+const IN_PROCESS = Symbol.for("bip324.inProcess");
+/** Where a pair offers its channel (see `layers/channel.ts`). */
+const BYTE_CHANNEL = Symbol.for("bip324.byteChannel");
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** One direction: a queue of chunks with a writer's and a reader's end. */
+class Direction {
+  readonly #copy: boolean;
+  readonly #hwm: number;
+  #queue: Uint8Array[] = [];
+  /** Writer closed: the reader gets `done` after the queue. */
+  #ended = false;
+  /** Writer aborted: the reader's reads fail. */
+  #aborted: { reason: unknown } | undefined;
+  /** Reader cancelled: the writer's writes fail. */
+  #cancelled: { reason: unknown } | undefined;
+  #reading:
+    | { resolve: (r: ReadableStreamReadResult<Uint8Array>) => void; reject: (e: unknown) => void }
+    | undefined;
+  /** Writes (and `ready`) waiting for the reader to drain the queue. */
+  #waiting: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
+
+  constructor(copy: boolean, hwm: number) {
+    this.#copy = copy;
+    this.#hwm = hwm;
   }
-  let reader!: ReadableStreamDefaultController<Uint8Array>;
-  let writer!: WritableStreamDefaultController;
-  let space: (() => void) | undefined; // a write waiting for the reader to drain
-  const readable = new ReadableStream<Uint8Array>({
-    start: (c) => void (reader = c),
-    pull: () => {
-      space?.();
-      space = undefined;
+
+  // The writer's end.
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#cancelled) return Promise.reject(this.#cancelled.reason);
+    if (this.#ended || this.#aborted) {
+      return Promise.reject(new TypeError("the writable is closed"));
+    }
+    const value = this.#copy ? chunk.slice() : chunk;
+    const reading = this.#reading;
+    if (reading !== undefined) {
+      this.#reading = undefined;
+      reading.resolve({ value, done: false });
+      return RESOLVED;
+    }
+    this.#queue.push(value);
+    return this.ready;
+  }
+  get ready(): Promise<void> {
+    if (this.#cancelled) return Promise.reject(this.#cancelled.reason);
+    if (this.#queue.length < this.#hwm) return RESOLVED;
+    return new Promise((resolve, reject) => (this.#waiting ??= []).push({ resolve, reject }));
+  }
+  get desiredSize(): number | null {
+    return this.#cancelled || this.#aborted ? null : this.#hwm - this.#queue.length;
+  }
+  close(): Promise<void> {
+    if (this.#cancelled) return Promise.reject(this.#cancelled.reason);
+    if (this.#ended || this.#aborted) {
+      return Promise.reject(new TypeError("the writable is closed"));
+    }
+    this.#ended = true;
+    if (this.#queue.length === 0) this.#finishRead();
+    return RESOLVED;
+  }
+  abort(reason: unknown): Promise<void> {
+    if (this.#ended || this.#aborted || this.#cancelled) return RESOLVED;
+    this.#aborted = { reason };
+    this.#queue = [];
+    const reading = this.#reading;
+    this.#reading = undefined;
+    reading?.reject(reason);
+    return RESOLVED;
+  }
+
+  // The reader's end.
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    if (this.#queue.length > 0) {
+      const value = this.#queue.shift()!;
+      if (this.#queue.length < this.#hwm) this.#wake();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.#aborted) return Promise.reject(this.#aborted.reason);
+    if (this.#ended || this.#cancelled) return Promise.resolve({ value: undefined, done: true });
+    if (this.#reading !== undefined) return Promise.reject(new TypeError("a read is pending"));
+    return new Promise((resolve, reject) => (this.#reading = { resolve, reject }));
+  }
+  cancel(reason: unknown): Promise<void> {
+    if (this.#cancelled || this.#aborted) return RESOLVED;
+    this.#cancelled = { reason: reason ?? new Error("the other end stopped reading") };
+    this.#queue = [];
+    this.#finishRead();
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    for (const w of waiting ?? []) w.reject(this.#cancelled.reason);
+    return RESOLVED;
+  }
+
+  #finishRead(): void {
+    const reading = this.#reading;
+    this.#reading = undefined;
+    reading?.resolve({ value: undefined, done: true });
+  }
+  #wake(): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    for (const w of waiting ?? []) w.resolve();
+  }
+}
+
+/** One end: it reads `inbound` and writes `outbound`; its streams are made on first use. */
+class MemoryEnd implements BytePair, ByteChannel {
+  readonly #in: Direction;
+  readonly #out: Direction;
+  /** Who took the ends: nobody yet, a session (as a channel), or the streams. */
+  #taken: "channel" | "streams" | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  constructor(inbound: Direction, outbound: Direction) {
+    this.#in = inbound;
+    this.#out = outbound;
+  }
+
+  /** What the other end writes. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= this.#takeStreams() ? readableOver(this.#in) : lockedReadable();
+  }
+  /** What the other end reads. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= this.#takeStreams() ? writableOver(this.#out) : lockedWritable();
+  }
+  /** Not a socket: sessions over it need not yield for fairness (`layers/session/fairness.ts`). */
+  get [IN_PROCESS](): boolean {
+    return true;
+  }
+  /** This end as a channel (until released), unless its streams are in use. */
+  [BYTE_CHANNEL](): ByteChannel | undefined {
+    if (this.#taken === "streams") return undefined;
+    this.#taken = "channel";
+    return this;
+  }
+  #takeStreams(): boolean {
+    if (this.#taken === "channel") return false;
+    this.#taken = "streams";
+    return true;
+  }
+
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.#in.read();
+  }
+  cancel(reason?: unknown): Promise<void> {
+    return this.#in.cancel(reason);
+  }
+  write(chunk: Uint8Array): Promise<void> {
+    return this.#out.write(chunk);
+  }
+  get ready(): Promise<void> {
+    return this.#out.ready;
+  }
+  get desiredSize(): number | null {
+    return this.#out.desiredSize;
+  }
+  close(): Promise<void> {
+    return this.#out.close();
+  }
+  abort(reason?: unknown): Promise<void> {
+    return this.#out.abort(reason);
+  }
+  /** Gives the end back (a handshake driver does): its streams may be used again. */
+  release(): void {
+    if (this.#taken === "channel") this.#taken = undefined;
+  }
+}
+
+function readableOver(direction: Direction): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    pull: async (controller) => {
+      const next = await direction.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
     },
-    cancel: (reason) => {
-      writer.error(reason ?? new Error("the other end stopped reading"));
-      space?.();
-      space = undefined;
-    },
-  }, { highWaterMark: hwm });
-  const writable = new WritableStream<Uint8Array>({
-    start: (c) => void (writer = c),
-    write: (chunk) => {
-      reader.enqueue(copy ? chunk.slice() : chunk);
-      if ((reader.desiredSize ?? 0) <= 0) return new Promise<void>((r) => (space = r));
-    },
-    close: () => reader.close(),
-    abort: (reason) => reader.error(reason),
+    cancel: (reason) => direction.cancel(reason),
+  }, { highWaterMark: 0 });
+}
+
+function writableOver(direction: Direction): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    write: (chunk) => direction.write(chunk),
+    close: () => direction.close(),
+    abort: (reason) => direction.abort(reason),
   });
-  return { readable, writable };
+}
+
+/** What an end's streams are once a session has taken the end: locked. */
+function lockedReadable(): ReadableStream<Uint8Array> {
+  const stream = new ReadableStream<Uint8Array>();
+  stream.getReader();
+  return stream;
+}
+function lockedWritable(): WritableStream<Uint8Array> {
+  const stream = new WritableStream<Uint8Array>();
+  stream.getWriter();
+  return stream;
 }
 
 /**
  * Two connected byte pairs: `[a, b]` where `a.writable` feeds `b.readable`
  * and `b.writable` feeds `a.readable`. Closing a writable ends the other
- * side's readable; aborting it errors that readable.
+ * side's readable; aborting it errors that readable; cancelling a readable
+ * makes the other side's writes fail.
  *
  * @example
  * ```ts
@@ -72,16 +248,12 @@ function direction(
 export function memoryPair(
   options: MemoryPairOptions = {},
 ): [ReadableWritablePair<Uint8Array, Uint8Array>, ReadableWritablePair<Uint8Array, Uint8Array>] {
-  const ab = direction(options);
-  const ba = direction(options);
-  // Marked as in-process (not a socket): sessions over it need not yield for fairness.
-  const mark = (pair: ReadableWritablePair<Uint8Array, Uint8Array>) =>
-    Object.assign(pair, { [IN_PROCESS]: true });
-  return [
-    mark({ readable: ba.readable, writable: ab.writable }),
-    mark({ readable: ab.readable, writable: ba.writable }),
-  ];
+  const copy = options.copy ?? true;
+  const hwm = options.highWaterMark ?? 16;
+  if (!Number.isInteger(hwm) || hwm < 1) {
+    throw new RangeError(`highWaterMark must be an integer ≥ 1, got ${hwm}`);
+  }
+  const ab = new Direction(copy, hwm);
+  const ba = new Direction(copy, hwm);
+  return [new MemoryEnd(ba, ab), new MemoryEnd(ab, ba)];
 }
-
-/** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
-const IN_PROCESS = Symbol.for("bip324.inProcess");

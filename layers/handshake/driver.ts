@@ -10,6 +10,7 @@
 
 import { Bip324Error } from "../errors.ts";
 import type { BytePair } from "../bytes.ts";
+import { takeChannel } from "../channel.ts";
 import { Handshake, type HandshakeOptions, type HandshakeResult } from "./handshake.ts";
 
 /** Default time allowed for a whole handshake, in milliseconds (Bitcoin Core uses 20 s too). */
@@ -62,8 +63,7 @@ export async function performHandshake(
     machine.destroy();
     throw signal.reason;
   }
-  const reader = pair.readable.getReader();
-  const writer = pair.writable.getWriter();
+  const channel = takeChannel(pair);
 
   // One timer and one abort listener per handshake, both removed at the end. Either records
   // why we stop and cancels the reader and aborts the writer, so whatever read or write is
@@ -77,8 +77,8 @@ export async function performHandshake(
     if (stopped) return;
     stopped = true;
     stopReason = reason;
-    reader.cancel(reason).catch(() => {});
-    writer.abort(reason).catch(() => {});
+    channel.cancel(reason).catch(() => {});
+    channel.abort(reason).catch(() => {});
     wake?.();
   };
   const timer = setTimeout(() => stop(timeoutError(machine, timeoutMs, received)), timeoutMs);
@@ -90,7 +90,7 @@ export async function performHandshake(
   let lastWrite: Promise<void> = Promise.resolve();
   const send = (bytes: Uint8Array) => {
     if (bytes.length === 0) return;
-    lastWrite = writer.write(bytes);
+    lastWrite = channel.write(bytes);
     lastWrite.catch(() => {});
   };
 
@@ -99,7 +99,7 @@ export async function performHandshake(
     while (!machine.done) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
       try {
-        chunk = await reader.read();
+        chunk = await channel.read();
       } catch (e) {
         if (stopped) throw stopReason;
         // Core reconnects with v1 however the connection ended (close or reset), as long as
@@ -126,19 +126,17 @@ export async function performHandshake(
       throw transportError(e, machine, received);
     }
     if (stopped) throw stopReason;
-    reader.releaseLock();
-    writer.releaseLock();
+    channel.release();
     return machine.result();
   } catch (error) {
     machine.destroy();
     if (error instanceof Bip324Error && error.code === "V1_PROTOCOL") {
       // Leave the connection open and unlocked: a v1 layer may take over, replaying
       // error.v1Bytes first. The caller closes the streams if it does not.
-      reader.releaseLock();
-      writer.releaseLock();
+      channel.release();
     } else {
-      reader.cancel(error).catch(() => {});
-      writer.abort(error).catch(() => {});
+      channel.cancel(error).catch(() => {});
+      channel.abort(error).catch(() => {});
     }
     throw error;
   } finally {

@@ -28,27 +28,24 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     typeof (value as { then?: unknown }).then === "function";
 }
 
-/** One transformer of a chain, with what it is waiting on (if anything). */
-interface Stage {
+/**
+ * One transformer of a chain, with what it is waiting on (if anything), and
+ * the controller its transformer sees: `enqueue` goes straight into the next
+ * stage. A small object with its methods on the prototype, so an idle chain
+ * costs a few dozen bytes per stage.
+ */
+class Stage implements TransformStreamDefaultController<unknown> {
   readonly transformer: AnyTransformer;
-  readonly controller: StageController;
   /** Chunks waiting while this stage's last transform is still running (allocated on need). */
   queue: unknown[] | undefined;
   /** Settles when this stage's running transform (and its queue) is done. */
   busy: Promise<void> | undefined;
-}
-
-/**
- * The controller a stage's transformer sees: `enqueue` goes straight into the
- * next stage. A small object with its methods on the prototype, so an idle
- * chain costs a few dozen bytes per stage.
- */
-class StageController implements TransformStreamDefaultController<unknown> {
   readonly #chain: Chain;
   readonly #index: number;
-  constructor(chain: Chain, index: number) {
+  constructor(chain: Chain, index: number, transformer: AnyTransformer) {
     this.#chain = chain;
     this.#index = index;
+    this.transformer = transformer;
   }
   get desiredSize(): number | null {
     return this.#chain.outer?.desiredSize ?? null;
@@ -76,12 +73,7 @@ class Chain implements Transformer<unknown, unknown> {
   #inflight: Set<Promise<void>> | undefined;
 
   constructor(transformers: AnyTransformer[]) {
-    this.#stages = transformers.map((transformer, index) => ({
-      transformer,
-      controller: new StageController(this, index),
-      queue: undefined,
-      busy: undefined,
-    }));
+    this.#stages = transformers.map((transformer, index) => new Stage(this, index, transformer));
   }
 
   start(controller: TransformStreamDefaultController<unknown>): Promise<void> | undefined {
@@ -90,7 +82,7 @@ class Chain implements Transformer<unknown, unknown> {
     return (async () => {
       for (const stage of this.#stages) {
         const start = stage.transformer.start;
-        if (start !== undefined) await start.call(stage.transformer, stage.controller);
+        if (start !== undefined) await start.call(stage.transformer, stage);
       }
     })();
   }
@@ -141,8 +133,8 @@ class Chain implements Transformer<unknown, unknown> {
   #run(stage: Stage, chunk: unknown): void {
     const transform = stage.transformer.transform;
     const result = transform === undefined
-      ? stage.controller.enqueue(chunk)
-      : transform.call(stage.transformer, chunk, stage.controller);
+      ? stage.enqueue(chunk)
+      : transform.call(stage.transformer, chunk, stage);
     if (isThenable(result)) this.#wait(stage, result);
   }
 
@@ -185,7 +177,7 @@ class Chain implements Transformer<unknown, unknown> {
       await this.#idle();
       const stage = this.#stages[i];
       const flush = stage.transformer.flush;
-      if (flush !== undefined) await flush.call(stage.transformer, stage.controller);
+      if (flush !== undefined) await flush.call(stage.transformer, stage);
     }
     await this.#idle();
   }

@@ -10,7 +10,7 @@
 import type { Message } from "../aliasing/aliasing.ts";
 import { aliasDecoder, aliasEncoder, type AliasingOptions } from "../aliasing/aliasing_layer.ts";
 import { aeadDecryptor, aeadEncryptor } from "../aead/aead_layer.ts";
-import type { BytePair } from "../bytes.ts";
+import { type BytePair, wipe } from "../bytes.ts";
 import { performHandshake } from "../handshake/driver.ts";
 import type { HandshakeDriverOptions } from "../handshake/driver.ts";
 import type { HandshakeResult, Role } from "../handshake/handshake.ts";
@@ -24,6 +24,7 @@ import {
   type SessionBaseOptions,
   type SessionInit,
   type SessionStack,
+  type SessionStats,
 } from "./session.ts";
 import { authenticate, type AuthenticateOptions } from "../auth/authenticate.ts";
 import { checkSessionOptions } from "./check_options.ts";
@@ -120,6 +121,36 @@ export function callerStages(
   return { inbound, outbound };
 }
 
+/**
+ * Wipes the session's keys: the four ciphers and the garbage terminators, all
+ * a session keeps of the handshake's cipher (its private key was wiped when
+ * the keys were derived; its public keys and the session id are not secret).
+ */
+function wipeOnClose(cipher: HandshakeResult["cipher"]): () => void {
+  const { sendLength, sendPacket, recvLength, recvPacket } = cipher.ciphers;
+  const send = cipher.sendGarbageTerminator, recv = cipher.receiveGarbageTerminator;
+  return () => {
+    sendLength.destroy();
+    sendPacket.destroy();
+    recvLength.destroy();
+    recvPacket.destroy();
+    wipe(send, recv);
+  };
+}
+
+/** Counts one event into `stats[key]`. */
+function counter(stats: SessionStats, key: keyof SessionStats): () => void {
+  return () => void stats[key]++;
+}
+
+/** Counts a dropped message, then tells the caller's `onDropped`. */
+function countDropped<E>(stats: SessionStats, onDropped?: (e: E) => void): (e: E) => void {
+  return (e) => {
+    stats.messagesDropped++;
+    onDropped?.(e);
+  };
+}
+
 /** The v2 stack for a finished handshake. */
 function v2Init(
   result: HandshakeResult,
@@ -146,10 +177,13 @@ function v2Init(
       decoysReceived: result.decoysReceived,
     },
     leftover: result.leftover,
-    destroy: () => result.cipher.destroy(),
+    destroy: wipeOnClose(result.cipher),
+    // Called once, by the Session's constructor. The callbacks the layers keep come from
+    // the top-level helpers below, so a session does not keep this function's scope (the
+    // handshake result, the caller's stage lists) alive.
     stack: ({ stats, alloc }): SessionStack => {
       const shaping = options.shaping
-        ? shapingLayer(options.shaping, { alloc, onDecoy: () => stats.decoysSent++ })
+        ? shapingLayer(options.shaping, { alloc, onDecoy: counter(stats, "decoysSent") })
         : undefined;
       return {
         inbound: [
@@ -159,15 +193,9 @@ function v2Init(
             streamFrom: STREAM_BODIES_FROM,
           }),
           ...packets.inbound,
-          aeadDecryptor(ciphers.recvPacket, { onDecoy: () => stats.decoysReceived++ }),
+          aeadDecryptor(ciphers.recvPacket, { onDecoy: counter(stats, "decoysReceived") }),
           ...contents.inbound,
-          aliasDecoder({
-            ...aliasing,
-            onDropped: (e) => {
-              stats.messagesDropped++;
-              aliasing.onDropped?.(e);
-            },
-          }),
+          aliasDecoder({ ...aliasing, onDropped: countDropped(stats, aliasing.onDropped) }),
           ...messages.inbound,
         ],
         outbound: [

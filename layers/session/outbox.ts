@@ -15,6 +15,10 @@
  * @module
  */
 
+import type { ByteChannel } from "../bytes.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
 /** Largest batch buffer; committed bytes are flushed at once when they fill it. */
 export const BATCH_SIZE = 64 * 1024;
 /** First batch buffer: it doubles (up to BATCH_SIZE) each time a batch runs out of room. */
@@ -26,9 +30,12 @@ const QUIET_HOPS = 2;
 /** An idle outbox lets go of its batch buffer after this long. */
 const RELEASE_AFTER_MS = 1_000;
 
+/** The writing half of a `ByteChannel` (or a stream writer). */
+export type ByteSink = Pick<ByteChannel, "write" | "ready" | "desiredSize" | "close" | "abort">;
+
 /** Batches packets into transport writes. */
 export class Outbox {
-  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #writer: ByteSink;
   #onError: (error: unknown) => void;
   #batch: Uint8Array | undefined;
   #batchSize = FIRST_BATCH;
@@ -44,10 +51,10 @@ export class Outbox {
   #error: unknown;
   #closed = false;
   /** The transport write in flight (settles, never rejects). */
-  #lastWrite: Promise<void> = Promise.resolve();
+  #lastWrite: Promise<void> = RESOLVED;
 
   /** Writes to `writer`; `onError` hears the first transport write failure. */
-  constructor(writer: WritableStreamDefaultWriter<Uint8Array>, onError: (error: unknown) => void) {
+  constructor(writer: ByteSink, onError: (error: unknown) => void) {
     this.#writer = writer;
     this.#onError = onError;
   }

@@ -21,7 +21,8 @@
 
 import type { Message } from "../aliasing/aliasing.ts";
 import { Bip324Error } from "../errors.ts";
-import type { BytePair } from "../bytes.ts";
+import type { ByteChannel, BytePair } from "../bytes.ts";
+import { takeChannel } from "../channel.ts";
 import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
@@ -46,6 +47,8 @@ export type {
 } from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
+let InboundController: new (session: Session) => TransformStreamDefaultController<Message>;
+let OutboundController: new (session: Session) => TransformStreamDefaultController<Uint8Array>;
 let setRemote: (session: Session, remote: string) => void;
 
 /** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
@@ -58,6 +61,7 @@ export function markAuthenticated(session: Session, value: boolean): void {
   setAuthenticated(session, value);
 }
 
+const RESOLVED: Promise<void> = Promise.resolve();
 const DEFAULT_CLOSE_TIMEOUT = 5_000;
 const DEFAULT_READ_AHEAD = 256 * 1024;
 /** Microtask hops `close()` waits for writes the application already issued. */
@@ -127,6 +131,44 @@ export class Session implements AsyncDisposable {
   readonly closed: Promise<void>;
 
   static {
+    // The controllers the composed stages see: small objects whose methods (on the prototype)
+    // reach the session's private state, so an idle session holds no closures for them.
+    InboundController = class implements TransformStreamDefaultController<Message> {
+      readonly #session: Session;
+      constructor(session: Session) {
+        this.#session = session;
+      }
+      get desiredSize(): null {
+        return null;
+      }
+      enqueue(message: Message): void {
+        const session = this.#session;
+        session.#enqueued++;
+        session.#readController.enqueue(message);
+      }
+      error(reason: unknown): void {
+        this.#session.#fail(reason);
+      }
+      terminate(): void {
+        if (this.#session.#state === "open") this.#session.#shutdown();
+      }
+    };
+    OutboundController = class implements TransformStreamDefaultController<Uint8Array> {
+      readonly #session: Session;
+      constructor(session: Session) {
+        this.#session = session;
+      }
+      get desiredSize(): null {
+        return null;
+      }
+      enqueue(bytes: Uint8Array): void {
+        this.#session.#outbox.push(bytes);
+      }
+      error(reason: unknown): void {
+        this.#session.#fail(reason);
+      }
+      terminate(): void {}
+    };
     setAuthenticated = (session, value) => {
       session.#authenticated = value;
     };
@@ -138,7 +180,7 @@ export class Session implements AsyncDisposable {
   #authenticated: boolean | undefined;
   #remote: string | undefined;
   #destroyKeys: () => void;
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
+  #channel: ByteChannel;
   #outbox: Outbox;
   #inbound: Transformer<Uint8Array, Message>;
   #outbound: Transformer<Message, Uint8Array>;
@@ -157,9 +199,9 @@ export class Session implements AsyncDisposable {
   #readAhead: number;
   #idle?: IdleTimer;
   #writesSeen = 0;
-  #inflight: Promise<void> = Promise.resolve();
+  #inflight: Promise<void> = RESOLVED;
   #deferredError?: Bip324Error;
-  #sendQueue: Promise<void> = Promise.resolve();
+  #sendQueue: Promise<void> = RESOLVED;
   #enqueued = 0;
   #workSinceTurn = 0;
   #lastCounted: ArrayBufferLike | undefined;
@@ -189,36 +231,15 @@ export class Session implements AsyncDisposable {
     this.#leftover = init.leftover.length > 0 ? init.leftover : undefined;
 
     this.#socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
-    this.#reader = pair.readable.getReader();
-    const writer = pair.writable.getWriter();
-    writer.closed.catch(() => {});
-    this.#outbox = new Outbox(writer, (error) => {
+    this.#channel = takeChannel(pair);
+    this.#outbox = new Outbox(this.#channel, (error) => {
       if (this.#state === "open") this.#shutdown(asSessionError(error));
     });
     const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
     this.#inbound = compose(...stack.inbound);
     this.#outbound = compose(...stack.outbound);
-    this.#inboundController = {
-      get desiredSize() {
-        return null;
-      },
-      enqueue: (message: Message) => {
-        this.#enqueued++;
-        this.#readController.enqueue(message);
-      },
-      error: (reason: unknown) => this.#fail(reason),
-      terminate: () => {
-        if (this.#state === "open") this.#shutdown();
-      },
-    };
-    this.#outboundController = {
-      get desiredSize() {
-        return null;
-      },
-      enqueue: (bytes: Uint8Array) => this.#outbox.push(bytes),
-      error: (reason: unknown) => this.#fail(reason),
-      terminate: () => {},
-    };
+    this.#inboundController = new InboundController(this);
+    this.#outboundController = new OutboundController(this);
     const starting = [
       this.#inbound.start?.(this.#inboundController),
       this.#outbound.start?.(this.#outboundController),
@@ -366,8 +387,8 @@ export class Session implements AsyncDisposable {
             if (othersWaiting()) await yieldTurn();
           }
           const next = this.#socket
-            ? await waitingRead(this.#reader.read())
-            : await this.#reader.read();
+            ? await waitingRead(this.#channel.read())
+            : await this.#channel.read();
           if ((this.#state as string) === "closed") return;
           if (next.done) {
             await this.#inbound.flush?.(this.#inboundController);
@@ -463,7 +484,7 @@ export class Session implements AsyncDisposable {
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
     if (error && !this.#writableClosedByUser) this.#writeController.error(closedError);
-    this.#reader.cancel(closedError).catch(() => {});
+    this.#channel.cancel(closedError).catch(() => {});
     this.#outbox.abort(closedError);
     this.#destroyKeys();
     this.#resolveClosed();
