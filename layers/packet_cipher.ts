@@ -219,8 +219,12 @@ export class Bip324Cipher {
         recvPacket: make(() => new FSChaCha20Poly1305(keys.recvPacketKey, interval, { backend })),
       };
       this.#sessionId = keys.sessionId.slice();
-      this.#sendTerminator = keys.sendGarbageTerminator.slice();
-      this.#recvTerminator = keys.recvGarbageTerminator.slice();
+      // Both terminators in one buffer: a session keeps them (to wipe them) as long as it lives.
+      const terminators = new Uint8Array(32);
+      terminators.set(keys.sendGarbageTerminator, 0);
+      terminators.set(keys.recvGarbageTerminator, 16);
+      this.#sendTerminator = terminators.subarray(0, 16);
+      this.#recvTerminator = terminators.subarray(16);
       this.#ciphers = ciphers;
     } catch (error) {
       for (const c of built) c.destroy();

@@ -53,75 +53,87 @@ export function aeadDecryptor(
   cipher: FSChaCha20Poly1305,
   options: AeadDecryptorOptions = {},
 ): Transformer<Uint8Array, Uint8Array> {
-  const onDecoy = options.onDecoy;
-  // A streamed body in progress: either a decoy being checked, or pieces being gathered.
-  let open: StreamingOpen | undefined;
-  let openTotal = 0;
-  let pieces: Uint8Array[] | undefined;
-  let piecesHave = 0;
-  let piecesTotal = 0;
+  return new AeadDecryptor(cipher, options.onDecoy);
+}
 
-  const whole = (body: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
+/** The decryptor's state; one object, its methods on the prototype. */
+class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
+  readonly #cipher: FSChaCha20Poly1305;
+  readonly #onDecoy: ((contentsLength: number) => void) | undefined;
+  /** A streamed body in progress: either a decoy being checked, or pieces being gathered. */
+  #open: StreamingOpen | undefined;
+  #openTotal = 0;
+  #pieces: Uint8Array[] | undefined;
+  #piecesHave = 0;
+  #piecesTotal = 0;
+
+  constructor(cipher: FSChaCha20Poly1305, onDecoy?: (contentsLength: number) => void) {
+    this.#cipher = cipher;
+    this.#onDecoy = onDecoy;
+  }
+
+  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    if (this.#open !== undefined) return this.#feedDecoy(chunk);
+    if (this.#pieces !== undefined) return this.#gather(chunk, controller);
+    const total = FRAGMENT_STARTS.get(chunk);
+    if (total === undefined) return this.#whole(chunk, controller);
+    if (total < BODY_OVERHEAD) {
+      throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
+    }
+    if (this.#cipher.peekFirstByte(chunk[0]) & IGNORE_BIT) {
+      this.#open = this.#cipher.decryptStreaming(EMPTY, total);
+      this.#openTotal = total;
+      return this.#feedDecoy(chunk);
+    }
+    this.#pieces = [];
+    this.#piecesHave = 0;
+    this.#piecesTotal = total;
+    this.#gather(chunk, controller);
+  }
+
+  flush(): void {
+    if (this.#open !== undefined || this.#pieces !== undefined) {
+      this.#open?.destroy();
+      throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
+    }
+  }
+
+  #whole(body: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
     if (body.length < BODY_OVERHEAD) {
       throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
     }
-    const plaintext = cipher.decrypt(EMPTY, body, body);
+    const plaintext = this.#cipher.decrypt(EMPTY, body, body);
     if (plaintext[0] & IGNORE_BIT) {
-      onDecoy?.(plaintext.length - HEADER_LEN);
+      this.#onDecoy?.(plaintext.length - HEADER_LEN);
       return;
     }
     controller.enqueue(plaintext.subarray(HEADER_LEN));
-  };
+  }
 
-  const feedDecoy = (piece: Uint8Array) => {
-    open!.update(piece);
-    if (open!.remaining > 0) return;
-    const ok = open!.finish();
-    open = undefined;
+  #feedDecoy(piece: Uint8Array): void {
+    const open = this.#open!;
+    open.update(piece);
+    if (open.remaining > 0) return;
+    const ok = open.finish();
+    this.#open = undefined;
     if (!ok) throw new Bip324Error("DECRYPTION", "decoy packet authentication failed (bad tag)");
-    onDecoy?.(openTotal - BODY_OVERHEAD);
-  };
+    this.#onDecoy?.(this.#openTotal - BODY_OVERHEAD);
+  }
 
-  const gather = (piece: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>) => {
-    pieces!.push(piece);
-    piecesHave += piece.length;
-    if (piecesHave < piecesTotal) return;
-    const body = new Uint8Array(piecesTotal);
+  #gather(piece: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    const pieces = this.#pieces!;
+    pieces.push(piece);
+    this.#piecesHave += piece.length;
+    if (this.#piecesHave < this.#piecesTotal) return;
+    const body = new Uint8Array(this.#piecesTotal);
     let at = 0;
-    for (const p of pieces!) {
+    for (const p of pieces) {
       body.set(p, at);
       at += p.length;
     }
-    pieces = undefined;
-    whole(body, controller);
-  };
-
-  return {
-    transform(chunk, controller) {
-      if (open !== undefined) return feedDecoy(chunk);
-      if (pieces !== undefined) return gather(chunk, controller);
-      const total = FRAGMENT_STARTS.get(chunk);
-      if (total === undefined) return whole(chunk, controller);
-      if (total < BODY_OVERHEAD) {
-        throw new Bip324Error("DECRYPTION", "packet shorter than header and tag");
-      }
-      if (cipher.peekFirstByte(chunk[0]) & IGNORE_BIT) {
-        open = cipher.decryptStreaming(EMPTY, total);
-        openTotal = total;
-        return feedDecoy(chunk);
-      }
-      pieces = [];
-      piecesHave = 0;
-      piecesTotal = total;
-      gather(chunk, controller);
-    },
-    flush() {
-      if (open !== undefined || pieces !== undefined) {
-        open?.destroy();
-        throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
-      }
-    },
-  };
+    this.#pieces = undefined;
+    this.#whole(body, controller);
+  }
 }
 
 /** Options for {@linkcode aeadEncryptor}. */
@@ -147,34 +159,42 @@ export function aeadEncryptor(
   cipher: FSChaCha20Poly1305,
   options: AeadEncryptorOptions = {},
 ): Transformer<Uint8Array, Uint8Array> {
-  const alloc = options.alloc ?? newBuffer;
-  return {
-    transform(contents, controller) {
-      if (!(contents instanceof Uint8Array)) throw new TypeError("contents must be a Uint8Array");
-      const length = contents.length;
-      if (length > MAX_CONTENTS_LENGTH) {
-        throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
-      }
-      const ignore = DECOYS.delete(contents);
-      let body: Uint8Array;
-      if (OWNED.delete(contents)) {
-        body = new Uint8Array(
-          contents.buffer,
-          contents.byteOffset - HEADER_LEN,
-          length + BODY_OVERHEAD,
-        );
-      } else {
-        // Room for the length layer in front, so it need not copy either.
-        const packet = alloc(LENGTH_FIELD_LEN + length + BODY_OVERHEAD);
-        body = packet.subarray(LENGTH_FIELD_LEN);
-        body.set(contents, HEADER_LEN);
-      }
-      body[0] = ignore ? IGNORE_BIT : 0;
-      cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + length), body);
-      OWNED.add(body);
-      controller.enqueue(body);
-    },
-  };
+  return new AeadEncryptor(cipher, options.alloc ?? newBuffer);
+}
+
+/** The encryptor: one object, its method on the prototype. */
+class AeadEncryptor implements Transformer<Uint8Array, Uint8Array> {
+  readonly #cipher: FSChaCha20Poly1305;
+  readonly #alloc: Allocator;
+  constructor(cipher: FSChaCha20Poly1305, alloc: Allocator) {
+    this.#cipher = cipher;
+    this.#alloc = alloc;
+  }
+  transform(contents: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    if (!(contents instanceof Uint8Array)) throw new TypeError("contents must be a Uint8Array");
+    const length = contents.length;
+    if (length > MAX_CONTENTS_LENGTH) {
+      throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
+    }
+    const ignore = DECOYS.delete(contents);
+    let body: Uint8Array;
+    if (OWNED.delete(contents)) {
+      body = new Uint8Array(
+        contents.buffer,
+        contents.byteOffset - HEADER_LEN,
+        length + BODY_OVERHEAD,
+      );
+    } else {
+      // Room for the length layer in front, so it need not copy either.
+      const packet = this.#alloc(LENGTH_FIELD_LEN + length + BODY_OVERHEAD);
+      body = packet.subarray(LENGTH_FIELD_LEN);
+      body.set(contents, HEADER_LEN);
+    }
+    body[0] = ignore ? IGNORE_BIT : 0;
+    this.#cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + length), body);
+    OWNED.add(body);
+    controller.enqueue(body);
+  }
 }
 
 /** Ciphers and options for {@linkcode aeadLayer}. */

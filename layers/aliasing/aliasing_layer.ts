@@ -47,22 +47,38 @@ export interface AliasingOptions {
  * ```
  */
 export function aliasDecoder(options: AliasingOptions = {}): Transformer<Uint8Array, Message> {
-  const table = options.table ?? DEFAULT_MESSAGE_TYPES;
-  const strict = options.onInvalid === "error";
-  const onDropped = options.onDropped;
-  return {
-    transform(contents, controller) {
-      let message: Message;
-      try {
-        message = table.decode(contents);
-      } catch (error) {
-        if (strict || !(error instanceof Bip324Error)) throw error;
-        onDropped?.(error);
-        return;
-      }
-      controller.enqueue(message);
-    },
-  };
+  return new AliasDecoder(
+    options.table ?? DEFAULT_MESSAGE_TYPES,
+    options.onInvalid === "error",
+    options.onDropped,
+  );
+}
+
+/** The decoder: one object, its method on the prototype. */
+class AliasDecoder implements Transformer<Uint8Array, Message> {
+  readonly #table: MessageTypeTable;
+  readonly #strict: boolean;
+  readonly #onDropped: ((error: Bip324Error) => void) | undefined;
+  constructor(
+    table: MessageTypeTable,
+    strict: boolean,
+    onDropped: ((error: Bip324Error) => void) | undefined,
+  ) {
+    this.#table = table;
+    this.#strict = strict;
+    this.#onDropped = onDropped;
+  }
+  transform(contents: Uint8Array, controller: TransformStreamDefaultController<Message>): void {
+    let message: Message;
+    try {
+      message = this.#table.decode(contents);
+    } catch (error) {
+      if (this.#strict || !(error instanceof Bip324Error)) throw error;
+      this.#onDropped?.(error);
+      return;
+    }
+    controller.enqueue(message);
+  }
 }
 
 /** Options for {@linkcode aliasEncoder}. */
@@ -86,29 +102,37 @@ export interface AliasEncoderOptions {
  * ```
  */
 export function aliasEncoder(options: AliasEncoderOptions = {}): Transformer<Message, Uint8Array> {
-  const table = options.table ?? DEFAULT_MESSAGE_TYPES;
-  const alloc = options.alloc ?? newBuffer;
-  return {
-    transform(message, controller) {
-      if (message === null || typeof message !== "object") {
-        throw new TypeError("message must be an object { type, payload }");
-      }
-      const payload = checkBytes("message.payload", message.payload);
-      const typeLength = table.typeLength(message.type);
-      const length = typeLength + payload.length;
-      if (length > MAX_CONTENTS_LENGTH) {
-        throw new RangeError(
-          `message.payload must be at most ${MAX_CONTENTS_LENGTH - typeLength} bytes`,
-        );
-      }
-      const packet = alloc(HEAD + length + TAG_LEN);
-      table.writeType(message.type, packet, HEAD);
-      packet.set(payload, HEAD + typeLength);
-      const contents = packet.subarray(HEAD, HEAD + length);
-      OWNED.add(contents);
-      controller.enqueue(contents);
-    },
-  };
+  return new AliasEncoder(options.table ?? DEFAULT_MESSAGE_TYPES, options.alloc ?? newBuffer);
+}
+
+/** The encoder: one object, its method on the prototype. */
+class AliasEncoder implements Transformer<Message, Uint8Array> {
+  readonly #table: MessageTypeTable;
+  readonly #alloc: Allocator;
+  constructor(table: MessageTypeTable, alloc: Allocator) {
+    this.#table = table;
+    this.#alloc = alloc;
+  }
+  transform(message: Message, controller: TransformStreamDefaultController<Uint8Array>): void {
+    if (message === null || typeof message !== "object") {
+      throw new TypeError("message must be an object { type, payload }");
+    }
+    const table = this.#table;
+    const payload = checkBytes("message.payload", message.payload);
+    const typeLength = table.typeLength(message.type);
+    const length = typeLength + payload.length;
+    if (length > MAX_CONTENTS_LENGTH) {
+      throw new RangeError(
+        `message.payload must be at most ${MAX_CONTENTS_LENGTH - typeLength} bytes`,
+      );
+    }
+    const packet = this.#alloc(HEAD + length + TAG_LEN);
+    table.writeType(message.type, packet, HEAD);
+    packet.set(payload, HEAD + typeLength);
+    const contents = packet.subarray(HEAD, HEAD + length);
+    OWNED.add(contents);
+    controller.enqueue(contents);
+  }
 }
 
 /**

@@ -396,7 +396,7 @@ export class Handshake {
       const body = this.#body!;
       this.#body = undefined;
       const { contents } = decryptPacket(ciphers, body, aad);
-      this.#finish(contents.slice());
+      this.#finish(contents.length === 0 ? EMPTY : contents.slice());
       return input.subarray(i);
     }
     return input.subarray(i);

@@ -68,119 +68,133 @@ export function lengthDecoder(
   }
   const streamFrom = options.streamFrom ?? Infinity;
   if (!(streamFrom >= 0)) throw new RangeError(`streamFrom must be ≥ 0, got ${streamFrom}`);
-  // A length field split across chunks.
-  const field = new Uint8Array(LENGTH_FIELD_LEN);
-  let fieldHave = 0;
-  // A body split across chunks: assembled here, or streamed (then only counted).
-  let assembly: Uint8Array | undefined;
-  let assemblyHave = 0;
-  let assemblyTotal = 0;
-  let streamRemaining = 0;
-  let streamStarted = false;
+  return new LengthDecoder(cipher, max, streamFrom);
+}
 
-  const readLength = (bytes: Uint8Array, offset: number): number => {
-    const length = cipher.decryptLength(bytes, offset);
-    if (length > max) {
+/** The decoder's state; one object, its methods on the prototype. */
+class LengthDecoder implements Transformer<Uint8Array, Uint8Array> {
+  readonly #cipher: FSChaCha20;
+  readonly #max: number;
+  readonly #streamFrom: number;
+  /** A length field split across chunks (allocated the first time one is). */
+  #field: Uint8Array | undefined;
+  #fieldHave = 0;
+  /** A body split across chunks: assembled here, or streamed (then only counted). */
+  #assembly: Uint8Array | undefined;
+  #assemblyHave = 0;
+  #assemblyTotal = 0;
+  #streamRemaining = 0;
+  #streamStarted = false;
+
+  constructor(cipher: FSChaCha20, max: number, streamFrom: number) {
+    this.#cipher = cipher;
+    this.#max = max;
+    this.#streamFrom = streamFrom;
+  }
+
+  transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    const n = chunk.length;
+    let offset = 0;
+    // Continue what an earlier chunk began.
+    if (this.#streamRemaining > 0) {
+      const take = Math.min(n, this.#streamRemaining);
+      this.#streamPiece(take === n ? chunk : chunk.subarray(0, take), controller);
+      if (this.#streamRemaining > 0) return;
+      offset = take;
+    } else if (this.#assembly !== undefined) {
+      const take = Math.min(n, this.#assemblyTotal - this.#assemblyHave);
+      this.#addToAssembly(chunk.subarray(0, take));
+      if (this.#assemblyHave < this.#assemblyTotal) return;
+      const body = this.#assembly;
+      this.#assembly = undefined;
+      offset = take;
+      controller.enqueue(body);
+    } else if (this.#fieldHave > 0) {
+      const field = this.#field!;
+      while (this.#fieldHave < LENGTH_FIELD_LEN && offset < n) {
+        field[this.#fieldHave++] = chunk[offset++];
+      }
+      if (this.#fieldHave < LENGTH_FIELD_LEN) return;
+      this.#fieldHave = 0;
+      const total = this.#readLength(field, 0);
+      if (offset + total <= n) {
+        controller.enqueue(chunk.subarray(offset, offset + total));
+        offset += total;
+      } else {
+        this.#beginSplit(total, chunk.subarray(offset), controller);
+        return;
+      }
+    }
+    // Whole packets inside this chunk: views, no copies.
+    while (offset < n) {
+      if (n - offset < LENGTH_FIELD_LEN) {
+        const field = this.#field ??= new Uint8Array(LENGTH_FIELD_LEN);
+        while (offset < n) field[this.#fieldHave++] = chunk[offset++];
+        return;
+      }
+      const total = this.#readLength(chunk, offset);
+      offset += LENGTH_FIELD_LEN;
+      const end = offset + total;
+      if (end > n) {
+        this.#beginSplit(total, chunk.subarray(offset), controller);
+        return;
+      }
+      controller.enqueue(chunk.subarray(offset, end));
+      offset = end;
+    }
+  }
+
+  flush(): void {
+    if (this.#fieldHave > 0 || this.#assembly !== undefined || this.#streamRemaining > 0) {
+      throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
+    }
+  }
+
+  #readLength(bytes: Uint8Array, offset: number): number {
+    const length = this.#cipher.decryptLength(bytes, offset);
+    if (length > this.#max) {
       throw new Bip324Error(
         "OVERSIZED",
-        `peer announced ${length} bytes of contents (limit ${max})`,
+        `peer announced ${length} bytes of contents (limit ${this.#max})`,
       );
     }
     return length + BODY_OVERHEAD;
-  };
+  }
 
   /** Starts a body of `total` bytes split across chunks; `piece` is its start. */
-  const beginSplit = (
+  #beginSplit(
     total: number,
     piece: Uint8Array,
     controller: TransformStreamDefaultController<Uint8Array>,
-  ) => {
-    if (total >= streamFrom) {
-      streamRemaining = total;
-      streamStarted = false;
-      streamPiece(piece, controller);
+  ): void {
+    if (total >= this.#streamFrom) {
+      this.#streamRemaining = total;
+      this.#streamStarted = false;
+      this.#streamPiece(piece, controller);
     } else {
-      assemblyTotal = total;
-      assembly = new Uint8Array(Math.min(total, INITIAL_ASSEMBLY));
-      assemblyHave = 0;
-      addToAssembly(piece);
+      this.#assemblyTotal = total;
+      this.#assembly = new Uint8Array(Math.min(total, INITIAL_ASSEMBLY));
+      this.#assemblyHave = 0;
+      this.#addToAssembly(piece);
     }
-  };
+  }
 
-  const streamPiece = (
-    piece: Uint8Array,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ) => {
+  #streamPiece(piece: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
     if (piece.length === 0) return;
-    if (!streamStarted) {
-      streamStarted = true;
-      FRAGMENT_STARTS.set(piece, streamRemaining);
+    if (!this.#streamStarted) {
+      this.#streamStarted = true;
+      FRAGMENT_STARTS.set(piece, this.#streamRemaining);
     }
-    streamRemaining -= piece.length;
+    this.#streamRemaining -= piece.length;
     controller.enqueue(piece);
-  };
+  }
 
-  const addToAssembly = (piece: Uint8Array) => {
-    const need = assemblyHave + piece.length;
-    assembly = growBuffer(assembly, assemblyHave, need, assemblyTotal);
-    assembly.set(piece, assemblyHave);
-    assemblyHave = need;
-  };
-
-  return {
-    transform(chunk, controller) {
-      const n = chunk.length;
-      let offset = 0;
-      // Continue what an earlier chunk began.
-      if (streamRemaining > 0) {
-        const take = Math.min(n, streamRemaining);
-        streamPiece(take === n ? chunk : chunk.subarray(0, take), controller);
-        if (streamRemaining > 0) return;
-        offset = take;
-      } else if (assembly !== undefined) {
-        const take = Math.min(n, assemblyTotal - assemblyHave);
-        addToAssembly(chunk.subarray(0, take));
-        if (assemblyHave < assemblyTotal) return;
-        const body = assembly;
-        assembly = undefined;
-        offset = take;
-        controller.enqueue(body);
-      } else if (fieldHave > 0) {
-        while (fieldHave < LENGTH_FIELD_LEN && offset < n) field[fieldHave++] = chunk[offset++];
-        if (fieldHave < LENGTH_FIELD_LEN) return;
-        fieldHave = 0;
-        const total = readLength(field, 0);
-        if (offset + total <= n) {
-          controller.enqueue(chunk.subarray(offset, offset + total));
-          offset += total;
-        } else {
-          beginSplit(total, chunk.subarray(offset), controller);
-          return;
-        }
-      }
-      // Whole packets inside this chunk: views, no copies.
-      while (offset < n) {
-        if (n - offset < LENGTH_FIELD_LEN) {
-          while (offset < n) field[fieldHave++] = chunk[offset++];
-          return;
-        }
-        const total = readLength(chunk, offset);
-        offset += LENGTH_FIELD_LEN;
-        const end = offset + total;
-        if (end > n) {
-          beginSplit(total, chunk.subarray(offset), controller);
-          return;
-        }
-        controller.enqueue(chunk.subarray(offset, end));
-        offset = end;
-      }
-    },
-    flush() {
-      if (fieldHave > 0 || assembly !== undefined || streamRemaining > 0) {
-        throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
-      }
-    },
-  };
+  #addToAssembly(piece: Uint8Array): void {
+    const need = this.#assemblyHave + piece.length;
+    this.#assembly = growBuffer(this.#assembly, this.#assemblyHave, need, this.#assemblyTotal);
+    this.#assembly.set(piece, this.#assemblyHave);
+    this.#assemblyHave = need;
+  }
 }
 
 /** Options for {@linkcode lengthEncoder}. */
@@ -206,28 +220,36 @@ export function lengthEncoder(
   cipher: FSChaCha20,
   options: LengthEncoderOptions = {},
 ): Transformer<Uint8Array, Uint8Array> {
-  const alloc = options.alloc ?? newBuffer;
-  return {
-    transform(body, controller) {
-      if (!(body instanceof Uint8Array)) throw new TypeError("packet body must be a Uint8Array");
-      if (body.length < BODY_OVERHEAD) {
-        throw new RangeError(`packet body must be at least ${BODY_OVERHEAD} bytes`);
-      }
-      let packet: Uint8Array;
-      if (OWNED.delete(body)) {
-        packet = new Uint8Array(
-          body.buffer,
-          body.byteOffset - LENGTH_FIELD_LEN,
-          body.length + LENGTH_FIELD_LEN,
-        );
-      } else {
-        packet = alloc(body.length + LENGTH_FIELD_LEN);
-        packet.set(body, LENGTH_FIELD_LEN);
-      }
-      cipher.encryptLength(body.length - BODY_OVERHEAD, packet, 0);
-      controller.enqueue(packet);
-    },
-  };
+  return new LengthEncoder(cipher, options.alloc ?? newBuffer);
+}
+
+/** The encoder: one object, its method on the prototype. */
+class LengthEncoder implements Transformer<Uint8Array, Uint8Array> {
+  readonly #cipher: FSChaCha20;
+  readonly #alloc: Allocator;
+  constructor(cipher: FSChaCha20, alloc: Allocator) {
+    this.#cipher = cipher;
+    this.#alloc = alloc;
+  }
+  transform(body: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
+    if (!(body instanceof Uint8Array)) throw new TypeError("packet body must be a Uint8Array");
+    if (body.length < BODY_OVERHEAD) {
+      throw new RangeError(`packet body must be at least ${BODY_OVERHEAD} bytes`);
+    }
+    let packet: Uint8Array;
+    if (OWNED.delete(body)) {
+      packet = new Uint8Array(
+        body.buffer,
+        body.byteOffset - LENGTH_FIELD_LEN,
+        body.length + LENGTH_FIELD_LEN,
+      );
+    } else {
+      packet = this.#alloc(body.length + LENGTH_FIELD_LEN);
+      packet.set(body, LENGTH_FIELD_LEN);
+    }
+    this.#cipher.encryptLength(body.length - BODY_OVERHEAD, packet, 0);
+    controller.enqueue(packet);
+  }
 }
 
 /** Ciphers and options for {@linkcode lengthLayer}. */
