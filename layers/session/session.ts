@@ -14,7 +14,8 @@
  *
  * Inbound, each transport chunk goes through every layer in one synchronous
  * call; outbound, each message is encoded, sealed in place and committed to
- * the transport's next write (see `outbox.ts`).
+ * the transport's next write (see `outbox.ts`). The inbound half — reads,
+ * decoding, the read-ahead — is `inbound.ts`.
  *
  * @module
  */
@@ -28,7 +29,8 @@ import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox } from "./outbox.ts";
 import { IdleTimer } from "./idle_timer.ts";
-import { FAIR_SHARE, IN_PROCESS, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
+import { IN_PROCESS } from "./fairness.ts";
+import { Inbound } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
 import type {
   HandshakeInfo,
@@ -47,7 +49,6 @@ export type {
 } from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
-let InboundController: new (session: Session) => TransformStreamDefaultController<Message>;
 let OutboundController: new (session: Session) => TransformStreamDefaultController<Uint8Array>;
 let setRemote: (session: Session, remote: string) => void;
 
@@ -131,28 +132,8 @@ export class Session implements AsyncDisposable {
   readonly closed: Promise<void>;
 
   static {
-    // The controllers the composed stages see: small objects whose methods (on the prototype)
-    // reach the session's private state, so an idle session holds no closures for them.
-    InboundController = class implements TransformStreamDefaultController<Message> {
-      readonly #session: Session;
-      constructor(session: Session) {
-        this.#session = session;
-      }
-      get desiredSize(): null {
-        return null;
-      }
-      enqueue(message: Message): void {
-        const session = this.#session;
-        session.#enqueued++;
-        session.#readController.enqueue(message);
-      }
-      error(reason: unknown): void {
-        this.#session.#fail(reason);
-      }
-      terminate(): void {
-        if (this.#session.#state === "open") this.#session.#shutdown();
-      }
-    };
+    // The controller the outbound stage sees: a small object whose methods (on the prototype)
+    // reach the session's private state, so an idle session holds no closures for it.
     OutboundController = class implements TransformStreamDefaultController<Uint8Array> {
       readonly #session: Session;
       constructor(session: Session) {
@@ -182,13 +163,9 @@ export class Session implements AsyncDisposable {
   #destroyKeys: () => void;
   #channel: ByteChannel;
   #outbox: Outbox;
-  #inbound: Transformer<Uint8Array, Message>;
+  #inbound: Inbound;
   #outbound: Transformer<Message, Uint8Array>;
-  #inboundController: TransformStreamDefaultController<Message>;
   #outboundController: TransformStreamDefaultController<Uint8Array>;
-  #started: Promise<void> | undefined;
-  #leftover: Uint8Array | undefined;
-  #readController!: ReadableStreamDefaultController<Message>;
   #writeController!: WritableStreamDefaultController;
   #resolveClosed!: () => void;
   #state: "open" | "closing" | "closed" = "open";
@@ -196,16 +173,10 @@ export class Session implements AsyncDisposable {
   #closeTimeout: number;
   #closing?: Promise<void>;
   #writableClosedByUser = false;
-  #readAhead: number;
   #idle?: IdleTimer;
   #writesSeen = 0;
   #inflight: Promise<void> = RESOLVED;
-  #deferredError?: Bip324Error;
   #sendQueue: Promise<void> = RESOLVED;
-  #enqueued = 0;
-  #workSinceTurn = 0;
-  #lastCounted: ArrayBufferLike | undefined;
-  #socket: boolean;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -223,31 +194,11 @@ export class Session implements AsyncDisposable {
     if (!(this.#closeTimeout >= 0)) {
       throw new RangeError(`closeTimeout must be ≥ 0 ms, got ${this.#closeTimeout}`);
     }
-    this.#readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
-    if (!(this.#readAhead >= 0)) {
-      throw new RangeError(`readAhead must be ≥ 0 bytes, got ${this.#readAhead}`);
+    const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+    if (!(readAhead >= 0)) {
+      throw new RangeError(`readAhead must be ≥ 0 bytes, got ${readAhead}`);
     }
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    this.#leftover = init.leftover.length > 0 ? init.leftover : undefined;
-
-    this.#socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
-    this.#channel = takeChannel(pair);
-    this.#outbox = new Outbox(this.#channel, (error) => {
-      if (this.#state === "open") this.#shutdown(asSessionError(error));
-    });
-    const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
-    this.#inbound = compose(...stack.inbound);
-    this.#outbound = compose(...stack.outbound);
-    this.#inboundController = new InboundController(this);
-    this.#outboundController = new OutboundController(this);
-    const starting = [
-      this.#inbound.start?.(this.#inboundController),
-      this.#outbound.start?.(this.#outboundController),
-    ].filter((p) => p !== undefined);
-    if (starting.length > 0) {
-      this.#started = Promise.all(starting).then(() => {});
-      this.#started.catch((error) => this.#fail(error));
-    }
 
     if (options.idleTimeout !== undefined) {
       const ms = options.idleTimeout;
@@ -260,16 +211,47 @@ export class Session implements AsyncDisposable {
         );
       });
     }
+    const socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
+    this.#channel = takeChannel(pair);
+    this.#outbox = new Outbox(this.#channel, (error) => {
+      if (this.#state === "open") this.#shutdown(asSessionError(error));
+    });
+    const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
+    const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
+    this.#outbound = compose(...stack.outbound);
+    const inbound = this.#inbound = new Inbound(
+      {
+        onEnd: (error) => {
+          if (error === undefined) {
+            if (this.#state === "open") this.#shutdown();
+          } else this.#fail(error);
+        },
+        close: () => this.close(),
+      },
+      this.#channel,
+      inboundStage,
+      {
+        readAhead,
+        leftover: init.leftover.length > 0 ? init.leftover : undefined,
+        socket,
+        idle: this.#idle,
+      },
+    );
+    this.#outboundController = new OutboundController(this);
+    const starting = [
+      inboundStage.start?.(inbound),
+      this.#outbound.start?.(this.#outboundController),
+    ].filter((p) => p !== undefined);
+    if (starting.length > 0) {
+      const started = Promise.all(starting).then(() => {});
+      started.catch((error) => this.#fail(error));
+      inbound.waitFor(started);
+    }
 
-    this.readable = new ReadableStream<Message>({
-      start: (controller) => {
-        this.#readController = controller;
-      },
-      pull: (controller) => this.#pull(controller),
-      cancel: async () => {
-        await this.close();
-      },
-    }, { highWaterMark: this.#readAhead, size: (m) => this.#sizeOf(m) });
+    this.readable = new ReadableStream<Message>(inbound, {
+      highWaterMark: readAhead,
+      size: (m) => inbound.size(m),
+    });
 
     this.writable = new WritableStream<Message>({
       start: (controller) => {
@@ -364,61 +346,6 @@ export class Session implements AsyncDisposable {
     return this.close();
   }
 
-  async #pull(controller: ReadableStreamDefaultController<Message>): Promise<void> {
-    if (this.#deferredError) {
-      // Failed while messages were queued: they are read first, then the error.
-      if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
-      return;
-    }
-    if (this.#state === "closed") return;
-    try {
-      if (this.#started) await this.#started;
-      // Until something is enqueued (a pull that enqueues nothing is not called again). Each
-      // transport read is a turn of its own: bounded work per connection per turn.
-      const before = this.#enqueued;
-      while (this.#enqueued === before && (this.#state as string) !== "closed") {
-        let chunk: Uint8Array;
-        if (this.#leftover !== undefined) {
-          chunk = this.#leftover;
-          this.#leftover = undefined;
-        } else {
-          if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
-            this.#workSinceTurn = 0;
-            if (othersWaiting()) await yieldTurn();
-          }
-          const next = this.#socket
-            ? await waitingRead(this.#channel.read())
-            : await this.#channel.read();
-          if ((this.#state as string) === "closed") return;
-          if (next.done) {
-            await this.#inbound.flush?.(this.#inboundController);
-            if (this.#state === "open") this.#shutdown();
-            return;
-          }
-          chunk = next.value;
-          this.#workSinceTurn += chunk.length;
-          this.#idle?.touch();
-        }
-        const pending = this.#inbound.transform!(chunk, this.#inboundController);
-        if (pending) await pending;
-      }
-    } catch (error) {
-      this.#fail(error);
-    }
-  }
-
-  /**
-   * What a queued message holds: a payload is a view into the transport chunk it arrived in,
-   * so the first message of each chunk counts the whole chunk (a peer cannot make small
-   * messages pin large chunks beyond the read-ahead), the others only their overhead.
-   */
-  #sizeOf(message: Message): number {
-    const buffer = message.payload.buffer;
-    if (buffer === this.#lastCounted) return 64;
-    this.#lastCounted = buffer;
-    return Math.max(buffer.byteLength, message.payload.length) + 64;
-  }
-
   /** The writable's sink: synchronous unless the transport pushes back. */
   #write(message: Message): Promise<void> | void {
     if (this.#state === "closed") throw this.#closedError();
@@ -475,12 +402,7 @@ export class Session implements AsyncDisposable {
     this.#closeReason = error;
     this.#idle?.stop();
     const closedError = this.#closedError();
-    try {
-      if (!error) this.#readController.close();
-      // Messages already received (and authenticated) stay readable; the error follows them.
-      else if (this.#readController.desiredSize !== this.#readAhead) this.#deferredError = error;
-      else this.#readController.error(error);
-    } catch { /* already closed by the consumer */ }
+    this.#inbound.end(error);
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
     if (error && !this.#writableClosedByUser) this.#writeController.error(closedError);

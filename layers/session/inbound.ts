@@ -1,0 +1,169 @@
+/**
+ * The inbound half of a {@linkcode Session}: it reads the transport, runs
+ * each chunk through the composed inbound stage in one synchronous call, and
+ * queues the decoded messages in the session's `readable`, whose underlying
+ * source it is. Internal.
+ *
+ * @module
+ */
+
+import type { Message } from "../aliasing/aliasing.ts";
+import type { Bip324Error } from "../errors.ts";
+import type { ByteChannel } from "../bytes.ts";
+import type { IdleTimer } from "./idle_timer.ts";
+import { FAIR_SHARE, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
+
+/** What the inbound half tells its session. */
+export interface InboundEvents {
+  /** The peer ended cleanly, or a stage terminated: `error` undefined; else what failed. */
+  onEnd(error?: unknown): void;
+  /** The application cancelled the readable: the session closes. */
+  close(): Promise<void>;
+}
+
+/** How the inbound half reads. */
+export interface InboundOptions {
+  /** Payload bytes (as {@linkcode Inbound.size} counts them) read ahead of the application. */
+  readAhead: number;
+  /** Bytes the handshake read past its end: the first input. */
+  leftover: Uint8Array | undefined;
+  /** Whether the transport is a socket (its reads take fair turns, see `fairness.ts`). */
+  socket: boolean;
+  /** Touched on every chunk from the peer. */
+  idle: IdleTimer | undefined;
+}
+
+/**
+ * The session's readable source and the controller its inbound stage
+ * enqueues into: one object, its methods on the prototype.
+ */
+export class Inbound
+  implements UnderlyingDefaultSource<Message>, TransformStreamDefaultController<Message> {
+  readonly #events: InboundEvents;
+  readonly #channel: ByteChannel;
+  readonly #stage: Transformer<Uint8Array, Message>;
+  readonly #readAhead: number;
+  readonly #socket: boolean;
+  readonly #idle: IdleTimer | undefined;
+  #leftover: Uint8Array | undefined;
+  #started: Promise<void> | undefined;
+  #controller!: ReadableStreamDefaultController<Message>;
+  #ended = false;
+  #deferredError: Bip324Error | undefined;
+  #enqueued = 0;
+  #workSinceTurn = 0;
+  #lastCounted: ArrayBufferLike | undefined;
+
+  constructor(
+    events: InboundEvents,
+    channel: ByteChannel,
+    stage: Transformer<Uint8Array, Message>,
+    options: InboundOptions,
+  ) {
+    this.#events = events;
+    this.#channel = channel;
+    this.#stage = stage;
+    this.#readAhead = options.readAhead;
+    this.#leftover = options.leftover;
+    this.#socket = options.socket;
+    this.#idle = options.idle;
+  }
+
+  /** Reading waits for this first (the stages' `start`). */
+  waitFor(started: Promise<void>): void {
+    this.#started = started;
+  }
+
+  // The controller the inbound stage sees.
+  get desiredSize(): null {
+    return null;
+  }
+  enqueue(message: Message): void {
+    this.#enqueued++;
+    this.#controller.enqueue(message);
+  }
+  error(reason: unknown): void {
+    this.#events.onEnd(reason ?? new Error("inbound stage failed"));
+  }
+  terminate(): void {
+    this.#events.onEnd();
+  }
+
+  // The readable's underlying source.
+  start(controller: ReadableStreamDefaultController<Message>): void {
+    this.#controller = controller;
+  }
+  cancel(): Promise<void> {
+    return this.#events.close();
+  }
+
+  /** Reads and decodes until at least one message is queued (or the session ends). */
+  async pull(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+    if (this.#deferredError) {
+      // Failed while messages were queued: they are read first, then the error.
+      if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
+      return;
+    }
+    if (this.#ended) return;
+    try {
+      if (this.#started) await this.#started;
+      // Until something is enqueued (a pull that enqueues nothing is not called again). Each
+      // transport read is a turn of its own: bounded work per connection per turn.
+      const before = this.#enqueued;
+      while (this.#enqueued === before && !this.#ended) {
+        let chunk: Uint8Array;
+        if (this.#leftover !== undefined) {
+          chunk = this.#leftover;
+          this.#leftover = undefined;
+        } else {
+          if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
+            this.#workSinceTurn = 0;
+            if (othersWaiting()) await yieldTurn();
+          }
+          const next = this.#socket
+            ? await waitingRead(this.#channel.read())
+            : await this.#channel.read();
+          if (this.#ended) return;
+          if (next.done) {
+            await this.#stage.flush?.(this);
+            this.#events.onEnd();
+            return;
+          }
+          chunk = next.value;
+          this.#workSinceTurn += chunk.length;
+          this.#idle?.touch();
+        }
+        const pending = this.#stage.transform!(chunk, this);
+        if (pending) await pending;
+      }
+    } catch (error) {
+      this.#events.onEnd(error);
+    }
+  }
+
+  /**
+   * What a queued message holds: a payload is a view into the transport chunk it arrived in,
+   * so the first message of each chunk counts the whole chunk (a peer cannot make small
+   * messages pin large chunks beyond the read-ahead), the others only their overhead.
+   */
+  size(message: Message): number {
+    const buffer = message.payload.buffer;
+    if (buffer === this.#lastCounted) return 64;
+    this.#lastCounted = buffer;
+    return Math.max(buffer.byteLength, message.payload.length) + 64;
+  }
+
+  /**
+   * Ends the readable: at once after a clean end; after a failure, once the
+   * messages already received (and authenticated) have been read.
+   */
+  end(error: Bip324Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    try {
+      if (!error) this.#controller.close();
+      else if (this.#controller.desiredSize !== this.#readAhead) this.#deferredError = error;
+      else this.#controller.error(error);
+    } catch { /* already closed by the consumer */ }
+  }
+}
