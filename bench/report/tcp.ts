@@ -166,7 +166,9 @@ export async function handshakesPerSecond(seconds = 2): Promise<number> {
  * (`idle_client.ts`) against a listener in another one (`idle_server.ts`), so only one end's
  * memory is counted and nothing measured before skews it.
  */
-export async function rssPerIdleTcpSession(count = 1000): Promise<number> {
+export async function rssPerIdleTcpSession(
+  count = 1000,
+): Promise<{ cold: number; warm: number }> {
   const run = (script: string, args: string[]) =>
     new Deno.Command(Deno.execPath(), {
       args: [
@@ -184,7 +186,7 @@ export async function rssPerIdleTcpSession(count = 1000): Promise<number> {
   const port = Number((await lines.read()).value!.trim());
   try {
     const client = await run("./idle_client.ts", [String(port), String(count)]).output();
-    return Number(new TextDecoder().decode(client.stdout).trim());
+    return JSON.parse(new TextDecoder().decode(client.stdout).trim());
   } finally {
     server.kill();
     await server.status;
