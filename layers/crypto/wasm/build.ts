@@ -16,7 +16,13 @@ import asc from "assemblyscript/asc";
 export const ASC_VERSION: string = asc.version;
 
 /** The source files, entry first. */
-export const SOURCES: readonly string[] = ["aead.ts", "chacha20.ts", "poly1305.ts", "layout.ts"];
+export const SOURCES: readonly string[] = [
+  "aead.ts",
+  "chacha20.ts",
+  "poly1305.ts",
+  "poly1305_simd.ts",
+  "layout.ts",
+];
 
 /**
  * Compiler flags: fully optimized, no runtime and no `abort` import (the code

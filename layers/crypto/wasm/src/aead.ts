@@ -5,7 +5,7 @@
 // both in memory) or the piecewise begin()/absorb()/crypt()/finish() for a
 // message larger than the region. Every call sequence ends with clear(),
 // which zeroes the key, the cipher state and the one-time key.
-import { chachaClear, chachaSeek, chachaSetup, chachaSkip, chachaXor } from "./chacha20";
+import { chachaClear, chachaRows, chachaSeek, chachaSetup, chachaSkip, chachaXor } from "./chacha20";
 import { polyClear, polyFinish, polyLengths, polySetup, polyUpdate } from "./poly1305";
 import { DATA, KEY, KS, MEMORY_BYTES, NONCE, SCRATCH_END, TAG } from "./layout";
 
@@ -25,6 +25,15 @@ export function begin(short: bool): void {
   chachaSeek(0, short); // keystream blocks 0, 1 (and 2, 3 unless short) into KS
   polySetup(KS); // block 0 is the one-time key: its first 32 bytes
   chachaSkip(64); // the text starts with block 1
+}
+
+/**
+ * Tunes the module for the engine running it (no effect on results): `rows`
+ * 1 makes bulk ChaCha20 keystream in row-wise pairs of blocks (faster in
+ * JavaScriptCore), 0 four blocks column-wise (faster in V8; the default).
+ */
+export function tune(rows: u32): void {
+  chachaRows(rows != 0);
 }
 
 /** Authenticates `len` bytes at `p` (AAD or ciphertext); pieces but the last are multiples of 16. */

@@ -5,7 +5,10 @@
 // XOR then uses up in order: a message may be fed in pieces of any size.
 // For a message that fits in block 1, refill2() makes just blocks 0 and 1
 // with one row of the block per vector (two blocks interleaved), which has
-// half the work of the four-block pass.
+// half the work of the four-block pass. chachaRows(true) makes the bulk
+// refills use that row-wise layout too (two pairs of blocks): it needs 8 live
+// vectors instead of 16, which JavaScriptCore's register allocation turns
+// into ~1.4x the speed, where V8 runs the column layout ~1.25x faster.
 import { KEY, KS, NONCE, STATE } from "./layout";
 
 /** Bytes of KS already used. */
@@ -14,6 +17,13 @@ let used: usize = 256;
 let filled: usize = 256;
 /** Block counter of the next refill's first block. */
 let counter: u32 = 0;
+/** Whether bulk refills use the row-wise pairs (see chachaRows). */
+let rows = false;
+
+/** Picks the bulk keystream layout: row-wise pairs (`on`) or four blocks column-wise. */
+export function chachaRows(on: bool): void {
+  rows = on;
+}
 
 /** Fills STATE from KEY and NONCE, empties KS and sets the block counter to 0. */
 export function chachaSetup(): void {
@@ -46,7 +56,7 @@ export function chachaClear(): void {
 export function chachaSeek(from: u32, two: bool): void {
   counter = from;
   if (two) refill2();
-  else refill();
+  else refill4();
 }
 
 // @ts-ignore: decorator
@@ -161,8 +171,27 @@ function refill(): void {
   filled = 256;
 }
 
+/** Makes the next four blocks into KS in the layout chachaRows picked. */
+function refill4(): void {
+  if (rows) {
+    pair(KS);
+    pair(KS + 128);
+    used = 0;
+    filled = 256;
+  } else {
+    refill();
+  }
+}
+
 /** Computes blocks counter and counter+1 into KS (row-wise) and advances the counter by 2. */
 function refill2(): void {
+  pair(KS);
+  used = 0;
+  filled = 128;
+}
+
+/** Computes blocks counter and counter+1 row-wise to `out` and advances the counter by 2. */
+function pair(out: usize): void {
   const a = v128.load(STATE, 0), b = v128.load(STATE, 16), c = v128.load(STATE, 32);
   const d = i32x4.replace_lane(v128.load(STATE, 48), 0, counter);
   const e = i32x4.add(d, i32x4(1, 0, 0, 0));
@@ -195,17 +224,15 @@ function refill2(): void {
     c0 = i32x4.shuffle(c0, c0, 2, 3, 0, 1); c1 = i32x4.shuffle(c1, c1, 2, 3, 0, 1);
     d0 = i32x4.shuffle(d0, d0, 1, 2, 3, 0); d1 = i32x4.shuffle(d1, d1, 1, 2, 3, 0);
   }
-  v128.store(KS, i32x4.add(a0, a), 0);
-  v128.store(KS, i32x4.add(b0, b), 16);
-  v128.store(KS, i32x4.add(c0, c), 32);
-  v128.store(KS, i32x4.add(d0, d), 48);
-  v128.store(KS, i32x4.add(a1, a), 64);
-  v128.store(KS, i32x4.add(b1, b), 80);
-  v128.store(KS, i32x4.add(c1, c), 96);
-  v128.store(KS, i32x4.add(d1, e), 112);
+  v128.store(out, i32x4.add(a0, a), 0);
+  v128.store(out, i32x4.add(b0, b), 16);
+  v128.store(out, i32x4.add(c0, c), 32);
+  v128.store(out, i32x4.add(d0, d), 48);
+  v128.store(out, i32x4.add(a1, a), 64);
+  v128.store(out, i32x4.add(b1, b), 80);
+  v128.store(out, i32x4.add(c1, c), 96);
+  v128.store(out, i32x4.add(d1, e), 112);
   counter += 2;
-  used = 0;
-  filled = 128;
 }
 
 /** XORs the next `len` keystream bytes into the bytes at `p`, in place. */
@@ -213,7 +240,7 @@ export function chachaXor(p: usize, len: usize): void {
   let pos = used;
   while (len > 0) {
     if (pos == filled) {
-      refill();
+      refill4();
       pos = 0;
     }
     let n: usize = filled - pos;

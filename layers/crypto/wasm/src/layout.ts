@@ -11,6 +11,13 @@ export const TAG: usize = 48;
 export const STATE: usize = 64;
 /** One Poly1305 block of scratch (a zero-padded final block, the lengths). */
 export const PAD: usize = 128;
+/**
+ * Powers of the Poly1305 key r for the four-way SIMD path: five i32x4
+ * vectors, vector k holding limb k of r^4, r^3, r^2, r (lanes 0-3).
+ */
+export const POW: usize = 144;
+/** The Poly1305 accumulator's five limbs, handed to and from the SIMD path. */
+export const HACC: usize = 224;
 /** Four keystream blocks (256 bytes), computed together and used up in order. */
 export const KS: usize = 256;
 /** End of the secret scratch: clear() zeroes [0, SCRATCH_END). */

@@ -5,7 +5,8 @@
 // every h_i < 2^26 + 2^9, so h_i + m_i < 2^27.1, every product < 2^55.5 and
 // each of the five-term column sums d_i < 2^58: exact in u64. No branch and
 // no memory address depends on secret data.
-import { PAD } from "./layout";
+import { HACC, PAD, POW } from "./layout";
+import { polyBlocks4, simdReset } from "./poly1305_simd";
 
 const M26: u32 = 0x3ffffff;
 
@@ -25,6 +26,13 @@ export function polySetup(key: usize): void {
   r2 = ((t1 >>> 20) | (t2 << 12)) & M26;
   r3 = ((t2 >>> 14) | (t3 << 18)) & M26;
   r4 = t3 >>> 8;
+  // r is lane 3 of the SIMD path's powers (the others are computed when first needed)
+  store<u32>(POW, r0, 12);
+  store<u32>(POW, r1, 28);
+  store<u32>(POW, r2, 44);
+  store<u32>(POW, r3, 60);
+  store<u32>(POW, r4, 76);
+  simdReset();
   k0 = load<u32>(key, 16);
   k1 = load<u32>(key, 20);
   k2 = load<u32>(key, 24);
@@ -36,8 +44,11 @@ export function polySetup(key: usize): void {
   h4 = 0;
 }
 
-/** Zeroes the key and the accumulator. */
+/** Zeroes the key, its powers and the accumulator. */
 export function polyClear(): void {
+  const zero = i32x4.splat(0);
+  for (let q: usize = POW; q < HACC + 32; q += 16) v128.store(q, zero);
+  simdReset();
   h0 = 0; h1 = 0; h2 = 0; h3 = 0; h4 = 0;
   r0 = 0; r1 = 0; r2 = 0; r3 = 0; r4 = 0;
   k0 = 0; k1 = 0; k2 = 0; k3 = 0;
@@ -83,6 +94,30 @@ function blocks(p: usize, n: usize, hibit: u32): void {
   h0 = a0; h1 = a1; h2 = a2; h3 = a3; h4 = a4;
 }
 
+/** Runs of at least this many bytes of full blocks go four blocks per step (poly1305_simd.ts). */
+const SIMD_MIN: usize = 256;
+
+/** Absorbs the `n` bytes at `p` (a multiple of 16) as full blocks. */
+function fullBlocks(p: usize, n: usize): void {
+  if (n >= SIMD_MIN) {
+    const n4 = n & ~63;
+    store<u32>(HACC, h0, 0);
+    store<u32>(HACC, h1, 4);
+    store<u32>(HACC, h2, 8);
+    store<u32>(HACC, h3, 12);
+    store<u32>(HACC, h4, 16);
+    polyBlocks4(p, n4);
+    h0 = load<u32>(HACC, 0);
+    h1 = load<u32>(HACC, 4);
+    h2 = load<u32>(HACC, 8);
+    h3 = load<u32>(HACC, 12);
+    h4 = load<u32>(HACC, 16);
+    p += n4;
+    n -= n4;
+  }
+  blocks(p, n, HIBIT);
+}
+
 /**
  * Absorbs `len` bytes at `p` as 16-byte blocks, a final partial block padded
  * with zeros (the AEAD padding): pieces of one field must be multiples of 16
@@ -90,7 +125,7 @@ function blocks(p: usize, n: usize, hibit: u32): void {
  */
 export function polyUpdate(p: usize, len: usize): void {
   const full = len & ~15;
-  blocks(p, full, HIBIT);
+  fullBlocks(p, full);
   const rest = len - full;
   if (rest > 0) {
     // (plain stores: in V8 a bulk-memory op is a runtime call, slower for 16 bytes)
@@ -119,7 +154,7 @@ export function polyLengths(aadLength: u64, textLength: u64): void {
 export function polyMac(key: usize, p: usize, len: usize, out: usize): void {
   polySetup(key);
   const full = len & ~15;
-  blocks(p, full, HIBIT);
+  fullBlocks(p, full);
   const rest = len - full;
   if (rest > 0) {
     const q = p + full;
