@@ -18,7 +18,7 @@ export interface InboundEvents {
   /** The peer ended cleanly, or a stage terminated: `error` undefined; else what failed. */
   onEnd(error?: unknown): void;
   /** The application cancelled the readable: the session closes. */
-  close(): Promise<void>;
+  cancelled(): Promise<void>;
 }
 
 /** How the inbound half reads. */
@@ -94,7 +94,7 @@ export class Inbound
     this.#controller = controller;
   }
   cancel(): Promise<void> {
-    return this.#events.close();
+    return this.#events.cancelled();
   }
 
   /** Reads and decodes until at least one message is queued (or the session ends). */

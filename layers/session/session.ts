@@ -30,7 +30,7 @@ import { compose } from "./compose.ts";
 import { Outbox } from "./outbox.ts";
 import { IdleTimer } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
-import { Inbound } from "./inbound.ts";
+import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
 import type {
   HandshakeInfo,
@@ -49,7 +49,9 @@ export type {
 } from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
-let OutboundController: new (session: Session) => TransformStreamDefaultController<Uint8Array>;
+let SessionHooks: new (
+  session: Session,
+) => TransformStreamDefaultController<Uint8Array> & InboundEvents & UnderlyingSink<Message>;
 let setRemote: (session: Session, remote: string) => void;
 
 /** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
@@ -132,13 +134,19 @@ export class Session implements AsyncDisposable {
   readonly closed: Promise<void>;
 
   static {
-    // The controller the outbound stage sees: a small object whose methods (on the prototype)
-    // reach the session's private state, so an idle session holds no closures for it.
-    OutboundController = class implements TransformStreamDefaultController<Uint8Array> {
+    // One small object is the outbound stage's controller, the inbound half's listener and the
+    // writable's sink: its methods (on the prototype) reach the session's private state, so an
+    // idle session holds no closures for them.
+    SessionHooks = class
+      implements
+        TransformStreamDefaultController<Uint8Array>,
+        InboundEvents,
+        UnderlyingSink<Message> {
       readonly #session: Session;
       constructor(session: Session) {
         this.#session = session;
       }
+      // The controller the outbound stage sees.
       get desiredSize(): null {
         return null;
       }
@@ -149,6 +157,29 @@ export class Session implements AsyncDisposable {
         this.#session.#fail(reason);
       }
       terminate(): void {}
+      // What the inbound half reports.
+      onEnd(error?: unknown): void {
+        const session = this.#session;
+        if (error !== undefined) session.#fail(error);
+        else if (session.#state === "open") session.#shutdown();
+      }
+      cancelled(): Promise<void> {
+        return this.#session.close();
+      }
+      // The writable's sink.
+      start(controller: WritableStreamDefaultController): void {
+        this.#session.#writeController = controller;
+      }
+      write(message: Message): Promise<void> | void {
+        return this.#session.#write(message);
+      }
+      async close(): Promise<void> {
+        this.#session.#writableClosedByUser = true;
+        await this.#session.close();
+      }
+      abort(): void {
+        if (this.#session.#state === "open") this.#session.#shutdown();
+      }
     };
     setAuthenticated = (session, value) => {
       session.#authenticated = value;
@@ -165,7 +196,7 @@ export class Session implements AsyncDisposable {
   #outbox: Outbox;
   #inbound: Inbound;
   #outbound: Transformer<Message, Uint8Array>;
-  #outboundController: TransformStreamDefaultController<Uint8Array>;
+  #hooks: TransformStreamDefaultController<Uint8Array> & InboundEvents & UnderlyingSink<Message>;
   #writeController!: WritableStreamDefaultController;
   #resolveClosed!: () => void;
   #state: "open" | "closing" | "closed" = "open";
@@ -219,15 +250,9 @@ export class Session implements AsyncDisposable {
     const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
     const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
     this.#outbound = compose(...stack.outbound);
+    const hooks = this.#hooks = new SessionHooks(this);
     const inbound = this.#inbound = new Inbound(
-      {
-        onEnd: (error) => {
-          if (error === undefined) {
-            if (this.#state === "open") this.#shutdown();
-          } else this.#fail(error);
-        },
-        close: () => this.close(),
-      },
+      hooks,
       this.#channel,
       inboundStage,
       {
@@ -237,10 +262,9 @@ export class Session implements AsyncDisposable {
         idle: this.#idle,
       },
     );
-    this.#outboundController = new OutboundController(this);
     const starting = [
       inboundStage.start?.(inbound),
-      this.#outbound.start?.(this.#outboundController),
+      this.#outbound.start?.(this.#hooks),
     ].filter((p) => p !== undefined);
     if (starting.length > 0) {
       const started = Promise.all(starting).then(() => {});
@@ -253,19 +277,7 @@ export class Session implements AsyncDisposable {
       size: (m) => inbound.size(m),
     });
 
-    this.writable = new WritableStream<Message>({
-      start: (controller) => {
-        this.#writeController = controller;
-      },
-      write: (message) => this.#write(message),
-      close: async () => {
-        this.#writableClosedByUser = true;
-        await this.close();
-      },
-      abort: () => {
-        if (this.#state === "open") this.#shutdown();
-      },
-    }, { highWaterMark: 1 });
+    this.writable = new WritableStream<Message>(hooks, { highWaterMark: 1 });
   }
 
   /** Why the session ended: `undefined` for a clean close, else the protocol error. */
@@ -352,7 +364,7 @@ export class Session implements AsyncDisposable {
     this.#writesSeen++;
     let pending: PromiseLike<void> | void;
     try {
-      pending = this.#outbound.transform!(message, this.#outboundController);
+      pending = this.#outbound.transform!(message, this.#hooks);
     } catch (error) {
       return this.#writeFailed(error);
     }
