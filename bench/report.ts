@@ -191,15 +191,15 @@ row(
       idle.bytes.toLocaleString("en-US").padStart(12)
     } B`,
   );
-  // Warm: per further session in a process that has served 1,000 (V8's young generation at
-  // its working size); cold: the first 1,000 of a fresh process, that growth included.
+  // Net: RSS growth minus V8's young-generation growth (a per-process step, not per session);
+  // raw: the whole growth. See bench/report/idle_client.ts.
   const rss = await rssPerIdleTcpSession();
-  results.rss_per_idle_tcp_session = rss.warm;
-  results.rss_per_idle_tcp_session_cold = rss.cold;
+  results.rss_per_idle_tcp_session = rss.net;
+  results.rss_per_idle_tcp_session_raw = rss.raw;
   for (
     const [label, value] of [
-      ["RSS per idle TCP session (1,000 held, warm process)", rss.warm],
-      ["RSS per idle TCP session (first 1,000 of a fresh process)", rss.cold],
+      ["RSS per idle TCP session (1,000 held), net of young gen.", rss.net],
+      ["RSS per idle TCP session (1,000 held), raw", rss.raw],
     ] as const
   ) {
     console.log(`  ${label.padEnd(58)} ${value.toLocaleString("en-US").padStart(12)} B`);

@@ -9,6 +9,7 @@
 //                                   (from bench/soak/budgets.ts) and PASS/FAIL; the last line
 //                                   is one JSON object with every figure
 //   options: --sessions=N --messages=M --hostile-slots=H --honest=K --limit-s=S --seed=X
+//   diagnostics (load phase): --read-ahead=BYTES --gc-every=MS --aead=auto|pure|native|wasm
 //
 // The phases: bench/soak/load.ts (load), bench/soak/flood.ts (hostile flood), memory sampling
 // in bench/soak/memory.ts, the figures in bench/soak/figures.ts and bench/hostile/.

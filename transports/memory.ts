@@ -12,6 +12,14 @@
  */
 
 import type { ByteChannel } from "../layers/bytes.ts";
+import {
+  BYTE_CHANNEL,
+  lockedReadable,
+  lockedWritable,
+  readableOver,
+  RESOLVED,
+  writableOver,
+} from "./channel_streams.ts";
 
 type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
 
@@ -28,10 +36,6 @@ export interface MemoryPairOptions {
 
 /** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
 const IN_PROCESS = Symbol.for("bip324.inProcess");
-/** Where a pair offers its channel (see `layers/channel.ts`). */
-const BYTE_CHANNEL = Symbol.for("bip324.byteChannel");
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /** One direction: a queue of chunks with a writer's and a reader's end. */
 class Direction {
@@ -196,37 +200,6 @@ class MemoryEnd implements BytePair, ByteChannel {
   release(): void {
     if (this.#taken === "channel") this.#taken = undefined;
   }
-}
-
-function readableOver(direction: Direction): ReadableStream<Uint8Array> {
-  return new ReadableStream<Uint8Array>({
-    pull: async (controller) => {
-      const next = await direction.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel: (reason) => direction.cancel(reason),
-  }, { highWaterMark: 0 });
-}
-
-function writableOver(direction: Direction): WritableStream<Uint8Array> {
-  return new WritableStream<Uint8Array>({
-    write: (chunk) => direction.write(chunk),
-    close: () => direction.close(),
-    abort: (reason) => direction.abort(reason),
-  });
-}
-
-/** What an end's streams are once a session has taken the end: locked. */
-function lockedReadable(): ReadableStream<Uint8Array> {
-  const stream = new ReadableStream<Uint8Array>();
-  stream.getReader();
-  return stream;
-}
-function lockedWritable(): WritableStream<Uint8Array> {
-  const stream = new WritableStream<Uint8Array>();
-  stream.getWriter();
-  return stream;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import type { BytePair } from "../layers/bytes.ts";
+import { connPair } from "./deno_conn.ts";
 import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
 import {
   type DenoConnLike,
@@ -18,70 +19,10 @@ import {
   requireNodeNet,
 } from "./runtime.ts";
 
-/** Smallest and largest read buffer: an idle connection holds the small one. */
-const MIN_READ = 2 * 1024;
-const MAX_READ = 64 * 1024;
+export { connPair };
+
 /** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
 const NODE_READ_AHEAD = 64 * 1024;
-
-/**
- * Wraps a Deno connection (anything shaped like `Deno.Conn`) as a byte
- * pair. The connection is closed when the readable is cancelled or the
- * writable is closed or aborted. Internal: not exported by the package.
- *
- * @example
- * ```ts ignore
- * import { connPair } from "./tcp.ts";
- * const pair = connPair(await Deno.connect({ hostname: "127.0.0.1", port: 8333 }));
- * ```
- */
-export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
-  let closed = false;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    try {
-      conn.close();
-    } catch { /* already closed */ }
-  };
-  // The buffer grows while reads fill it (bulk transfer) and shrinks back when they do not,
-  // so thousands of idle connections cost 4 KiB each, not 64 KiB.
-  let buffer = new Uint8Array(MIN_READ);
-  const readable = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let n: number | null;
-      try {
-        n = await conn.read(buffer);
-      } catch (error) {
-        if (closed) return controller.close();
-        close();
-        return controller.error(error);
-      }
-      if (n === null) {
-        controller.close();
-        return;
-      }
-      controller.enqueue(buffer.slice(0, n));
-      if (n === buffer.length && buffer.length < MAX_READ) {
-        buffer = new Uint8Array(buffer.length * 2);
-      } else if (n < buffer.length && buffer.length > MIN_READ) {
-        // A read that did not fill the buffer: the burst is over; an idle connection keeps
-        // only the small one.
-        buffer = new Uint8Array(MIN_READ);
-      }
-    },
-    cancel: close,
-  }, { highWaterMark: 0 });
-  const writable = new WritableStream<Uint8Array>({
-    async write(chunk) {
-      let offset = 0;
-      while (offset < chunk.length) offset += await conn.write(chunk.subarray(offset));
-    },
-    close,
-    abort: close,
-  });
-  return { readable, writable, close };
-}
 
 /**
  * Wraps a `node:net` socket as a byte pair: the socket is paused while the

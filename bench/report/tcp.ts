@@ -168,7 +168,7 @@ export async function handshakesPerSecond(seconds = 2): Promise<number> {
  */
 export async function rssPerIdleTcpSession(
   count = 1000,
-): Promise<{ cold: number; warm: number }> {
+): Promise<{ raw: number; net: number }> {
   const run = (script: string, args: string[]) =>
     new Deno.Command(Deno.execPath(), {
       args: [

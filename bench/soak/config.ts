@@ -39,6 +39,11 @@ export interface SoakConfig {
   /** Phase 1 (diagnostics): `readAhead` of both ends' sessions; default the library's. */
   readAhead?: number;
   /**
+   * Phase 1 (diagnostics): `aeadBackend` of both ends' sessions; default the library's
+   * (`"auto"`). `"wasm"` shows what the native backend's per-message buffers cost.
+   */
+  aead?: "auto" | "pure" | "native" | "wasm";
+  /**
    * Phase 1 (diagnostics): every this many ms, a full GC and a sample of live memory (heap +
    * external), to tell memory still held from garbage not yet collected. Default: none.
    */
@@ -90,12 +95,12 @@ export interface SoakArgs {
 
 const USAGE = "usage: deno task soak [--size=short] [--json] [--hostile] " +
   "[--sessions=N] [--messages=M] [--hostile-slots=H] [--honest=K] [--limit-s=S] [--seed=X] " +
-  "[--read-ahead=BYTES] [--gc-every=MS]";
+  "[--read-ahead=BYTES] [--gc-every=MS] [--aead=auto|pure|native|wasm]";
 
 /** Parses the soak's arguments (`RangeError` for a bad one). */
 export function parseArgs(args: string[]): SoakArgs {
   const known =
-    /^--(size|sessions|messages|hostile-slots|honest|limit-s|seed|read-ahead|gc-every)=|^--(json|hostile)$/;
+    /^--(size|sessions|messages|hostile-slots|honest|limit-s|seed|read-ahead|gc-every|aead)=|^--(json|hostile)$/;
   for (const a of args) if (!known.test(a)) throw new RangeError(`unknown argument ${a}\n${USAGE}`);
   const get = (name: string) => args.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
   const size = get("size");
@@ -103,6 +108,10 @@ export function parseArgs(args: string[]): SoakArgs {
     throw new RangeError(`--size must be short or full, got ${size}`);
   }
   const base = size === "short" ? SHORT : FULL;
+  const aead = get("aead");
+  if (aead !== undefined && !["auto", "pure", "native", "wasm"].includes(aead)) {
+    throw new RangeError(`--aead must be auto, pure, native or wasm, got ${aead}`);
+  }
   const num = (name: string, fallback: number) => {
     const v = get(name);
     if (v === undefined) return fallback;
@@ -121,6 +130,7 @@ export function parseArgs(args: string[]): SoakArgs {
       seed: num("seed", base.seed),
       ...(get("read-ahead") !== undefined ? { readAhead: num("read-ahead", 0) } : {}),
       ...(get("gc-every") !== undefined ? { gcEveryMs: num("gc-every", 0) } : {}),
+      ...(aead !== undefined ? { aead: aead as SoakConfig["aead"] } : {}),
     },
     json: args.includes("--json"),
     hostile: args.includes("--hostile"),

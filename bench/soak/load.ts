@@ -214,7 +214,10 @@ export async function runLoad(ctx: PhaseContext): Promise<LoadReport> {
       livePeakAfterGc = Math.max(livePeakAfterGc, m.heapUsed + m.external);
     }, config.gcEveryMs)
     : undefined;
-  const sessionOptions = config.readAhead !== undefined ? { readAhead: config.readAhead } : {};
+  const sessionOptions = {
+    ...(config.readAhead !== undefined ? { readAhead: config.readAhead } : {}),
+    ...(config.aead !== undefined ? { aeadBackend: config.aead } : {}),
+  };
   const report: LoadReport = {
     sessions: config.sessions,
     sessionsOpenAtOnce: 0,

@@ -27,14 +27,13 @@ export const IN_PROCESS: unique symbol = Symbol.for("bip324.inProcess") as never
 
 let waiting = 0;
 
+const done = (): void => void waiting--;
+
 /** Counts a session waiting for its socket while `read` is in flight. */
-export async function waitingRead<T>(read: Promise<T>): Promise<T> {
+export function waitingRead<T>(read: Promise<T>): Promise<T> {
   waiting++;
-  try {
-    return await read;
-  } finally {
-    waiting--;
-  }
+  read.then(done, done);
+  return read;
 }
 
 /** Whether another session is waiting for a socket. */

@@ -1,0 +1,182 @@
+/**
+ * A Deno connection (anything shaped like `Deno.Conn`) as a byte pair that a
+ * session drives directly, as a `ByteChannel` (see `layers/bytes.ts`); its
+ * streams are built the first time they are used. Internal: `connectTcp` and
+ * `listenTcp` hand these out.
+ *
+ * @module
+ */
+
+import type { ByteChannel, BytePair } from "../layers/bytes.ts";
+import type { DenoConnLike } from "./runtime.ts";
+import {
+  BYTE_CHANNEL,
+  lockedReadable,
+  lockedWritable,
+  readableOver,
+  RESOLVED,
+  writableOver,
+} from "./channel_streams.ts";
+
+/** Smallest and largest read buffer: an idle connection holds the small one. */
+const MIN_READ = 2 * 1024;
+const MAX_READ = 64 * 1024;
+
+/**
+ * A Deno connection driven directly: reads into a buffer that grows while
+ * reads fill it (bulk transfer) and shrinks back when they do not, so
+ * thousands of idle connections cost a 2 KiB buffer each, not 64 KiB; each
+ * chunk handed on is a copy of its own. Writes run one after another.
+ */
+class ConnChannel implements ByteChannel {
+  readonly #conn: DenoConnLike;
+  readonly #pair: ConnPair;
+  #buffer = new Uint8Array(MIN_READ);
+  /** The last write of the chain (settles when every write so far is done). */
+  #tail: Promise<void> = RESOLVED;
+  #writes = 0;
+  #failure: { error: unknown } | undefined;
+
+  constructor(conn: DenoConnLike, pair: ConnPair) {
+    this.#conn = conn;
+    this.#pair = pair;
+  }
+
+  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    let n: number | null;
+    try {
+      n = await this.#conn.read(this.#buffer);
+    } catch (error) {
+      if (this.#pair.isClosed) return { value: undefined, done: true };
+      this.#pair.close();
+      throw error;
+    }
+    if (n === null) return { value: undefined, done: true };
+    const buffer = this.#buffer;
+    const value = buffer.slice(0, n);
+    if (n === buffer.length && buffer.length < MAX_READ) {
+      this.#buffer = new Uint8Array(buffer.length * 2);
+    } else if (n < buffer.length && buffer.length > MIN_READ) {
+      // A read that did not fill the buffer: the burst is over; an idle connection keeps only
+      // the small one.
+      this.#buffer = new Uint8Array(MIN_READ);
+    }
+    return { value, done: false };
+  }
+  cancel(): Promise<void> {
+    this.#pair.close();
+    return RESOLVED;
+  }
+  write(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    if (this.#pair.isClosed) return Promise.reject(new TypeError("the connection is closed"));
+    this.#writes++;
+    const done = this.#tail.then(() => this.#writeAll(chunk)).finally(() => this.#writes--);
+    this.#tail = done.catch(() => {});
+    return done;
+  }
+  async #writeAll(chunk: Uint8Array): Promise<void> {
+    if (this.#failure) throw this.#failure.error;
+    try {
+      let offset = 0;
+      while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+    } catch (error) {
+      this.#failure ??= { error };
+      this.#pair.close();
+      throw error;
+    }
+  }
+  /** Resolves once the writes in flight are done (one at a time is the transport's pace). */
+  get ready(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    return this.#writes > 0 ? this.#tail : RESOLVED;
+  }
+  get desiredSize(): number | null {
+    return this.#failure || this.#pair.isClosed ? null : 1 - this.#writes;
+  }
+  async close(): Promise<void> {
+    await this.#tail;
+    if (this.#failure) throw this.#failure.error;
+    this.#pair.close();
+  }
+  abort(): Promise<void> {
+    this.#pair.close();
+    return RESOLVED;
+  }
+  release(): void {
+    this.#pair.release();
+  }
+}
+
+/** A Deno connection as a byte pair; its streams are made on first use. */
+class ConnPair implements BytePair {
+  readonly #conn: DenoConnLike;
+  #closed = false;
+  #taken: "channel" | "streams" | undefined;
+  #channel: ConnChannel | undefined;
+  #readable: ReadableStream<Uint8Array> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
+
+  constructor(conn: DenoConnLike) {
+    this.#conn = conn;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+  /** What the peer sends. */
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable ??= this.#takeStreams()
+      ? readableOver(this.#channelOf())
+      : lockedReadable();
+  }
+  /** What goes to the peer. */
+  get writable(): WritableStream<Uint8Array> {
+    return this.#writable ??= this.#takeStreams()
+      ? writableOver(this.#channelOf())
+      : lockedWritable();
+  }
+  /** Closes the connection (idempotent). */
+  close = (): void => {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
+  };
+  /** The connection as a channel (until released), unless its streams are in use. */
+  [BYTE_CHANNEL](): ByteChannel | undefined {
+    if (this.#taken === "streams") return undefined;
+    this.#taken = "channel";
+    return this.#channelOf();
+  }
+  /** Gives the channel back (a handshake driver does): the streams may be used then. */
+  release(): void {
+    if (this.#taken === "channel") this.#taken = undefined;
+  }
+  #channelOf(): ConnChannel {
+    return this.#channel ??= new ConnChannel(this.#conn, this);
+  }
+  #takeStreams(): boolean {
+    if (this.#taken === "channel") return false;
+    this.#taken = "streams";
+    return true;
+  }
+}
+
+/**
+ * Wraps a Deno connection (anything shaped like `Deno.Conn`) as a byte
+ * pair. The connection is closed when the readable is cancelled or the
+ * writable is closed or aborted. A session drives it directly, as a
+ * `ByteChannel` (see `layers/bytes.ts`); its streams are built the first
+ * time they are used. Internal: not exported by the package.
+ *
+ * @example
+ * ```ts ignore
+ * import { connPair } from "./deno_conn.ts";
+ * const pair = connPair(await Deno.connect({ hostname: "127.0.0.1", port: 8333 }));
+ * ```
+ */
+export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
+  return new ConnPair(conn);
+}
