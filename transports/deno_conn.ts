@@ -42,15 +42,10 @@ class ConnChannel implements ByteChannel {
     this.#pair = pair;
   }
 
-  async read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    let n: number | null;
-    try {
-      n = await this.#conn.read(this.#buffer);
-    } catch (error) {
-      if (this.#pair.isClosed) return { value: undefined, done: true };
-      this.#pair.close();
-      throw error;
-    }
+  read(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    return this.#conn.read(this.#buffer).then(this.#onRead, this.#onReadError);
+  }
+  readonly #onRead = (n: number | null): ReadableStreamReadResult<Uint8Array> => {
     if (n === null) return { value: undefined, done: true };
     const buffer = this.#buffer;
     const value = buffer.slice(0, n);
@@ -62,7 +57,12 @@ class ConnChannel implements ByteChannel {
       this.#buffer = new Uint8Array(MIN_READ);
     }
     return { value, done: false };
-  }
+  };
+  readonly #onReadError = (error: unknown): ReadableStreamReadResult<Uint8Array> => {
+    if (this.#pair.isClosed) return { value: undefined, done: true };
+    this.#pair.close();
+    throw error;
+  };
   cancel(): Promise<void> {
     this.#pair.close();
     return RESOLVED;
@@ -70,20 +70,24 @@ class ConnChannel implements ByteChannel {
   write(chunk: Uint8Array): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure.error);
     if (this.#pair.isClosed) return Promise.reject(new TypeError("the connection is closed"));
-    this.#writes++;
-    const done = this.#tail.then(() => this.#writeAll(chunk)).finally(() => this.#writes--);
+    // The first write starts at once; later ones follow the one before.
+    const done = this.#writes++ === 0
+      ? this.#writeAll(chunk)
+      : this.#tail.then(() => this.#writeAll(chunk));
     this.#tail = done.catch(() => {});
     return done;
   }
   async #writeAll(chunk: Uint8Array): Promise<void> {
-    if (this.#failure) throw this.#failure.error;
     try {
+      if (this.#failure) throw this.#failure.error;
       let offset = 0;
       while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
     } catch (error) {
       this.#failure ??= { error };
       this.#pair.close();
       throw error;
+    } finally {
+      this.#writes--;
     }
   }
   /** Resolves once the writes in flight are done (one at a time is the transport's pace). */
