@@ -55,8 +55,10 @@ function referenceWire(messages: Message[]): Uint8Array {
 async function composedWire(messages: Message[]): Promise<{ wire: Uint8Array; writes: number }> {
   const written: Uint8Array[] = [];
   const sink = new WritableStream<Uint8Array>({ write: (c) => void written.push(c.slice()) });
-  const outbox = new Outbox(sink.getWriter(), (e) => {
-    throw e;
+  const outbox = new Outbox(sink.getWriter(), {
+    writeFailed: (e) => {
+      throw e;
+    },
   });
   const alloc = outbox.alloc;
   const stage = compose<Message, Uint8Array>(

@@ -26,6 +26,7 @@ export const LENGTH_FIELD_LEN = 3;
 const BLOCK = 64;
 /** Keystream blocks computed per refill (each length takes 3 bytes: 42 lengths per refill). */
 const KEYSTREAM_BLOCKS = 2;
+const KEYSTREAM_LEN = KEYSTREAM_BLOCKS * BLOCK;
 
 /**
  * Per-call scratch shared by every instance: it is only used inside one synchronous
@@ -52,9 +53,10 @@ const SCRATCH = {
  * ```
  */
 export class FSChaCha20 {
-  #key: Uint8Array;
+  /** The key (bytes 0..31), then the keystream not yet used (from byte 32): one array. */
+  #state: Uint8Array;
   #schedule: RekeySchedule;
-  #keystream: Uint8Array;
+  /** Next keystream byte, counted from the keystream's start. */
   #pos: number;
   #nextBlock = 0;
 
@@ -69,11 +71,9 @@ export class FSChaCha20 {
     this.#schedule = new RekeySchedule(interval);
     // Key and keystream share one allocation; the keystream is computed KEYSTREAM_BLOCKS
     // blocks at a time (an idle cipher holds 160 bytes, not a whole epoch's 736).
-    const state = new Uint8Array(32 + KEYSTREAM_BLOCKS * BLOCK);
-    this.#key = state.subarray(0, 32);
-    this.#key.set(key);
-    this.#keystream = state.subarray(32);
-    this.#pos = this.#keystream.length;
+    this.#state = new Uint8Array(32 + KEYSTREAM_LEN);
+    this.#state.set(key);
+    this.#pos = KEYSTREAM_LEN;
   }
 
   /** Chunks processed so far. */
@@ -118,9 +118,9 @@ export class FSChaCha20 {
 
   /** Wipes the key and keystream. The cipher must not be used afterwards. */
   destroy(): void {
-    wipe(this.#key, this.#keystream);
+    wipe(this.#state);
     SCRATCH.cipher.wipe();
-    this.#pos = this.#keystream.length;
+    this.#pos = KEYSTREAM_LEN;
   }
 
   #afterChunk(): void {
@@ -128,30 +128,30 @@ export class FSChaCha20 {
       // The new key is the next 32 bytes of this epoch's stream (take them before the
       // epoch counter moves on: a refill here must still use the old nonce).
       const fresh = SCRATCH.scratch;
-      for (let i = 0; i < 32; i++) fresh[i] = this.#nextByte(); // a refill may still need #key
-      this.#key.set(fresh);
+      for (let i = 0; i < 32; i++) fresh[i] = this.#nextByte(); // a refill may still need the key
+      this.#state.set(fresh);
       fresh.fill(0);
       this.#nextBlock = 0;
-      this.#pos = this.#keystream.length; // refill under the new key and epoch
+      this.#pos = KEYSTREAM_LEN; // refill under the new key and epoch
     }
     this.#schedule.advance();
   }
 
   #nextByte(): number {
-    if (this.#pos === this.#keystream.length) this.#refill();
-    return this.#keystream[this.#pos++];
+    if (this.#pos === KEYSTREAM_LEN) this.#refill();
+    return this.#state[32 + this.#pos++];
   }
 
   #refill(): void {
     const c = SCRATCH.cipher;
     SCRATCH.nonce.fill(0);
     this.#schedule.writeEpoch(SCRATCH.nonce, 4);
-    c.setKey(this.#key);
+    c.setKey(this.#state);
     c.setNonce(SCRATCH.nonce);
     c.counter = this.#nextBlock;
-    c.keystream(this.#keystream, 0, this.#keystream.length);
+    c.keystream(this.#state, 32, KEYSTREAM_LEN);
     c.wipe();
-    this.#nextBlock += this.#keystream.length / BLOCK;
+    this.#nextBlock += KEYSTREAM_BLOCKS;
     this.#pos = 0;
   }
 }

@@ -122,19 +122,20 @@ export function callerStages(
 }
 
 /**
- * Wipes the session's keys: the four ciphers and the garbage terminators, all
- * a session keeps of the handshake's cipher (its private key was wiped when
- * the keys were derived; its public keys and the session id are not secret).
+ * What a session keeps of the handshake's cipher: the four ciphers, wiped
+ * when it closes. The rest is done with once the session starts: the private
+ * key was wiped when the keys were derived, the garbage terminators (both
+ * already on the wire) are wiped here, and the public keys and session id
+ * are not secret.
  */
 function wipeOnClose(cipher: HandshakeResult["cipher"]): () => void {
+  wipe(cipher.sendGarbageTerminator, cipher.receiveGarbageTerminator);
   const { sendLength, sendPacket, recvLength, recvPacket } = cipher.ciphers;
-  const send = cipher.sendGarbageTerminator, recv = cipher.receiveGarbageTerminator;
   return () => {
     sendLength.destroy();
     sendPacket.destroy();
     recvLength.destroy();
     recvPacket.destroy();
-    wipe(send, recv);
   };
 }
 

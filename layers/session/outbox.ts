@@ -33,10 +33,16 @@ const RELEASE_AFTER_MS = 1_000;
 /** The writing half of a `ByteChannel` (or a stream writer). */
 export type ByteSink = Pick<ByteChannel, "write" | "ready" | "desiredSize" | "close" | "abort">;
 
+/** Who hears that a transport write failed (once, the first failure). */
+export interface OutboxListener {
+  /** The first transport write failure. */
+  writeFailed(error: unknown): void;
+}
+
 /** Batches packets into transport writes. */
 export class Outbox {
   #writer: ByteSink;
-  #onError: (error: unknown) => void;
+  #listener: OutboxListener;
   #batch: Uint8Array | undefined;
   #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
@@ -53,10 +59,10 @@ export class Outbox {
   /** The transport write in flight (settles, never rejects). */
   #lastWrite: Promise<void> = RESOLVED;
 
-  /** Writes to `writer`; `onError` hears the first transport write failure. */
-  constructor(writer: ByteSink, onError: (error: unknown) => void) {
+  /** Writes to `writer`; `listener` hears the first transport write failure. */
+  constructor(writer: ByteSink, listener: OutboxListener) {
     this.#writer = writer;
-    this.#onError = onError;
+    this.#listener = listener;
   }
 
   /** A region of `size` bytes for a packet that will be pushed next (see the module doc). */
@@ -147,7 +153,7 @@ export class Outbox {
     this.#lastWrite = this.#writer.write(chunk).catch((error) => {
       if (this.#error === undefined) {
         this.#error = error;
-        this.#onError(error);
+        this.#listener.writeFailed(error);
       }
     });
   }

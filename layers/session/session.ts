@@ -27,7 +27,7 @@ import { takeChannel } from "../channel.ts";
 import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
-import { Outbox } from "./outbox.ts";
+import { Outbox, type OutboxListener } from "./outbox.ts";
 import { IdleTimer } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
@@ -49,9 +49,12 @@ export type {
 } from "./session_init.ts";
 
 let setAuthenticated: (session: Session, value: boolean) => void;
-let SessionHooks: new (
-  session: Session,
-) => TransformStreamDefaultController<Uint8Array> & InboundEvents & UnderlyingSink<Message>;
+type Hooks =
+  & TransformStreamDefaultController<Uint8Array>
+  & InboundEvents
+  & OutboxListener
+  & UnderlyingSink<Message>;
+let SessionHooks: new (session: Session) => Hooks;
 let setRemote: (session: Session, remote: string) => void;
 
 /** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
@@ -141,6 +144,7 @@ export class Session implements AsyncDisposable {
       implements
         TransformStreamDefaultController<Uint8Array>,
         InboundEvents,
+        OutboxListener,
         UnderlyingSink<Message> {
       readonly #session: Session;
       constructor(session: Session) {
@@ -165,6 +169,11 @@ export class Session implements AsyncDisposable {
       }
       cancelled(): Promise<void> {
         return this.#session.close();
+      }
+      // What the outbox reports.
+      writeFailed(error: unknown): void {
+        const session = this.#session;
+        if (session.#state === "open") session.#shutdown(asSessionError(error));
       }
       // The writable's sink.
       start(controller: WritableStreamDefaultController): void {
@@ -196,7 +205,7 @@ export class Session implements AsyncDisposable {
   #outbox: Outbox;
   #inbound: Inbound;
   #outbound: Transformer<Message, Uint8Array>;
-  #hooks: TransformStreamDefaultController<Uint8Array> & InboundEvents & UnderlyingSink<Message>;
+  #hooks: Hooks;
   #writeController!: WritableStreamDefaultController;
   #resolveClosed!: () => void;
   #state: "open" | "closing" | "closed" = "open";
@@ -244,13 +253,11 @@ export class Session implements AsyncDisposable {
     }
     const socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
     this.#channel = takeChannel(pair);
-    this.#outbox = new Outbox(this.#channel, (error) => {
-      if (this.#state === "open") this.#shutdown(asSessionError(error));
-    });
+    const hooks = this.#hooks = new SessionHooks(this);
+    this.#outbox = new Outbox(this.#channel, hooks);
     const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
     const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
     this.#outbound = compose(...stack.outbound);
-    const hooks = this.#hooks = new SessionHooks(this);
     const inbound = this.#inbound = new Inbound(
       hooks,
       this.#channel,
