@@ -180,8 +180,12 @@ export interface ByteChannel {
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
   /** Stops reading: the peer's writes fail from now on. */
   cancel(reason?: unknown): Promise<void>;
-  /** Sends a chunk; resolves once the transport can take more. */
-  write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Sends a chunk; resolves once the transport can take more. `handedOver`:
+   * the writer will never read or change the chunk again, so a transport
+   * that would copy it to keep the two ends apart (`memoryPair`) need not.
+   */
+  write(chunk: Uint8Array, handedOver?: boolean): Promise<void>;
   /** Resolves when the transport can take more. */
   readonly ready: Promise<void>;
   /** Room before writes wait (≤ 0: the transport pushes back); `null` once failed. */

@@ -114,3 +114,24 @@ export const msg = (type: string, ...bytes: number[]): Message => ({
   type,
   payload: new Uint8Array(bytes),
 });
+
+/** Seals with an AEAD backend into a new buffer (plaintext + 16-byte tag). */
+export function sealWith(
+  b: {
+    seal(
+      key: Uint8Array,
+      nonce: Uint8Array,
+      aad: Uint8Array,
+      pt: Uint8Array,
+      out: Uint8Array,
+    ): void;
+  },
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  pt: Uint8Array,
+): Uint8Array {
+  const out = new Uint8Array(pt.length + 16);
+  b.seal(key, nonce, aad, pt, out);
+  return out;
+}

@@ -85,3 +85,16 @@ Deno.test("memoryPair: a pair whose streams were used is read through them by a 
   assert.equal((await s1.readable.getReader().read()).value?.type, "pong");
   await Promise.all([s1.close(), s2.closed]);
 });
+
+Deno.test("memoryPair: a chunk written as handed over crosses without a copy; others are copied", async () => {
+  const { takeChannel } = await import("../layers/channel.ts");
+  const [a, b] = memoryPair();
+  const out = takeChannel(a), into = takeChannel(b);
+  const kept = new Uint8Array([1, 2, 3]), given = new Uint8Array([4, 5, 6]);
+  await out.write(kept);
+  await out.write(given, true);
+  const first = (await into.read()).value!, second = (await into.read()).value!;
+  assert.deepEqual(first, kept);
+  assert.notEqual(first.buffer, kept.buffer, "copied: the writer may still change it");
+  assert.equal(second, given, "handed over: the same bytes, no copy");
+});

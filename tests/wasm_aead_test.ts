@@ -13,6 +13,7 @@ import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { fromHex, randomBytes, toHex } from "../layers/bytes.ts";
 import { hex, readVectors } from "./vectors.ts";
 import { AEAD_WASM_BASE64 } from "../layers/crypto/wasm/aead_wasm.ts";
+import { sealWith } from "./helpers.ts";
 
 const EMPTY = new Uint8Array(0);
 const wasm = new WasmAead();
@@ -31,18 +32,6 @@ const SUNSCREEN = new TextEncoder().encode(
   "Ladies and Gentlemen of the class of '99: If I could offer you only one tip for " +
     "the future, sunscreen would be it.",
 );
-
-function sealWith(
-  b: { seal: WasmAead["seal"] },
-  key: Uint8Array,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  pt: Uint8Array,
-): Uint8Array {
-  const out = new Uint8Array(pt.length + 16);
-  b.seal(key, nonce, aad, pt, out);
-  return out;
-}
 
 Deno.test("wasm backend is available under Deno, also after the async init", async () => {
   assert.equal(wasmAeadAvailable(), true);

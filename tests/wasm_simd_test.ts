@@ -9,6 +9,7 @@ import { PureAead } from "../layers/crypto/pure_aead.ts";
 import { AEAD_WASM_BASE64 } from "../layers/crypto/wasm/aead_wasm.ts";
 import { compileAeadWasm, readSources } from "../layers/crypto/wasm/build.ts";
 import { randomBytes, toHex } from "../layers/bytes.ts";
+import { sealWith } from "./helpers.ts";
 
 const wasm = new WasmAead();
 const pure = new PureAead();
@@ -27,18 +28,6 @@ function boundaryLengths(): number[] {
   out.add(1 << 20);
   out.add((1 << 20) + 13);
   return [...out].filter((n) => n >= 0).sort((a, b) => a - b);
-}
-
-function sealWith(
-  b: { seal: WasmAead["seal"] },
-  key: Uint8Array,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  pt: Uint8Array,
-): Uint8Array {
-  const out = new Uint8Array(pt.length + 16);
-  b.seal(key, nonce, aad, pt, out);
-  return out;
 }
 
 function same(a: Uint8Array, b: Uint8Array): boolean {

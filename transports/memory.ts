@@ -28,6 +28,9 @@ export interface MemoryPairOptions {
   /**
    * Copy each chunk on its way across (default `true`), so neither end can
    * see the other modify a buffer it has handed over, as with a real socket.
+   * A chunk written through the channel as handed over (the writer never
+   * touches it again, as a session's outbox promises for its own buffers)
+   * crosses without a copy either way.
    */
   copy?: boolean;
   /** Chunks buffered in each direction before writes wait. Default 16. */
@@ -60,12 +63,12 @@ class Direction {
   }
 
   // The writer's end.
-  write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array, handedOver = false): Promise<void> {
     if (this.#cancelled) return Promise.reject(this.#cancelled.reason);
     if (this.#ended || this.#aborted) {
       return Promise.reject(new TypeError("the writable is closed"));
     }
-    const value = this.#copy ? chunk.slice() : chunk;
+    const value = this.#copy && !handedOver ? chunk.slice() : chunk;
     const reading = this.#reading;
     if (reading !== undefined) {
       this.#reading = undefined;
@@ -181,8 +184,8 @@ class MemoryEnd implements BytePair, ByteChannel {
   cancel(reason?: unknown): Promise<void> {
     return this.#in.cancel(reason);
   }
-  write(chunk: Uint8Array): Promise<void> {
-    return this.#out.write(chunk);
+  write(chunk: Uint8Array, handedOver?: boolean): Promise<void> {
+    return this.#out.write(chunk, handedOver);
   }
   get ready(): Promise<void> {
     return this.#out.ready;

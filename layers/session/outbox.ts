@@ -44,6 +44,8 @@ export class Outbox {
   #writer: ByteSink;
   #listener: OutboxListener;
   #batch: Uint8Array | undefined;
+  /** The last buffer of its own a packet got from alloc (handed over when it is written). */
+  #own: ArrayBufferLike | undefined;
   #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
   #filled = 0; // end of the committed bytes
@@ -67,7 +69,11 @@ export class Outbox {
 
   /** A region of `size` bytes for a packet that will be pushed next (see the module doc). */
   readonly alloc = (size: number): Uint8Array => {
-    if (size >= OWN_BUFFER_FROM) return new Uint8Array(size);
+    if (size >= OWN_BUFFER_FROM) {
+      const own = new Uint8Array(size);
+      this.#own = own.buffer;
+      return own;
+    }
     if (this.#batch === undefined || this.#reserved + size > this.#batch.length) {
       // Out of room: a busy writer gets a bigger batch next (an idle one starts small again).
       if (this.#batch !== undefined) this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2);
@@ -114,7 +120,9 @@ export class Outbox {
     // the batch is retired (regions handed out from it will arrive as chunks of their own).
     this.flush();
     this.#retire();
-    this.#write(bytes);
+    const handedOver = bytes.buffer === this.#own;
+    this.#own = undefined;
+    this.#write(bytes, handedOver);
   }
 
   /** Hands every committed byte to the transport now. */
@@ -126,7 +134,7 @@ export class Outbox {
       this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2); // it filled: a busy writer
       this.#retire();
     }
-    this.#write(chunk);
+    this.#write(chunk, true);
   }
 
   /** Flushes, waits for the transport to take everything, and closes it. */
@@ -147,10 +155,11 @@ export class Outbox {
     this.#writer.abort(reason).catch(() => {});
   }
 
-  #write(chunk: Uint8Array): void {
+  /** Writes a chunk; `handedOver`: a region of our own buffers, never touched again. */
+  #write(chunk: Uint8Array, handedOver: boolean): void {
     this.#lastFlush = performance.now();
     this.#armRelease();
-    this.#lastWrite = this.#writer.write(chunk).catch((error) => {
+    this.#lastWrite = this.#writer.write(chunk, handedOver).catch((error) => {
       if (this.#error === undefined) {
         this.#error = error;
         this.#listener.writeFailed(error);
