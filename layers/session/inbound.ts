@@ -97,49 +97,85 @@ export class Inbound
     return this.#events.cancelled();
   }
 
-  /** Reads and decodes until at least one message is queued (or the session ends). */
-  async pull(controller: ReadableStreamDefaultController<Message>): Promise<void> {
+  /**
+   * Reads and decodes until at least one message is queued (or the session
+   * ends). Written with callbacks rather than `async`: an idle session then
+   * holds only its pending read's callback, not a suspended frame.
+   */
+  pull(controller: ReadableStreamDefaultController<Message>): Promise<void> | undefined {
     if (this.#deferredError) {
       // Failed while messages were queued: they are read first, then the error.
       if (controller.desiredSize === this.#readAhead) controller.error(this.#deferredError);
       return;
     }
     if (this.#ended) return;
+    const before = this.#enqueued;
+    const started = this.#started;
+    if (started !== undefined) {
+      return started.then(() => {
+        this.#started = undefined;
+        return this.#turn(before);
+      }, this.#failed);
+    }
+    return this.#turn(before);
+  }
+
+  /**
+   * Decodes the leftover or reads one chunk, until something is enqueued (a
+   * pull that enqueues nothing is not called again). Each transport read is a
+   * turn of its own: bounded work per connection per turn.
+   */
+  #turn(before: number): Promise<void> | undefined {
     try {
-      if (this.#started) await this.#started;
-      // Until something is enqueued (a pull that enqueues nothing is not called again). Each
-      // transport read is a turn of its own: bounded work per connection per turn.
-      const before = this.#enqueued;
       while (this.#enqueued === before && !this.#ended) {
-        let chunk: Uint8Array;
-        if (this.#leftover !== undefined) {
-          chunk = this.#leftover;
-          this.#leftover = undefined;
-        } else {
+        const chunk = this.#leftover;
+        if (chunk === undefined) {
           if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
             this.#workSinceTurn = 0;
-            if (othersWaiting()) await yieldTurn();
+            if (othersWaiting()) return yieldTurn().then(() => this.#read(before));
           }
-          const next = this.#socket
-            ? await waitingRead(this.#channel.read())
-            : await this.#channel.read();
-          if (this.#ended) return;
-          if (next.done) {
-            await this.#stage.flush?.(this);
-            this.#events.onEnd();
-            return;
-          }
-          chunk = next.value;
-          this.#workSinceTurn += chunk.length;
-          this.#idle?.touch();
+          return this.#read(before);
         }
+        this.#leftover = undefined;
         const pending = this.#stage.transform!(chunk, this);
-        if (pending) await pending;
+        if (pending) return Promise.resolve(pending).then(() => this.#turn(before), this.#failed);
       }
     } catch (error) {
-      this.#events.onEnd(error);
+      this.#failed(error);
     }
+    return undefined;
   }
+
+  #read(before: number): Promise<void> {
+    const read = this.#socket ? waitingRead(this.#channel.read()) : this.#channel.read();
+    return read.then((next) => this.#received(next, before), this.#failed);
+  }
+
+  #received(next: ReadableStreamReadResult<Uint8Array>, before: number): Promise<void> | undefined {
+    if (this.#ended) return;
+    try {
+      if (next.done) {
+        const flushed = this.#stage.flush?.(this);
+        if (flushed) return Promise.resolve(flushed).then(() => this.#events.onEnd(), this.#failed);
+        this.#events.onEnd();
+        return;
+      }
+      const chunk = next.value;
+      this.#workSinceTurn += chunk.length;
+      this.#idle?.touch();
+      const pending = this.#stage.transform!(chunk, this);
+      if (pending) return Promise.resolve(pending).then(() => this.#turn(before), this.#failed);
+    } catch (error) {
+      this.#failed(error);
+      return;
+    }
+    return this.#turn(before);
+  }
+
+  /** A read, a stage or the stages' start failed: the session ends with it. */
+  readonly #failed = (error: unknown): void => {
+    this.#events.onEnd(error);
+  };
 
   /**
    * What a queued message holds: a payload is a view into the transport chunk it arrived in,

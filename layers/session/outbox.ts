@@ -39,6 +39,34 @@ export interface OutboxListener {
   writeFailed(error: unknown): void;
 }
 
+/** One hop of an outbox's quiet count; `false` once it has flushed (set by Outbox). */
+let tick: (outbox: Outbox) => boolean;
+/** The outboxes counting quiet hops, and whether the next hop is queued. */
+let ticking: Outbox[] = [];
+let hopQueued = false;
+
+function schedule(outbox: Outbox): void {
+  ticking.push(outbox);
+  if (!hopQueued) {
+    hopQueued = true;
+    queueMicrotask(hop);
+  }
+}
+
+function hop(): void {
+  const now = ticking;
+  ticking = [];
+  for (const outbox of now) {
+    let again = false;
+    try {
+      again = tick(outbox);
+    } catch { /* a failed flush reaches its session through the write; the others go on */ }
+    if (again) ticking.push(outbox);
+  }
+  if (ticking.length > 0) queueMicrotask(hop);
+  else hopQueued = false;
+}
+
 /** Batches packets into transport writes. */
 export class Outbox {
   #writer: ByteSink;
@@ -184,20 +212,25 @@ export class Outbox {
     this.#scheduled = true;
     this.#seen = this.#pushes;
     this.#quiet = 0;
-    queueMicrotask(this.#tick);
+    schedule(this);
   }
 
-  readonly #tick = (): void => {
-    if (this.#pushes !== this.#seen) {
-      this.#seen = this.#pushes;
-      this.#quiet = 0;
-    } else if (++this.#quiet >= QUIET_HOPS) {
-      this.#scheduled = false;
-      this.flush();
-      return;
-    }
-    queueMicrotask(this.#tick);
-  };
+  static {
+    // One microtask loop counts the quiet hops of every outbox with bytes waiting (instead of a
+    // callback per outbox): each hop, an outbox that saw a new packet starts counting again,
+    // one quiet for QUIET_HOPS hops is flushed and leaves the loop.
+    tick = (outbox) => {
+      if (outbox.#pushes !== outbox.#seen) {
+        outbox.#seen = outbox.#pushes;
+        outbox.#quiet = 0;
+      } else if (++outbox.#quiet >= QUIET_HOPS) {
+        outbox.#scheduled = false;
+        outbox.flush();
+        return false;
+      }
+      return true;
+    };
+  }
 
   /** An idle outbox lets go of its batch (a timer off the data path, re-armed lazily). */
   #armRelease(): void {
