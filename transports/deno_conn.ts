@@ -19,13 +19,13 @@ import {
 } from "./channel_streams.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
-const MIN_READ = 2 * 1024;
+const MIN_READ = 512;
 const MAX_READ = 64 * 1024;
 
 /**
  * A Deno connection driven directly: reads into a buffer that grows while
  * reads fill it (bulk transfer) and shrinks back when they do not, so
- * thousands of idle connections cost a 2 KiB buffer each, not 64 KiB; each
+ * thousands of idle connections cost a 512-byte buffer each, not 64 KiB; each
  * chunk handed on is a copy of its own. Writes run one after another.
  */
 class ConnChannel implements ByteChannel {

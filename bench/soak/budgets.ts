@@ -68,7 +68,7 @@ export const LIMITS: readonly Limit[] = [
   L("busyLingering", "refused connections lingering at once", 128, "count", LISTENER, "BUSY_MAX_LINGERING = ([\\d_]+)", "further refused connections are closed as soon as the 64 bytes are handed to the transport"),
   L("busyDrain", "bytes read from a refused connection", 64 * KIB, "bytes", LISTENER, "BUSY_DRAIN_BYTES = ([\\d_ *]+);", "closed"),
   // --- transports
-  L("tcpReadIdle", "TCP read buffer of an idle connection", 2 * KIB, "bytes", "transports/deno_conn.ts", "MIN_READ = ([\\d_ *]+);", "doubles after each read that fills it; back to this after a read that does not"),
+  L("tcpReadIdle", "TCP read buffer of an idle connection", 512, "bytes", "transports/deno_conn.ts", "MIN_READ = ([\\d_ *]+);", "doubles after each read that fills it; back to this after a read that does not"),
   L("tcpRead", "TCP read buffer, largest", 64 * KIB, "bytes", "transports/deno_conn.ts", "MAX_READ = ([\\d_ *]+);", "reads are at most this large; each read is handed on as a copy of its own"),
   L("nodeReadAhead", "`node:net` bytes ahead of the reader (Node.js, Bun)", 64 * KIB, "bytes", "transports/tcp.ts", "NODE_READ_AHEAD = ([\\d_ *]+);", "the socket is paused"),
   L("maxFrame", "WebSocket frame from a client (`maxFrameBytes`)", 4 * MIB, "bytes", "transports/http_server.ts", "DEFAULT_MAX_FRAME_BYTES: number = ([\\d_ <]+);", "refused from the frame header, before its payload is read: closed (1009), `OVERSIZED` (origin `local`)"),

@@ -27,13 +27,14 @@ export const IN_PROCESS: unique symbol = Symbol.for("bip324.inProcess") as never
 
 let waiting = 0;
 
-const done = (): void => void waiting--;
-
-/** Counts a session waiting for its socket while `read` is in flight. */
-export function waitingRead<T>(read: Promise<T>): Promise<T> {
+/** A session starts waiting for its socket (a read is in flight). */
+export function startWaiting(): void {
   waiting++;
-  read.then(done, done);
-  return read;
+}
+
+/** The session's read settled. */
+export function stopWaiting(): void {
+  waiting--;
 }
 
 /** Whether another session is waiting for a socket. */

@@ -11,7 +11,7 @@ import type { Message } from "../aliasing/aliasing.ts";
 import type { Bip324Error } from "../errors.ts";
 import type { ByteChannel } from "../bytes.ts";
 import type { IdleTimer } from "./idle_timer.ts";
-import { FAIR_SHARE, othersWaiting, waitingRead, yieldTurn } from "./fairness.ts";
+import { FAIR_SHARE, othersWaiting, startWaiting, stopWaiting, yieldTurn } from "./fairness.ts";
 
 /** What the inbound half tells its session. */
 export interface InboundEvents {
@@ -147,8 +147,17 @@ export class Inbound
   }
 
   #read(before: number): Promise<void> {
-    const read = this.#socket ? waitingRead(this.#channel.read()) : this.#channel.read();
-    return read.then((next) => this.#received(next, before), this.#failed);
+    if (!this.#socket) {
+      return this.#channel.read().then((next) => this.#received(next, before), this.#failed);
+    }
+    startWaiting();
+    return this.#channel.read().then((next) => {
+      stopWaiting();
+      return this.#received(next, before);
+    }, (error) => {
+      stopWaiting();
+      this.#failed(error);
+    });
   }
 
   #received(next: ReadableStreamReadResult<Uint8Array>, before: number): Promise<void> | undefined {
