@@ -9,14 +9,7 @@
 
 import type { ByteChannel, BytePair } from "../layers/bytes.ts";
 import type { DenoConnLike } from "./runtime.ts";
-import {
-  BYTE_CHANNEL,
-  lockedReadable,
-  lockedWritable,
-  readableOver,
-  RESOLVED,
-  writableOver,
-} from "./channel_streams.ts";
+import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
 const MIN_READ = 512;
@@ -30,14 +23,14 @@ const MAX_READ = 64 * 1024;
  */
 class ConnChannel implements ByteChannel {
   readonly #conn: DenoConnLike;
-  readonly #pair: ConnPair;
+  readonly #pair: ChannelOwner;
   #buffer = new Uint8Array(MIN_READ);
   /** The last write of the chain (settles when every write so far is done). */
   #tail: Promise<void> = RESOLVED;
   #writes = 0;
   #failure: { error: unknown } | undefined;
 
-  constructor(conn: DenoConnLike, pair: ConnPair) {
+  constructor(conn: DenoConnLike, pair: ChannelOwner) {
     this.#conn = conn;
     this.#pair = pair;
   }
@@ -112,62 +105,6 @@ class ConnChannel implements ByteChannel {
   }
 }
 
-/** A Deno connection as a byte pair; its streams are made on first use. */
-class ConnPair implements BytePair {
-  readonly #conn: DenoConnLike;
-  #closed = false;
-  #taken: "channel" | "streams" | undefined;
-  #channel: ConnChannel | undefined;
-  #readable: ReadableStream<Uint8Array> | undefined;
-  #writable: WritableStream<Uint8Array> | undefined;
-
-  constructor(conn: DenoConnLike) {
-    this.#conn = conn;
-  }
-
-  get isClosed(): boolean {
-    return this.#closed;
-  }
-  /** What the peer sends. */
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#readable ??= this.#takeStreams()
-      ? readableOver(this.#channelOf())
-      : lockedReadable();
-  }
-  /** What goes to the peer. */
-  get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= this.#takeStreams()
-      ? writableOver(this.#channelOf())
-      : lockedWritable();
-  }
-  /** Closes the connection (idempotent). */
-  close = (): void => {
-    if (this.#closed) return;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
-  };
-  /** The connection as a channel (until released), unless its streams are in use. */
-  [BYTE_CHANNEL](): ByteChannel | undefined {
-    if (this.#taken === "streams") return undefined;
-    this.#taken = "channel";
-    return this.#channelOf();
-  }
-  /** Gives the channel back (a handshake driver does): the streams may be used then. */
-  release(): void {
-    if (this.#taken === "channel") this.#taken = undefined;
-  }
-  #channelOf(): ConnChannel {
-    return this.#channel ??= new ConnChannel(this.#conn, this);
-  }
-  #takeStreams(): boolean {
-    if (this.#taken === "channel") return false;
-    this.#taken = "streams";
-    return true;
-  }
-}
-
 /**
  * Wraps a Deno connection (anything shaped like `Deno.Conn`) as a byte
  * pair. The connection is closed when the readable is cancelled or the
@@ -182,5 +119,5 @@ class ConnPair implements BytePair {
  * ```
  */
 export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
-  return new ConnPair(conn);
+  return new ChannelPair((owner) => new ConnChannel(conn, owner), () => conn.close());
 }

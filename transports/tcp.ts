@@ -9,6 +9,7 @@
 
 import type { BytePair } from "../layers/bytes.ts";
 import { connPair } from "./deno_conn.ts";
+import { nodeSocketPair } from "./node_socket.ts";
 import { formatHostPort, type IncomingPair, type PairListener } from "./types.ts";
 import {
   type DenoConnLike,
@@ -19,82 +20,7 @@ import {
   requireNodeNet,
 } from "./runtime.ts";
 
-export { connPair };
-
-/** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
-const NODE_READ_AHEAD = 64 * 1024;
-
-/**
- * Wraps a `node:net` socket as a byte pair: the socket is paused while the
- * reader is more than 64 KiB behind, and writes wait for `drain`. Closing the
- * writable ends the socket (FIN); cancelling or aborting destroys it.
- */
-export function nodeSocketPair(socket: NodeSocketLike): BytePair & { close(): void } {
-  let closed = false;
-  let failure: Error | undefined;
-  const close = () => {
-    if (closed) return;
-    closed = true;
-    socket.destroy();
-  };
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let readEnded = false;
-  const endRead = (error?: Error) => {
-    if (readEnded) return;
-    readEnded = true;
-    try {
-      if (error && !closed) controller.error(error);
-      else controller.close();
-    } catch { /* cancelled */ }
-  };
-  const readable = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
-    },
-    pull() {
-      socket.resume();
-    },
-    cancel: close,
-  }, { highWaterMark: NODE_READ_AHEAD, size: (chunk) => chunk.byteLength });
-  socket.on("data", (data: Uint8Array) => {
-    if (readEnded) return;
-    // A copy that owns its memory (Buffers may be slices of a shared pool).
-    controller.enqueue(new Uint8Array(data));
-    if ((controller.desiredSize ?? 0) <= 0) socket.pause();
-  });
-  socket.on("end", () => endRead());
-  socket.on("error", (error: Error) => {
-    failure = error;
-    endRead(error);
-  });
-  socket.on("close", () => {
-    endRead(failure);
-    for (const wake of drainWaiters.splice(0)) wake();
-  });
-  const drainWaiters: (() => void)[] = [];
-  socket.on("drain", () => {
-    for (const wake of drainWaiters.splice(0)) wake();
-  });
-  const writable = new WritableStream<Uint8Array>({
-    async write(chunk) {
-      if (failure) throw failure;
-      if (closed || socket.destroyed) throw new Error("socket is closed");
-      if (!socket.write(chunk)) {
-        await new Promise<void>((resolve) => drainWaiters.push(resolve));
-        if (failure) throw failure;
-      }
-    },
-    close() {
-      if (closed || socket.destroyed) return;
-      return new Promise<void>((resolve) => {
-        socket.end(() => resolve());
-        socket.once("close", () => resolve());
-      });
-    },
-    abort: close,
-  });
-  return { readable, writable, close };
-}
+export { connPair, nodeSocketPair };
 
 /** Where to connect. */
 export interface TcpAddress {

@@ -70,7 +70,7 @@ export const LIMITS: readonly Limit[] = [
   // --- transports
   L("tcpReadIdle", "TCP read buffer of an idle connection", 512, "bytes", "transports/deno_conn.ts", "MIN_READ = ([\\d_ *]+);", "doubles after each read that fills it; back to this after a read that does not"),
   L("tcpRead", "TCP read buffer, largest", 64 * KIB, "bytes", "transports/deno_conn.ts", "MAX_READ = ([\\d_ *]+);", "reads are at most this large; each read is handed on as a copy of its own"),
-  L("nodeReadAhead", "`node:net` bytes ahead of the reader (Node.js, Bun)", 64 * KIB, "bytes", "transports/tcp.ts", "NODE_READ_AHEAD = ([\\d_ *]+);", "the socket is paused"),
+  L("nodeReadAhead", "`node:net` bytes ahead of the reader (Node.js, Bun)", 64 * KIB, "bytes", "transports/node_socket.ts", "NODE_READ_AHEAD = ([\\d_ *]+);", "the socket is paused"),
   L("maxFrame", "WebSocket frame from a client (`maxFrameBytes`)", 4 * MIB, "bytes", "transports/http_server.ts", "DEFAULT_MAX_FRAME_BYTES: number = ([\\d_ <]+);", "refused from the frame header, before its payload is read: closed (1009), `OVERSIZED` (origin `local`)"),
   L("wsPausedQueue", "WebSocket frames queued before the socket is paused", MIB, "bytes", WS, "canPause \\? Math\\.min\\(receiveLimit, ([\\d <]+)\\)", "the socket is paused (the `ws`-based server, the relay)"),
   L("receiveLimit", "WebSocket receive backlog where the socket cannot pause (`receiveLimit`)", 16 * MIB, "bytes", WS, "options\\.receiveLimit \\?\\? ([\\d <]+);", "`TRANSPORT` (origin `local`)"),
