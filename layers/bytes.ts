@@ -178,6 +178,12 @@ export function growBuffer(
 export interface ByteChannel {
   /** The next chunk from the peer, or `done` at its end. */
   read(): Promise<ReadableStreamReadResult<Uint8Array>>;
+  /**
+   * Optional: reads the peer's next bytes straight into `target` (some of
+   * it), resolving how many, or `null` at the end. A session uses it to land
+   * a large packet's body where it will be decrypted, without a copy.
+   */
+  readInto?(target: Uint8Array): Promise<number | null>;
   /** Stops reading: the peer's writes fail from now on. */
   cancel(reason?: unknown): Promise<void>;
   /**

@@ -29,3 +29,23 @@ export interface CallerLayer<Lower, Upper> {
   /** Outbound: from the application towards the wire. */
   readonly outbound?: Transformer<Upper, Lower> | ReadableWritablePair<Lower, Upper>;
 }
+
+/**
+ * A transformer that can say where its next input should be written: a view
+ * into the buffer it is filling. A chunk that is that view (or its start)
+ * then needs no copy. `controller` is the stage's own; its `landing()` asks
+ * the stage after it (`compose` provides it). Internal to the session's
+ * layers: how a large body is read straight into the buffer it is decrypted in.
+ */
+export interface LandingTransformer<I, O> extends Transformer<I, O> {
+  /** The region the next chunk should be written to, or undefined. */
+  landing?(
+    controller: TransformStreamDefaultController<O> & LandingController,
+  ): Uint8Array | undefined;
+}
+
+/** The `landing()` a composed stage's controller adds for its transformer. */
+export interface LandingController {
+  /** Where the next stage would like its next bytes, if anywhere. */
+  landing(): Uint8Array | undefined;
+}

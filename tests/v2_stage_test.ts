@@ -195,3 +195,42 @@ Deno.test("v2 stage: the official packet vectors through the layers, in every ch
   }
   assert.equal(ran, 6);
 });
+
+Deno.test("v2 stage: a large body's rest can be read straight into the buffer it is decrypted in", () => {
+  const send = compose<Uint8Array, Uint8Array>(
+    aeadEncryptor(new FSChaCha20Poly1305(PKEY)),
+    lengthEncoder(new FSChaCha20(LKEY)),
+  );
+  const contents = new Uint8Array(100_000).map((_, i) => i * 7);
+  let packet!: Uint8Array;
+  send.start?.({ enqueue: (p: Uint8Array) => (packet = p.slice()) } as never);
+  send.transform!(contents, { enqueue: (p: Uint8Array) => (packet = p.slice()) } as never);
+  const got: Uint8Array[] = [];
+  const recv = compose<Uint8Array, Uint8Array>(
+    lengthDecoder(new FSChaCha20(LKEY), { streamFrom: 16 * 1024 }),
+    aeadDecryptor(new FSChaCha20Poly1305(PKEY)),
+  );
+  const outer = { enqueue: (c: Uint8Array) => got.push(c), error: () => {}, terminate: () => {} };
+  recv.start?.(outer as never);
+  const landing = () => (recv as { landing(): Uint8Array | undefined }).landing();
+  assert.equal(landing(), undefined, "nothing to land before a body starts");
+  recv.transform!(packet.subarray(0, 5000), outer as never);
+  // The rest, in three reads straight into the landing region.
+  let at = 5000;
+  let buffer: ArrayBufferLike | undefined;
+  while (at < packet.length) {
+    const region = landing();
+    assert.ok(region !== undefined, `a landing region at ${at}`);
+    assert.equal(region.length, packet.length - at, "the region is the rest of the body");
+    const n = Math.min(40_000, packet.length - at);
+    buffer ??= region.buffer;
+    assert.equal(region.buffer, buffer, "every region is in the same body buffer");
+    region.set(packet.subarray(at, at + n));
+    recv.transform!(region.subarray(0, n), outer as never);
+    at += n;
+  }
+  assert.equal(got.length, 1);
+  assert.deepEqual(got[0], contents);
+  assert.equal(got[0].buffer, buffer, "decrypted where it landed: no gather copy");
+  assert.equal(landing(), undefined, "nothing left to land");
+});

@@ -56,6 +56,13 @@ class ConnChannel implements ByteChannel {
     this.#pair.close();
     throw error;
   };
+  readInto(target: Uint8Array): Promise<number | null> {
+    return this.#conn.read(target).catch((error) => {
+      if (this.#pair.isClosed) return null;
+      this.#pair.close();
+      throw error;
+    });
+  }
   cancel(): Promise<void> {
     this.#pair.close();
     return RESOLVED;

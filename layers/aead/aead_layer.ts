@@ -63,9 +63,9 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
   /** A streamed body in progress: either a decoy being checked, or pieces being gathered. */
   #open: StreamingOpen | undefined;
   #openTotal = 0;
-  #pieces: Uint8Array[] | undefined;
-  #piecesHave = 0;
-  #piecesTotal = 0;
+  /** A real message's body being gathered (its bytes so far, up to `#bodyHave`). */
+  #body: Uint8Array | undefined;
+  #bodyHave = 0;
 
   constructor(cipher: FSChaCha20Poly1305, onDecoy?: (contentsLength: number) => void) {
     this.#cipher = cipher;
@@ -74,7 +74,7 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
 
   transform(chunk: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
     if (this.#open !== undefined) return this.#feedDecoy(chunk);
-    if (this.#pieces !== undefined) return this.#gather(chunk, controller);
+    if (this.#body !== undefined) return this.#gather(chunk, controller);
     const total = FRAGMENT_STARTS.get(chunk);
     if (total === undefined) return this.#whole(chunk, controller);
     if (total < BODY_OVERHEAD) {
@@ -85,14 +85,20 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
       this.#openTotal = total;
       return this.#feedDecoy(chunk);
     }
-    this.#pieces = [];
-    this.#piecesHave = 0;
-    this.#piecesTotal = total;
+    // A real message: its body is gathered in one buffer of its announced length (within
+    // the session's budget: one message being assembled), where the next pieces may land.
+    this.#body = new Uint8Array(total);
+    this.#bodyHave = 0;
     this.#gather(chunk, controller);
   }
 
+  /** While a body is gathered: the rest of it, where its next piece may be read to. */
+  landing(): Uint8Array | undefined {
+    return this.#body?.subarray(this.#bodyHave);
+  }
+
   flush(): void {
-    if (this.#open !== undefined || this.#pieces !== undefined) {
+    if (this.#open !== undefined || this.#body !== undefined) {
       this.#open?.destroy();
       throw new Bip324Error("UNEXPECTED_EOF", "peer closed the connection inside a packet");
     }
@@ -121,17 +127,14 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
   }
 
   #gather(piece: Uint8Array, controller: TransformStreamDefaultController<Uint8Array>): void {
-    const pieces = this.#pieces!;
-    pieces.push(piece);
-    this.#piecesHave += piece.length;
-    if (this.#piecesHave < this.#piecesTotal) return;
-    const body = new Uint8Array(this.#piecesTotal);
-    let at = 0;
-    for (const p of pieces) {
-      body.set(p, at);
-      at += p.length;
+    const body = this.#body!;
+    // A piece read straight into its place (see landing()) needs no copy.
+    if (piece.buffer !== body.buffer || piece.byteOffset !== body.byteOffset + this.#bodyHave) {
+      body.set(piece, this.#bodyHave);
     }
-    this.#pieces = undefined;
+    this.#bodyHave += piece.length;
+    if (this.#bodyHave < body.length) return;
+    this.#body = undefined;
     this.#whole(body, controller);
   }
 }

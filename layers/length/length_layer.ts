@@ -22,7 +22,7 @@ import { growBuffer } from "../bytes.ts";
 import { type FSChaCha20, LENGTH_FIELD_LEN } from "./length_cipher.ts";
 import { TAG_LEN } from "../aead/aead.ts";
 import { HEADER_LEN } from "../packet_cipher.ts";
-import type { Layer } from "../layer.ts";
+import type { LandingController, Layer } from "../layer.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../handshake/handshake.ts";
 import { type Allocator, FRAGMENT_STARTS, newBuffer, OWNED } from "../chunk_marks.ts";
 
@@ -142,6 +142,19 @@ class LengthDecoder implements Transformer<Uint8Array, Uint8Array> {
       controller.enqueue(chunk.subarray(offset, end));
       offset = end;
     }
+  }
+
+  /**
+   * While a body is streamed on, its next bytes may land straight where the
+   * stage after this one gathers them (see `LandingTransformer`).
+   */
+  landing(controller: TransformStreamDefaultController<Uint8Array>): Uint8Array | undefined {
+    if (this.#streamRemaining === 0 || !this.#streamStarted) return undefined;
+    const region = (controller as Partial<LandingController>).landing?.();
+    if (region === undefined) return undefined;
+    return region.length > this.#streamRemaining
+      ? region.subarray(0, this.#streamRemaining)
+      : region;
   }
 
   flush(): void {

@@ -20,6 +20,8 @@
  * @module
  */
 
+import type { LandingTransformer } from "../layer.ts";
+
 // deno-lint-ignore no-explicit-any
 type AnyTransformer = Transformer<any, any>;
 
@@ -59,6 +61,13 @@ class Stage implements TransformStreamDefaultController<unknown> {
   terminate(): void {
     this.#chain.terminateAfter(this.#index);
   }
+  /**
+   * Where the next stage would like its next bytes to land (see
+   * {@linkcode LandingTransformer}), if anywhere.
+   */
+  landing(): Uint8Array | undefined {
+    return this.#chain.landingAt(this.#index + 1);
+  }
 }
 
 /** The state of one composed chain; its methods are the composed transformer's. */
@@ -96,6 +105,20 @@ class Chain implements Transformer<unknown, unknown> {
 
   flush(): Promise<void> {
     return this.#flushFrom(0);
+  }
+
+  /** The landing region of stage `index`, while nothing is queued or failed. */
+  landingAt(index: number): Uint8Array | undefined {
+    if (this.#failure || this.#terminated || index <= this.#stoppedThrough) return undefined;
+    const stage = this.#stages[index];
+    if (stage === undefined || stage.busy !== undefined) return undefined;
+    const landing = (stage.transformer as LandingTransformer<unknown, unknown>).landing;
+    return landing === undefined ? undefined : landing.call(stage.transformer, stage);
+  }
+
+  /** Where the composed stage's next input should land (its first stage's landing region). */
+  landing(): Uint8Array | undefined {
+    return this.landingAt(0);
   }
 
   deliver(index: number, chunk: unknown): void {

@@ -146,12 +146,32 @@ export class Inbound
     return undefined;
   }
 
+  /**
+   * The transport's next chunk: read straight into the body being gathered
+   * when the stage has one and the transport can (`readInto`), else a chunk of
+   * the transport's own.
+   */
+  #next(): Promise<ReadableStreamReadResult<Uint8Array>> {
+    const channel = this.#channel;
+    if (channel.readInto !== undefined) {
+      const region = (this.#stage as { landing?(): Uint8Array | undefined }).landing?.();
+      if (region !== undefined && region.length > 0) {
+        return channel.readInto(region).then((n) =>
+          n === null
+            ? { value: undefined, done: true }
+            : { value: region.subarray(0, n), done: false }
+        );
+      }
+    }
+    return channel.read();
+  }
+
   #read(before: number): Promise<void> {
     if (!this.#socket) {
-      return this.#channel.read().then((next) => this.#received(next, before), this.#failed);
+      return this.#next().then((next) => this.#received(next, before), this.#failed);
     }
     startWaiting();
-    return this.#channel.read().then((next) => {
+    return this.#next().then((next) => {
       stopWaiting();
       return this.#received(next, before);
     }, (error) => {
