@@ -81,7 +81,7 @@ Deno.test("budgets: totals are their terms; real messages and version packets co
   }
   const small = sessionBudget(64 * 1024).total, big = sessionBudget().total;
   assert.ok(small < big, "a smaller message bound gives a smaller budget");
-  // 5 × the message (assembly and its copy, the one larger read-ahead message, two packets
+  // 5 × the message (the one being gathered, the one larger read-ahead message, two packets
   // in flight/queued and one waiting) on top of the fixed buffers.
   assert.ok(big - small > 4 * (limit("maxMessageSize") - 64 * 1024));
   const decoys = pendingHandshakeBudget().total;

@@ -160,9 +160,9 @@ const handshakeBytes = (versionPacket: number) => [
 /** What a v2 session holds past its transport, for messages of up to `m` contents bytes. */
 const sessionBytes = (m: number, chunk: number) => [
   T(
-    "a real message being assembled, and its copy when complete",
-    2 * (m + BODY_OVERHEAD) + chunk,
-    "2 × (maxMessage + 17) + the chunk its first piece views",
+    "a real message being gathered: one buffer of its announced length (decrypted in place)",
+    m + BODY_OVERHEAD + chunk,
+    "maxMessage + 17 + the chunk its first piece came in",
   ),
   T(
     "read-ahead: queued messages, plus the one larger message",
