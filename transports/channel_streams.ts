@@ -39,12 +39,13 @@ export function writableOver(
   });
 }
 
-/** What a pair's streams are once a session has taken it as a channel: locked. */
+/** A pair's readable once a session has taken the pair as a channel: locked. */
 export function lockedReadable(): ReadableStream<Uint8Array> {
   const stream = new ReadableStream<Uint8Array>();
   stream.getReader();
   return stream;
 }
+/** A pair's writable once a session has taken the pair as a channel: locked. */
 export function lockedWritable(): WritableStream<Uint8Array> {
   const stream = new WritableStream<Uint8Array>();
   stream.getWriter();
