@@ -194,6 +194,12 @@ export interface ByteChannel {
   write(chunk: Uint8Array, handedOver?: boolean): Promise<void>;
   /** Resolves when the transport can take more. */
   readonly ready: Promise<void>;
+  /**
+   * Optional: `true` when a written chunk is no longer referenced once its
+   * write resolves (the transport copied it: a socket, a structured clone), so
+   * the writer may reuse the buffer. Default: it may be kept.
+   */
+  readonly releasesWrites?: boolean;
   /** Room before writes wait (≤ 0: the transport pushes back); `null` once failed. */
   readonly desiredSize: number | null;
   /** Ends our side after what was written (the peer reads `done`). */

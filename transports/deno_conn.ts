@@ -25,6 +25,8 @@ class ConnChannel implements ByteChannel {
   readonly #conn: DenoConnLike;
   readonly #pair: ChannelOwner;
   #buffer = new Uint8Array(MIN_READ);
+  /** A write resolves once the kernel has the bytes: the chunk is free again. */
+  readonly releasesWrites = true;
   /** The last write of the chain (settles when every write so far is done). */
   #tail: Promise<void> = RESOLVED;
   #writes = 0;

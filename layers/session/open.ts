@@ -209,6 +209,7 @@ function v2Init(
           lengthEncoder(ciphers.sendLength, { alloc }),
           ...wire.outbound,
         ],
+        ownBuffers: contents.outbound.length + packets.outbound.length + wire.outbound.length === 0,
       };
     },
   };

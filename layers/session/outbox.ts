@@ -31,7 +31,9 @@ const QUIET_HOPS = 2;
 const RELEASE_AFTER_MS = 1_000;
 
 /** The writing half of a `ByteChannel` (or a stream writer). */
-export type ByteSink = Pick<ByteChannel, "write" | "ready" | "desiredSize" | "close" | "abort">;
+export type ByteSink =
+  & Pick<ByteChannel, "write" | "ready" | "desiredSize" | "close" | "abort">
+  & Pick<Partial<ByteChannel>, "releasesWrites">;
 
 /** Who hears that a transport write failed (once, the first failure). */
 export interface OutboxListener {
@@ -74,6 +76,16 @@ export class Outbox {
   #batch: Uint8Array | undefined;
   /** The last buffer of its own a packet got from alloc (handed over when it is written). */
   #own: ArrayBufferLike | undefined;
+  /**
+   * Whether a buffer from alloc is referenced by nothing else once pushed (no caller layer
+   * below the messages), so it may be handed over or reused. Default `false`.
+   */
+  ownBuffers = false;
+  /**
+   * Where the transport releases written chunks: the buffer of the last large packet once its
+   * write resolved, for the next one of about its size (dropped when the outbox goes idle).
+   */
+  #spare: Uint8Array | undefined;
   #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
   #filled = 0; // end of the committed bytes
@@ -98,7 +110,12 @@ export class Outbox {
   /** A region of `size` bytes for a packet that will be pushed next (see the module doc). */
   readonly alloc = (size: number): Uint8Array => {
     if (size >= OWN_BUFFER_FROM) {
-      const own = new Uint8Array(size);
+      const spare = this.#spare;
+      let own: Uint8Array;
+      if (spare !== undefined && spare.length >= size && spare.length <= 2 * size) {
+        this.#spare = undefined;
+        own = spare.length === size ? spare : spare.subarray(0, size);
+      } else own = new Uint8Array(size);
       this.#own = own.buffer;
       return own;
     }
@@ -148,9 +165,9 @@ export class Outbox {
     // the batch is retired (regions handed out from it will arrive as chunks of their own).
     this.flush();
     this.#retire();
-    const handedOver = bytes.buffer === this.#own;
+    const own = this.ownBuffers && bytes.buffer === this.#own;
     this.#own = undefined;
-    this.#write(bytes, handedOver);
+    this.#write(bytes, own, own);
   }
 
   /** Hands every committed byte to the transport now. */
@@ -162,7 +179,7 @@ export class Outbox {
       this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2); // it filled: a busy writer
       this.#retire();
     }
-    this.#write(chunk, true);
+    this.#write(chunk, this.ownBuffers, false);
   }
 
   /** Flushes, waits for the transport to take everything, and closes it. */
@@ -183,16 +200,28 @@ export class Outbox {
     this.#writer.abort(reason).catch(() => {});
   }
 
-  /** Writes a chunk; `handedOver`: a region of our own buffers, never touched again. */
-  #write(chunk: Uint8Array, handedOver: boolean): void {
+  /**
+   * Writes a chunk. `own`: a region of our own buffers, never touched again (handed over);
+   * `spare`: a large packet's own buffer, which where the transport releases written chunks
+   * is kept for the next large packet instead.
+   */
+  #write(chunk: Uint8Array, own: boolean, spare: boolean): void {
     this.#lastFlush = performance.now();
     this.#armRelease();
-    this.#lastWrite = this.#writer.write(chunk, handedOver).catch((error) => {
+    const reuse = spare && this.#writer.releasesWrites === true;
+    const written = this.#writer.write(chunk, own && !reuse);
+    this.#lastWrite = (reuse ? written.then(() => this.#keep(chunk)) : written).catch((error) => {
       if (this.#error === undefined) {
         this.#error = error;
         this.#listener.writeFailed(error);
       }
     });
+  }
+
+  /** A large packet's buffer, free again: the next large packet may use it. */
+  #keep(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    this.#spare = new Uint8Array(chunk.buffer);
   }
 
   /** Stops using the batch buffer (regions handed out from it stay valid). */
@@ -246,6 +275,7 @@ export class Outbox {
       this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS - idle);
       return;
     }
+    this.#spare = undefined;
     if (this.#filled === this.#start && this.#reserved === this.#filled) {
       this.#retire();
       this.#batchSize = FIRST_BATCH;
@@ -255,6 +285,7 @@ export class Outbox {
   #release(): void {
     clearTimeout(this.#releaseTimer);
     this.#releaseTimer = undefined;
+    this.#spare = undefined;
     this.#retire();
   }
 }

@@ -256,6 +256,7 @@ export class Session implements AsyncDisposable {
     const hooks = this.#hooks = new SessionHooks(this);
     this.#outbox = new Outbox(this.#channel, hooks);
     const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
+    this.#outbox.ownBuffers = stack.ownBuffers === true;
     const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
     this.#outbound = compose(...stack.outbound);
     const inbound = this.#inbound = new Inbound(

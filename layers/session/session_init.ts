@@ -53,6 +53,12 @@ export interface SessionStack {
   /** Top-down: from messages to transport bytes. */
   // deno-lint-ignore no-explicit-any
   outbound: Transformer<any, any>[];
+  /**
+   * Whether every outbound stage below the messages is the library's own, so
+   * a packet buffer from `alloc` is referenced by nothing else once it reaches
+   * the transport (it may then be handed over or reused). Default `false`.
+   */
+  ownBuffers?: boolean;
 }
 
 /** What a protocol hands to {@linkcode Session} to build a session. */

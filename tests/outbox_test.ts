@@ -1,0 +1,85 @@
+// The outbox's own large buffers: handed over to transports that would copy them, reused
+// where the transport releases written chunks, and neither when a caller's layer sits below
+// the messages (it may keep what it passes on).
+import assert from "node:assert/strict";
+import { Outbox } from "../layers/session/outbox.ts";
+import { memoryPair } from "../transports/memory.ts";
+import { openSession } from "../layers/session/open.ts";
+
+function sink(releasesWrites: boolean) {
+  const writes: { chunk: Uint8Array; handedOver?: boolean }[] = [];
+  return {
+    writes,
+    releasesWrites,
+    write(chunk: Uint8Array, handedOver?: boolean) {
+      writes.push({ chunk, handedOver });
+      return Promise.resolve();
+    },
+    ready: Promise.resolve(),
+    desiredSize: 1,
+    close: () => Promise.resolve(),
+    abort: () => Promise.resolve(),
+  };
+}
+const listener = { writeFailed: (e: unknown) => assert.fail(String(e)) };
+
+Deno.test("outbox: where writes are released, the next large packet reuses the last one's buffer", async () => {
+  const s = sink(true);
+  const outbox = new Outbox(s, listener);
+  outbox.ownBuffers = true;
+  const first = outbox.alloc(100_000);
+  outbox.push(first);
+  assert.equal(s.writes[0].handedOver, false, "kept for reuse, so not handed over");
+  await new Promise((r) => setTimeout(r, 0));
+  const second = outbox.alloc(90_000);
+  assert.equal(second.buffer, first.buffer, "the same buffer, once its write resolved");
+  outbox.push(second);
+  const third = outbox.alloc(100_000); // the second's write has not resolved yet
+  assert.notEqual(third.buffer, first.buffer);
+  await outbox.close();
+});
+
+Deno.test("outbox: elsewhere its own buffers are handed over; with a caller layer below, neither", async () => {
+  const s = sink(false);
+  const outbox = new Outbox(s, listener);
+  outbox.ownBuffers = true;
+  const a = outbox.alloc(100_000);
+  outbox.push(a);
+  assert.equal(s.writes[0].handedOver, true);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.notEqual(outbox.alloc(100_000).buffer, a.buffer, "not reused: the transport may keep it");
+  const t = sink(true);
+  const guarded = new Outbox(t, listener); // ownBuffers stays false
+  const b = guarded.alloc(100_000);
+  guarded.push(b);
+  assert.equal(t.writes[0].handedOver, false);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.notEqual(guarded.alloc(100_000).buffer, b.buffer);
+  await outbox.close();
+  await guarded.close();
+});
+
+Deno.test("session: a caller's wire layer may keep the packets it passes on, unchanged", async () => {
+  const kept: Uint8Array[] = [];
+  const keep: Transformer<Uint8Array, Uint8Array> = {
+    transform(chunk, controller) {
+      kept.push(chunk);
+      controller.enqueue(chunk);
+    },
+  };
+  const [x, y] = memoryPair();
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", layers: { wire: [{ outbound: keep }] } }),
+    openSession(y, { role: "responder" }),
+  ]);
+  await a.send("block", new Uint8Array(200_000).fill(9));
+  const got = await b.readable.getReader().read();
+  assert.equal(got.value?.payload.length, 200_000);
+  const big = kept.find((p) => p.length > 200_000)!;
+  const snapshot = big.slice();
+  await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(big, snapshot, "the peer did not decrypt the caller's packet in place");
+  assert.notEqual(got.value!.payload.buffer, big.buffer, "the peer read a copy");
+  await a.close();
+  await b.closed;
+});
