@@ -10,7 +10,10 @@
  * consecutive microtask hops with no new packet — or as soon as 64 KiB have
  * accumulated. Packets that arrive out of order (decoys, a caller's wire
  * layer) are written as chunks of their own, in order; large packets get a
- * buffer of their own.
+ * buffer of their own. With no caller layer below the messages, those
+ * buffers are handed over to the transport (a copying transport need not
+ * copy them) or, where the transport releases written chunks, the next large
+ * packet reuses the last one's buffer while the writer is busy.
  *
  * @module
  */
