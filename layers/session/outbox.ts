@@ -89,6 +89,8 @@ export class Outbox {
    * write resolved, for the next one of about its size (dropped when the outbox goes idle).
    */
   #spare: Uint8Array | undefined;
+  /** The same for a full batch whose last write is done. */
+  #spareBatch: Uint8Array | undefined;
   #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
   #filled = 0; // end of the committed bytes
@@ -170,19 +172,23 @@ export class Outbox {
     this.#retire();
     const own = this.ownBuffers && bytes.buffer === this.#own;
     this.#own = undefined;
-    this.#write(bytes, own, own);
+    this.#write(bytes, own, own ? "packet" : undefined);
   }
 
   /** Hands every committed byte to the transport now. */
   flush(): void {
     if (this.#filled === this.#start) return;
-    const chunk = this.#batch!.subarray(this.#start, this.#filled);
+    const batch = this.#batch!;
+    const chunk = batch.subarray(this.#start, this.#filled);
     this.#start = this.#filled;
-    if (this.#start === this.#batch!.length) {
+    // A full batch has no region left outstanding: once this (its last) write is done, it may
+    // be the next batch.
+    const full = this.#start === batch.length;
+    if (full) {
       this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2); // it filled: a busy writer
       this.#retire();
     }
-    this.#write(chunk, this.ownBuffers, false);
+    this.#write(chunk, this.ownBuffers, full ? "batch" : undefined);
   }
 
   /** Flushes, waits for the transport to take everything, and closes it. */
@@ -205,26 +211,29 @@ export class Outbox {
 
   /**
    * Writes a chunk. `own`: a region of our own buffers, never touched again (handed over);
-   * `spare`: a large packet's own buffer, which where the transport releases written chunks
-   * is kept for the next large packet instead.
+   * `reusable`: the last write of a large packet's own buffer or of a full batch, which where
+   * the transport releases written chunks is kept for the next one instead.
    */
-  #write(chunk: Uint8Array, own: boolean, spare: boolean): void {
+  #write(chunk: Uint8Array, own: boolean, reusable: "packet" | "batch" | undefined): void {
     this.#lastFlush = performance.now();
     this.#armRelease();
-    const reuse = spare && this.#writer.releasesWrites === true;
+    const reuse = own && reusable !== undefined && this.#writer.releasesWrites === true;
     const written = this.#writer.write(chunk, own && !reuse);
-    this.#lastWrite = (reuse ? written.then(() => this.#keep(chunk)) : written).catch((error) => {
-      if (this.#error === undefined) {
-        this.#error = error;
-        this.#listener.writeFailed(error);
-      }
-    });
+    this.#lastWrite = (reuse ? written.then(() => this.#keep(chunk, reusable!)) : written).catch(
+      (error) => {
+        if (this.#error === undefined) {
+          this.#error = error;
+          this.#listener.writeFailed(error);
+        }
+      },
+    );
   }
 
-  /** A large packet's buffer, free again: the next large packet may use it. */
-  #keep(chunk: Uint8Array): void {
+  /** A buffer free again: the next large packet, or the next batch, may use it. */
+  #keep(chunk: Uint8Array, kind: "packet" | "batch"): void {
     if (this.#closed) return;
-    this.#spare = new Uint8Array(chunk.buffer);
+    if (kind === "packet") this.#spare = new Uint8Array(chunk.buffer);
+    else this.#spareBatch = new Uint8Array(chunk.buffer);
   }
 
   /** Stops using the batch buffer (regions handed out from it stay valid). */
@@ -234,8 +243,23 @@ export class Outbox {
   }
 
   #newBatch(): void {
+    const old = this.#batch;
     this.flush();
-    this.#batch = new Uint8Array(this.#batchSize);
+    // The batch being replaced for want of room, with no region of it outstanding: once its
+    // last write is done, it may be a later batch.
+    if (
+      old !== undefined && this.#batch === old && this.#reserved === this.#filled &&
+      this.ownBuffers && this.#writer.releasesWrites === true
+    ) {
+      this.#lastWrite.then(() => {
+        if (this.#error === undefined) this.#keep(old, "batch");
+      });
+    }
+    const spare = this.#spareBatch;
+    this.#spareBatch = undefined;
+    this.#batch = spare !== undefined && spare.length === this.#batchSize
+      ? spare
+      : new Uint8Array(this.#batchSize);
     this.#start = this.#filled = this.#reserved = 0;
   }
 
@@ -278,7 +302,7 @@ export class Outbox {
       this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS - idle);
       return;
     }
-    this.#spare = undefined;
+    this.#spare = this.#spareBatch = undefined;
     if (this.#filled === this.#start && this.#reserved === this.#filled) {
       this.#retire();
       this.#batchSize = FIRST_BATCH;
@@ -288,7 +312,7 @@ export class Outbox {
   #release(): void {
     clearTimeout(this.#releaseTimer);
     this.#releaseTimer = undefined;
-    this.#spare = undefined;
+    this.#spare = this.#spareBatch = undefined;
     this.#retire();
   }
 }
