@@ -12,22 +12,14 @@ import type { ByteChannel, BytePair } from "./bytes.ts";
 /** The property under which a transport offers its channel (see {@linkcode ByteChannel}). */
 export const BYTE_CHANNEL: unique symbol = Symbol.for("bip324.byteChannel") as never;
 
-/**
- * Set (to `true`) on a byte pair whose writable is done with each chunk once
- * its write resolves (it copied the bytes), so a session may reuse them.
- */
-export const RELEASES_WRITES: unique symbol = Symbol.for("bip324.releasesWrites") as never;
-
 /** A pair's streams, locked by a reader and a writer, as a channel. */
 class StreamChannel implements ByteChannel {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly releasesWrites: boolean;
   constructor(pair: BytePair) {
     this.#reader = pair.readable.getReader();
     this.#writer = pair.writable.getWriter();
     this.#writer.closed.catch(() => {});
-    this.releasesWrites = (pair as { [RELEASES_WRITES]?: unknown })[RELEASES_WRITES] === true;
   }
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reader.read();

@@ -60,9 +60,8 @@ class ConnChannel implements ByteChannel {
   };
   readInto(target: Uint8Array): Promise<number | null> {
     return this.#conn.read(target).catch((error) => {
-      if (this.#pair.isClosed) return null;
-      this.#pair.close();
-      throw error;
+      this.#onReadError(error); // throws unless we closed the connection ourselves: then EOF
+      return null;
     });
   }
   cancel(): Promise<void> {

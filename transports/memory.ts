@@ -140,7 +140,11 @@ class Direction {
   }
 }
 
-/** One end: it reads `inbound` and writes `outbound`; its streams are made on first use. */
+/**
+ * One end: it reads `inbound` and writes `outbound`; its streams are made on first use. It is
+ * its own channel (not a `ChannelPair` around one, as the socket transports are): one object
+ * per end and no closures, which is what an idle in-memory session costs.
+ */
 class MemoryEnd implements BytePair, ByteChannel {
   readonly #in: Direction;
   readonly #out: Direction;

@@ -45,7 +45,8 @@ export class Inbound
   readonly #readAhead: number;
   readonly #socket: boolean;
   readonly #idle: IdleTimer | undefined;
-  #leftover: Uint8Array | undefined;
+  /** The next chunk to decode: the handshake's leftover, then each chunk read. */
+  #chunk: Uint8Array | undefined;
   #started: Promise<void> | undefined;
   #controller!: ReadableStreamDefaultController<Message>;
   #ended = false;
@@ -64,7 +65,7 @@ export class Inbound
     this.#channel = channel;
     this.#stage = stage;
     this.#readAhead = options.readAhead;
-    this.#leftover = options.leftover;
+    this.#chunk = options.leftover;
     this.#socket = options.socket;
     this.#idle = options.idle;
   }
@@ -121,14 +122,14 @@ export class Inbound
   }
 
   /**
-   * Decodes the leftover or reads one chunk, until something is enqueued (a
+   * Decodes the chunk at hand or reads one, until something is enqueued (a
    * pull that enqueues nothing is not called again). Each transport read is a
    * turn of its own: bounded work per connection per turn.
    */
   #turn(before: number): Promise<void> | undefined {
     try {
       while (this.#enqueued === before && !this.#ended) {
-        const chunk = this.#leftover;
+        const chunk = this.#chunk;
         if (chunk === undefined) {
           if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
             this.#workSinceTurn = 0;
@@ -136,7 +137,7 @@ export class Inbound
           }
           return this.#read(before);
         }
-        this.#leftover = undefined;
+        this.#chunk = undefined;
         const pending = this.#stage.transform!(chunk, this);
         if (pending) return Promise.resolve(pending).then(() => this.#turn(before), this.#failed);
       }
@@ -167,15 +168,13 @@ export class Inbound
   }
 
   #read(before: number): Promise<void> {
-    if (!this.#socket) {
-      return this.#next().then((next) => this.#received(next, before), this.#failed);
-    }
-    startWaiting();
+    const socket = this.#socket;
+    if (socket) startWaiting();
     return this.#next().then((next) => {
-      stopWaiting();
+      if (socket) stopWaiting();
       return this.#received(next, before);
     }, (error) => {
-      stopWaiting();
+      if (socket) stopWaiting();
       this.#failed(error);
     });
   }
@@ -189,15 +188,13 @@ export class Inbound
         this.#events.onEnd();
         return;
       }
-      const chunk = next.value;
-      this.#workSinceTurn += chunk.length;
-      this.#idle?.touch();
-      const pending = this.#stage.transform!(chunk, this);
-      if (pending) return Promise.resolve(pending).then(() => this.#turn(before), this.#failed);
     } catch (error) {
       this.#failed(error);
       return;
     }
+    this.#workSinceTurn += next.value.length;
+    this.#idle?.touch();
+    this.#chunk = next.value;
     return this.#turn(before);
   }
 

@@ -180,7 +180,7 @@ function v2Init(
     leftover: result.leftover,
     destroy: wipeOnClose(result.cipher),
     // Called once, by the Session's constructor. The callbacks the layers keep come from
-    // the top-level helpers below, so a session does not keep this function's scope (the
+    // the top-level helpers above, so a session does not keep this function's scope (the
     // handshake result, the caller's stage lists) alive.
     stack: ({ stats, alloc }): SessionStack => {
       const shaping = options.shaping

@@ -46,8 +46,10 @@ export interface OutboxListener {
 
 /** One hop of an outbox's quiet count; `false` once it has flushed (set by Outbox). */
 let tick: (outbox: Outbox) => boolean;
-/** The outboxes counting quiet hops, and whether the next hop is queued. */
+/** The outboxes counting quiet hops (and the list the hop in progress walks), and whether the
+ * next hop is queued. The two lists swap each hop: no allocation per hop. */
 let ticking: Outbox[] = [];
+let walking: Outbox[] = [];
 let hopQueued = false;
 
 function schedule(outbox: Outbox): void {
@@ -60,7 +62,8 @@ function schedule(outbox: Outbox): void {
 
 function hop(): void {
   const now = ticking;
-  ticking = [];
+  ticking = walking;
+  walking = now;
   for (const outbox of now) {
     let again = false;
     try {
@@ -68,6 +71,7 @@ function hop(): void {
     } catch { /* a failed flush reaches its session through the write; the others go on */ }
     if (again) ticking.push(outbox);
   }
+  now.length = 0;
   if (ticking.length > 0) queueMicrotask(hop);
   else hopQueued = false;
 }
@@ -86,10 +90,11 @@ export class Outbox {
   ownBuffers = false;
   /**
    * Where the transport releases written chunks: the buffer of the last large packet once its
-   * write resolved, for the next one of about its size (dropped when the outbox goes idle).
+   * write resolved, for the next one of about its size, and a batch let go of with no region
+   * outstanding once its last write resolved, for a later batch of its size (both dropped
+   * when the outbox goes idle).
    */
   #spare: Uint8Array | undefined;
-  /** The same for a full batch whose last write is done. */
   #spareBatch: Uint8Array | undefined;
   #batchSize = FIRST_BATCH;
   #start = 0; // first committed byte not yet flushed
@@ -172,7 +177,8 @@ export class Outbox {
     this.#retire();
     const own = this.ownBuffers && bytes.buffer === this.#own;
     this.#own = undefined;
-    this.#write(bytes, own, own ? "packet" : undefined);
+    this.#write(bytes, own);
+    if (own) this.#reuseLater(bytes.buffer, "packet");
   }
 
   /** Hands every committed byte to the transport now. */
@@ -181,14 +187,13 @@ export class Outbox {
     const batch = this.#batch!;
     const chunk = batch.subarray(this.#start, this.#filled);
     this.#start = this.#filled;
-    // A full batch has no region left outstanding: once this (its last) write is done, it may
-    // be the next batch.
     const full = this.#start === batch.length;
     if (full) {
       this.#batchSize = Math.min(BATCH_SIZE, this.#batchSize * 2); // it filled: a busy writer
       this.#retire();
     }
-    this.#write(chunk, this.ownBuffers, full ? "batch" : undefined);
+    this.#write(chunk, this.ownBuffers);
+    if (full) this.#reuseLater(batch.buffer, "batch"); // a full batch has no region outstanding
   }
 
   /** Flushes, waits for the transport to take everything, and closes it. */
@@ -210,30 +215,33 @@ export class Outbox {
   }
 
   /**
-   * Writes a chunk. `own`: a region of our own buffers, never touched again (handed over);
-   * `reusable`: the last write of a large packet's own buffer or of a full batch, which where
-   * the transport releases written chunks is kept for the next one instead.
+   * Writes a chunk. `own`: a region of our own buffers, which (where the transport does not
+   * release written chunks, so that they cannot be reused) is handed over: never touched again.
    */
-  #write(chunk: Uint8Array, own: boolean, reusable: "packet" | "batch" | undefined): void {
+  #write(chunk: Uint8Array, own: boolean): void {
     this.#lastFlush = performance.now();
     this.#armRelease();
-    const reuse = own && reusable !== undefined && this.#writer.releasesWrites === true;
-    const written = this.#writer.write(chunk, own && !reuse);
-    this.#lastWrite = (reuse ? written.then(() => this.#keep(chunk, reusable!)) : written).catch(
-      (error) => {
-        if (this.#error === undefined) {
-          this.#error = error;
-          this.#listener.writeFailed(error);
-        }
-      },
-    );
+    const handedOver = own && this.#writer.releasesWrites !== true;
+    this.#lastWrite = this.#writer.write(chunk, handedOver).catch((error) => {
+      if (this.#error === undefined) {
+        this.#error = error;
+        this.#listener.writeFailed(error);
+      }
+    });
   }
 
-  /** A buffer free again: the next large packet, or the next batch, may use it. */
-  #keep(chunk: Uint8Array, kind: "packet" | "batch"): void {
-    if (this.#closed) return;
-    if (kind === "packet") this.#spare = new Uint8Array(chunk.buffer);
-    else this.#spareBatch = new Uint8Array(chunk.buffer);
+  /**
+   * Keeps one of our own buffers, let go of with nothing of it outstanding, for the next large
+   * packet or batch — once the writes so far are done, where the transport releases written
+   * chunks (and the buffers are ours alone: `ownBuffers`).
+   */
+  #reuseLater(buffer: ArrayBufferLike, kind: "packet" | "batch"): void {
+    if (!this.ownBuffers || this.#writer.releasesWrites !== true) return;
+    this.#lastWrite.then(() => {
+      if (this.#closed || this.#error !== undefined) return;
+      if (kind === "packet") this.#spare = new Uint8Array(buffer);
+      else this.#spareBatch = new Uint8Array(buffer);
+    });
   }
 
   /** Stops using the batch buffer (regions handed out from it stay valid). */
@@ -245,15 +253,10 @@ export class Outbox {
   #newBatch(): void {
     const old = this.#batch;
     this.flush();
-    // The batch being replaced for want of room, with no region of it outstanding: once its
-    // last write is done, it may be a later batch.
-    if (
-      old !== undefined && this.#batch === old && this.#reserved === this.#filled &&
-      this.ownBuffers && this.#writer.releasesWrites === true
-    ) {
-      this.#lastWrite.then(() => {
-        if (this.#error === undefined) this.#keep(old, "batch");
-      });
+    // Replaced for want of room (not filled: flush let go of it then), with no region of it
+    // outstanding: it may be a later batch.
+    if (old !== undefined && this.#batch === old && this.#reserved === this.#filled) {
+      this.#reuseLater(old.buffer, "batch");
     }
     const spare = this.#spareBatch;
     this.#spareBatch = undefined;
