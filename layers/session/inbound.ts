@@ -168,13 +168,17 @@ export class Inbound
   }
 
   #read(before: number): Promise<void> {
-    const socket = this.#socket;
-    if (socket) startWaiting();
+    // Two branches, not one with `if (socket)` inside the callbacks: the in-process one shares
+    // #failed instead of holding a second closure while its read waits (an idle session).
+    if (!this.#socket) {
+      return this.#next().then((next) => this.#received(next, before), this.#failed);
+    }
+    startWaiting();
     return this.#next().then((next) => {
-      if (socket) stopWaiting();
+      stopWaiting();
       return this.#received(next, before);
     }, (error) => {
-      if (socket) stopWaiting();
+      stopWaiting();
       this.#failed(error);
     });
   }
