@@ -34,7 +34,7 @@ const L = (
 ): Limit => ({ key, what, value, unit, file, find, past });
 
 const HS = "layers/handshake/handshake_options.ts";
-const SESSION = "layers/session/session.ts";
+const SESSION = "layers/session/session_init.ts";
 const LISTENER = "layers/session/listener.ts";
 const WS = "transports/websocket.ts";
 const RELAY = "transports/relay/core.ts";

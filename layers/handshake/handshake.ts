@@ -15,17 +15,9 @@
 import { bytesEqual, checkBytes, concatBytes, growBuffer, wipe } from "../bytes.ts";
 import { GARBAGE_TERMINATOR_LEN } from "./key_schedule.ts";
 import { Bip324Error } from "../errors.ts";
-import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
-import { TAG_LEN } from "../aead/aead.ts";
 import { type Network, networkMagic } from "../bitcoin/network.ts";
-import {
-  Bip324Cipher,
-  decryptPacket,
-  encryptPacket,
-  HEADER_LEN,
-  IGNORE_BIT,
-} from "../packet_cipher.ts";
-import type { StreamingOpen } from "../crypto/streaming_open.ts";
+import { Bip324Cipher, encryptPacket } from "../packet_cipher.ts";
+import { VersionPhase } from "./version_phase.ts";
 
 import {
   DEFAULT_MAX_MESSAGE_SIZE,
@@ -35,7 +27,6 @@ import {
   type HandshakeState,
   makeGarbage,
   MAX_GARBAGE_LEN,
-  MAX_KEPT_VERSION_CONTENTS,
   type Role,
 } from "./handshake_options.ts";
 
@@ -94,15 +85,7 @@ export class Handshake {
   #garbageHave = 0;
   #scanFrom = 0; // garbage positions already searched for the terminator (never rescanned)
   #garbageReceived?: Uint8Array;
-  #field = new Uint8Array(LENGTH_FIELD_LEN);
-  #fieldHave = 0;
-  #bodyTotal = -1; // body bytes (header + contents + tag) of the packet being read, or -1
-  #bodyHave = 0;
-  #body?: Uint8Array; // the version packet being gathered
-  #decoy?: StreamingOpen; // a decoy (or an over-long version packet) authenticated as it streams
-  #streamingVersion = false;
-  #packetsReceived = 0;
-  #decoysReceived = 0;
+  #packets?: VersionPhase; // decoys and the version packet, once the terminator was found
   #result?: HandshakeResult;
   #started = false;
   #failed = false;
@@ -155,8 +138,7 @@ export class Handshake {
    */
   get buffered(): number {
     return (this.#state === "prefix" || this.#state === "key" ? this.#keyHave : 0) +
-      (this.#state === "garbage" ? this.#garbageHave : 0) + this.#fieldHave +
-      (this.#body !== undefined ? this.#bodyHave : 0);
+      (this.#state === "garbage" ? this.#garbageHave : 0) + (this.#packets?.buffered ?? 0);
   }
 
   /** Garbage bytes we send. */
@@ -217,9 +199,8 @@ export class Handshake {
   destroy(): void {
     this.#failed = true;
     this.#cipher.destroy();
-    this.#decoy?.destroy();
-    this.#decoy = undefined;
-    wipe(this.#garbage, this.#key, this.#garbageBuf, this.#body);
+    this.#packets?.destroy();
+    wipe(this.#garbage, this.#key, this.#garbageBuf);
   }
 
   /** Consumes a prefix of `input` for the current state; returns what is left of it. */
@@ -312,6 +293,11 @@ export class Handshake {
       }
       if (match) {
         this.#garbageReceived = buf.slice(0, p);
+        this.#packets = new VersionPhase(
+          this.#cipher.ciphers,
+          this.#maxMessageSize,
+          this.#garbageReceived,
+        );
         this.#state = "version";
         // Bytes after the terminator that we already copied come first, then the rest.
         const after = buf.subarray(p + GARBAGE_TERMINATOR_LEN, this.#garbageHave);
@@ -333,73 +319,10 @@ export class Handshake {
 
   /** Decoys (authenticated as they stream, never held) until the version packet. */
   #readPackets(input: Uint8Array): Uint8Array {
-    const ciphers = this.#cipher.ciphers;
-    let i = 0;
-    while (i < input.length) {
-      if (this.#bodyTotal < 0) {
-        while (this.#fieldHave < LENGTH_FIELD_LEN && i < input.length) {
-          this.#field[this.#fieldHave++] = input[i++];
-        }
-        if (this.#fieldHave < LENGTH_FIELD_LEN) return input.subarray(i);
-        this.#fieldHave = 0;
-        const length = ciphers.recvLength.decryptLength(this.#field, 0);
-        if (length > this.#maxMessageSize) {
-          throw new Bip324Error(
-            "OVERSIZED",
-            `peer announced a ${length}-byte packet (limit ${this.#maxMessageSize})`,
-          );
-        }
-        this.#bodyTotal = HEADER_LEN + length + TAG_LEN;
-        this.#bodyHave = 0;
-        continue;
-      }
-      const aad = this.#packetsReceived === 0 ? this.#garbageReceived! : EMPTY;
-      if (this.#bodyHave === 0 && this.#decoy === undefined && this.#body === undefined) {
-        // The header byte tells a decoy before the rest of the packet arrives.
-        if (ciphers.recvPacket.peekFirstByte(input[i]) & IGNORE_BIT) {
-          this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
-          this.#streamingVersion = false;
-        } else if (this.#bodyTotal - HEADER_LEN - TAG_LEN > MAX_KEPT_VERSION_CONTENTS) {
-          // A version packet too large to keep: authenticated as it streams, contents dropped
-          // (receivers ignore them, BIP324), so a pending handshake holds nothing for it.
-          this.#decoy = ciphers.recvPacket.decryptStreaming(aad, this.#bodyTotal);
-          this.#streamingVersion = true;
-        } else {
-          this.#body = new Uint8Array(Math.min(this.#bodyTotal, 64 * 1024));
-        }
-      }
-      const take = Math.min(input.length - i, this.#bodyTotal - this.#bodyHave);
-      const piece = input.subarray(i, i + take);
-      i += take;
-      if (this.#decoy) {
-        this.#decoy.update(piece);
-      } else {
-        const need = this.#bodyHave + take;
-        this.#body = growBuffer(this.#body, this.#bodyHave, need, this.#bodyTotal);
-        this.#body.set(piece, this.#bodyHave);
-      }
-      this.#bodyHave += take;
-      if (this.#bodyHave < this.#bodyTotal) return input.subarray(i);
-      this.#bodyTotal = -1;
-      this.#packetsReceived++;
-      if (this.#decoy) {
-        const ok = this.#decoy.finish();
-        this.#decoy = undefined;
-        if (!ok) throw new Bip324Error("DECRYPTION", "packet authentication failed (bad tag)");
-        if (this.#streamingVersion) {
-          this.#finish(EMPTY);
-          return input.subarray(i);
-        }
-        this.#decoysReceived++;
-        continue;
-      }
-      const body = this.#body!;
-      this.#body = undefined;
-      const { contents } = decryptPacket(ciphers, body, aad);
-      this.#finish(contents.length === 0 ? EMPTY : contents.slice());
-      return input.subarray(i);
-    }
-    return input.subarray(i);
+    const phase = this.#packets!;
+    const rest = phase.read(input);
+    if (phase.version !== undefined) this.#finish(phase.version);
+    return rest;
   }
 
   #finish(peerVersionContents: Uint8Array): void {
@@ -413,7 +336,7 @@ export class Handshake {
       garbageSent: this.#garbage.length,
       decoysSent: this.#decoys,
       garbageReceived: this.#garbageReceived!.length,
-      decoysReceived: this.#decoysReceived,
+      decoysReceived: this.#packets!.decoys,
     };
   }
 }

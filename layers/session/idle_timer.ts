@@ -1,20 +1,39 @@
 /**
- * {@linkcode IdleTimer}: fires once nothing arrived for a while. One timer,
- * re-armed for the remainder when activity happened meanwhile, so activity
- * itself costs a timestamp, not a timer. Internal.
+ * The session's timers. {@linkcode IdleTimer}: fires once nothing arrived
+ * for a while. One timer, re-armed for the remainder when activity happened
+ * meanwhile, so activity itself costs a timestamp, not a timer.
+ * {@linkcode settleWithin}: waits for work, at most so long. Internal.
  *
  * @module
  */
 
-/** Calls `onIdle` after `ms` without {@linkcode IdleTimer.touch}. */
+import { Bip324Error } from "../errors.ts";
+
+/**
+ * Resolves once `work` settles (either way) or `ms` have passed, whichever
+ * comes first; the timer is cleared as soon as `work` settles.
+ */
+export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  const settled = work.then(() => {}, () => {});
+  return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Calls `onIdle` with an `IDLE_TIMEOUT` error (origin local) after `ms`
+ * without {@linkcode IdleTimer.touch}.
+ */
 export class IdleTimer {
   readonly ms: number;
   #last: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #onIdle: () => void;
+  #onIdle: (error: Bip324Error) => void;
 
   /** Starts counting now. */
-  constructor(ms: number, onIdle: () => void) {
+  constructor(ms: number, onIdle: (error: Bip324Error) => void) {
     if (!(ms > 0)) throw new RangeError(`idleTimeout must be > 0 ms, got ${ms}`);
     this.ms = ms;
     this.#onIdle = onIdle;
@@ -40,6 +59,10 @@ export class IdleTimer {
       return;
     }
     this.#timer = undefined;
-    this.#onIdle();
+    this.#onIdle(
+      new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${this.ms} ms`, {
+        origin: "local",
+      }),
+    );
   };
 }

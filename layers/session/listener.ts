@@ -11,7 +11,7 @@
 import { Bip324Error } from "../errors.ts";
 import { randomBytes } from "../bytes.ts";
 import type { IncomingPair } from "../../transports/types.ts";
-import { asSessionError, markRemote, type Session } from "./session.ts";
+import { asSessionError, markPeer, type Session } from "./session.ts";
 import { openSession, type SessionOptions } from "./open.ts";
 import { openV1Session } from "./v1_session.ts";
 import { checkAcceptOptions } from "./check_options.ts";
@@ -141,7 +141,7 @@ export interface SessionListener extends AsyncIterable<Session>, AsyncDisposable
 
 /** Records where a session's peer is (`HOST:PORT`). Internal. */
 export function setSessionRemote(session: Session, remote: string | undefined): void {
-  if (remote !== undefined) markRemote(session, remote);
+  if (remote !== undefined) markPeer(session, { remote });
 }
 
 /** Where a session's peer is (same as `session.remote`). */

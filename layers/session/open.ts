@@ -19,7 +19,7 @@ import { lengthDecoder, lengthEncoder } from "../length/length_layer.ts";
 import { shapingLayer, type ShapingPolicy } from "../shaping.ts";
 import { streamTransformer } from "./compose.ts";
 import {
-  markAuthenticated,
+  markPeer,
   Session,
   type SessionBaseOptions,
   type SessionInit,
@@ -255,7 +255,7 @@ export async function openSession(pair: BytePair, options: OpenSessionOptions): 
     aborted.catch(() => {});
     try {
       const result = await Promise.race([authenticate(session, options.auth), aborted]);
-      markAuthenticated(session, result.authenticated);
+      markPeer(session, { authenticated: result.authenticated });
     } catch (error) {
       await session.close();
       throw error;

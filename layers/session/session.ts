@@ -28,15 +28,16 @@ import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox, type OutboxListener } from "./outbox.ts";
-import { IdleTimer } from "./idle_timer.ts";
+import { IdleTimer, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
-import type {
-  HandshakeInfo,
-  SessionBaseOptions,
-  SessionInit,
-  SessionStats,
+import {
+  type HandshakeInfo,
+  type SessionBaseOptions,
+  type SessionInit,
+  sessionLimits,
+  type SessionStats,
 } from "./session_init.ts";
 
 export { asSessionError };
@@ -48,28 +49,27 @@ export type {
   SessionStats,
 } from "./session_init.ts";
 
-let setAuthenticated: (session: Session, value: boolean) => void;
 type Hooks =
   & TransformStreamDefaultController<Uint8Array>
   & InboundEvents
   & OutboxListener
   & UnderlyingSink<Message>;
 let SessionHooks: new (session: Session) => Hooks;
-let setRemote: (session: Session, remote: string) => void;
-
-/** Records where a session's peer is, `HOST:PORT` (internal: connect and the listeners). */
-export function markRemote(session: Session, remote: string): void {
-  setRemote(session, remote);
+let setPeer: (session: Session, facts: PeerFacts) => void;
+/** What a session's opener learns about the peer. */
+interface PeerFacts {
+  /** Where the peer is, `HOST:PORT` (connect and the listeners). */
+  remote?: string;
+  /** The outcome of private authentication. */
+  authenticated?: boolean;
 }
 
-/** Records the outcome of private authentication on a session (internal). */
-export function markAuthenticated(session: Session, value: boolean): void {
-  setAuthenticated(session, value);
+/** Records facts about a session's peer (internal). */
+export function markPeer(session: Session, facts: PeerFacts): void {
+  setPeer(session, facts);
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
-const DEFAULT_CLOSE_TIMEOUT = 5_000;
-const DEFAULT_READ_AHEAD = 256 * 1024;
 /** Microtask hops `close()` waits for writes the application already issued. */
 const DRAIN_HOPS = 8;
 
@@ -190,11 +190,9 @@ export class Session implements AsyncDisposable {
         if (this.#session.#state === "open") this.#session.#shutdown();
       }
     };
-    setAuthenticated = (session, value) => {
-      session.#authenticated = value;
-    };
-    setRemote = (session, remote) => {
-      session.#remote = remote;
+    setPeer = (session, { remote, authenticated }) => {
+      if (remote !== undefined) session.#remote = remote;
+      if (authenticated !== undefined) session.#authenticated = authenticated;
     };
   }
 
@@ -230,25 +228,12 @@ export class Session implements AsyncDisposable {
     this.peerVersionContents = init.peerVersionContents;
     this.handshake = init.handshake;
     this.#destroyKeys = init.destroy;
-    this.#closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-    if (!(this.#closeTimeout >= 0)) {
-      throw new RangeError(`closeTimeout must be ≥ 0 ms, got ${this.#closeTimeout}`);
-    }
-    const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
-    if (!(readAhead >= 0)) {
-      throw new RangeError(`readAhead must be ≥ 0 bytes, got ${readAhead}`);
-    }
+    const { closeTimeout, readAhead } = sessionLimits(options);
+    this.#closeTimeout = closeTimeout;
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-
     if (options.idleTimeout !== undefined) {
-      const ms = options.idleTimeout;
-      this.#idle = new IdleTimer(ms, () => {
-        if (this.#state !== "open") return;
-        this.#shutdown(
-          new Bip324Error("IDLE_TIMEOUT", `no bytes from the peer for ${ms} ms`, {
-            origin: "local",
-          }),
-        );
+      this.#idle = new IdleTimer(options.idleTimeout, (error) => {
+        if (this.#state === "open") this.#shutdown(error);
       });
     }
     const socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
@@ -259,17 +244,13 @@ export class Session implements AsyncDisposable {
     this.#outbox.ownBuffers = stack.ownBuffers === true;
     const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
     this.#outbound = compose(...stack.outbound);
-    const inbound = this.#inbound = new Inbound(
-      hooks,
-      this.#channel,
-      inboundStage,
-      {
-        readAhead,
-        leftover: init.leftover.length > 0 ? init.leftover : undefined,
-        socket,
-        idle: this.#idle,
-      },
-    );
+    const leftover = init.leftover.length > 0 ? init.leftover : undefined;
+    const inbound = this.#inbound = new Inbound(hooks, this.#channel, inboundStage, {
+      readAhead,
+      leftover,
+      socket,
+      idle: this.#idle,
+    });
     const starting = [
       inboundStage.start?.(inbound),
       this.#outbound.start?.(this.#hooks),
@@ -280,11 +261,8 @@ export class Session implements AsyncDisposable {
       inbound.waitFor(started);
     }
 
-    this.readable = new ReadableStream<Message>(inbound, {
-      highWaterMark: readAhead,
-      size: (m) => inbound.size(m),
-    });
-
+    const size = (m: Message) => inbound.size(m);
+    this.readable = new ReadableStream<Message>(inbound, { highWaterMark: readAhead, size });
     this.writable = new WritableStream<Message>(hooks, { highWaterMark: 1 });
   }
 
@@ -345,19 +323,8 @@ export class Session implements AsyncDisposable {
     if (this.#closing) return this.#closing;
     if (this.#state !== "open") return this.closed;
     this.#state = "closing";
-    this.#closing = (async () => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, this.#closeTimeout);
-      });
-      try {
-        const flushed = this.#drainWrites().then(() => this.#outbox.close()).catch(() => {});
-        await Promise.race([flushed, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-      this.#shutdown();
-    })();
+    const flushed = this.#drainWrites().then(() => this.#outbox.close());
+    this.#closing = settleWithin(flushed, this.#closeTimeout).then(() => this.#shutdown());
     return this.#closing;
   }
 

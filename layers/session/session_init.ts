@@ -45,6 +45,22 @@ export interface SessionBaseOptions {
   readAhead?: number;
 }
 
+const DEFAULT_CLOSE_TIMEOUT = 5_000;
+const DEFAULT_READ_AHEAD = 256 * 1024;
+
+/** `closeTimeout` and `readAhead` with their defaults; `RangeError` for a bad one. */
+export function sessionLimits(
+  options: SessionBaseOptions,
+): { closeTimeout: number; readAhead: number } {
+  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  if (!(closeTimeout >= 0)) {
+    throw new RangeError(`closeTimeout must be ≥ 0 ms, got ${closeTimeout}`);
+  }
+  const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+  if (!(readAhead >= 0)) throw new RangeError(`readAhead must be ≥ 0 bytes, got ${readAhead}`);
+  return { closeTimeout, readAhead };
+}
+
 /** The transformers of one session, per direction, as its protocol builds them. */
 export interface SessionStack {
   /** Bottom-up: from transport bytes to messages. */

@@ -13,7 +13,7 @@
 import type { BytePair } from "../bytes.ts";
 import type { Role } from "../handshake/handshake.ts";
 import { v1Decoder, v1Encoder } from "../v1/v1_layer.ts";
-import { markAuthenticated, Session } from "./session.ts";
+import { markPeer, Session } from "./session.ts";
 import { callerStages, type SessionOptions } from "./open.ts";
 
 /** Options for {@linkcode openV1Session}. */
@@ -65,6 +65,6 @@ export function openV1Session(pair: BytePair, options: OpenV1SessionOptions): Se
     }),
   }, options);
   // v1 has no session id to authenticate over: never authenticated.
-  if (options.auth !== undefined) markAuthenticated(session, false);
+  if (options.auth !== undefined) markPeer(session, { authenticated: false });
   return session;
 }

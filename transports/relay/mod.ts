@@ -34,7 +34,7 @@ export type {
   RelayCoreOptions,
   RelayNodeConnection,
   RelayRequestContext,
-} from "./core.ts";
+} from "./options.ts";
 export { serveRelay } from "./serve.ts";
 export type { Relay, RelayClientInfo, ServeRelayOptions } from "./serve.ts";
 export { socketsConnector } from "./sockets.ts";

@@ -8,7 +8,8 @@
 
 import { connectTcp } from "../tcp.ts";
 import { DEFAULT_MAX_FRAME_BYTES, serveHttp } from "../http_server.ts";
-import { createRelay, type RelayConnect, type RelayCoreOptions } from "./core.ts";
+import { createRelay } from "./core.ts";
+import type { RelayConnect, RelayCoreOptions } from "./options.ts";
 import type { RelayMetrics } from "./metrics.ts";
 
 /** What {@linkcode ServeRelayOptions.clientIp} gets besides the request. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { RelayConnect, RelayNodeConnection } from "./core.ts";
+import type { RelayConnect, RelayNodeConnection } from "./options.ts";
 
 /** The slice of a Sockets-API socket used here. */
 export interface SocketsApiSocket {
