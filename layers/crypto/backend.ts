@@ -8,7 +8,9 @@
  * - `"pure"`: {@linkcode PureAead}, this library's allocation-free
  *   TypeScript. Works everywhere; the only choice in browsers.
  * - `"native"`: {@linkcode NativeAead}, `node:crypto`'s `chacha20-poly1305`
- *   (OpenSSL/BoringSSL), where the runtime provides it (Deno, Node.js, Bun).
+ *   (OpenSSL) where the runtime provides it (Deno, Node.js); on Bun, whose
+ *   `node:crypto` lacks it, the system's OpenSSL `libcrypto` through
+ *   `bun:ffi` (Linux).
  * - `"wasm"`: {@linkcode WasmAead}, this library's ChaCha20-Poly1305 compiled
  *   to WebAssembly (SIMD) from `wasm/src/`: about 2–3× the pure backend,
  *   fastest for small packets. Where WebAssembly cannot be compiled from bytes

@@ -1,6 +1,8 @@
 /**
  * The native ChaCha20-Poly1305 backend: `node:crypto`'s `chacha20-poly1305`
- * cipher (OpenSSL in Node.js and Deno, BoringSSL in Bun).
+ * cipher (OpenSSL in Node.js and Deno). Bun's `node:crypto` lacks it; on
+ * Linux, Bun reaches the system's OpenSSL `libcrypto` through `bun:ffi`
+ * instead (`openssl_ffi.ts`).
  *
  * `node:crypto` is never imported statically, so bundles for browsers stay
  * free of it. It is looked up once, on first use, with
@@ -13,6 +15,7 @@
 
 import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
 import { agreesWithPure } from "./pure_aead.ts";
+import { findOpenSslFfi, type OpenSslAead } from "./openssl_ffi.ts";
 
 const ALGORITHM = "chacha20-poly1305";
 const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
@@ -42,6 +45,8 @@ export interface NodeCrypto {
 }
 
 let detected: NodeCrypto | null | undefined;
+/** Where `node:crypto` lacks the cipher (Bun): libcrypto through `bun:ffi`, if that works. */
+let viaFfi: OpenSslAead | undefined;
 /** Why the last {@linkcode findNativeCrypto} call found nothing (for error messages). */
 let missing = "";
 
@@ -88,7 +93,7 @@ export function findNativeCrypto(scope: object = globalThis): NodeCrypto | null 
     missing = `${where}'s node:crypto failed the ${ALGORITHM} self-test`;
     return selfTest(mod as NodeCrypto) ? mod as NodeCrypto : null;
   } catch (error) {
-    // No such cipher (Bun: "Unknown cipher"), a sandboxed module, …: stay pure.
+    // No such cipher (Bun: "Unknown cipher"), a sandboxed module, …: not from node:crypto.
     missing = `${runtimeLabel(scope)}'s node:crypto has no ${ALGORITHM} (${
       (error as Error)?.message ?? error
     })`;
@@ -113,14 +118,24 @@ function selfTest(crypto: NodeCrypto): boolean {
  * ```
  */
 export function nativeAeadAvailable(): boolean {
-  if (detected === undefined) detected = findNativeCrypto(globalThis);
-  return detected !== null;
+  if (detected === undefined) {
+    detected = findNativeCrypto(globalThis);
+    if (detected === null) {
+      const ffi = findOpenSslFfi(globalThis);
+      if (typeof ffi === "string") {
+        if (ffi !== "not Bun") missing += `; ${ffi}`;
+      } else {
+        viaFfi = ffi;
+      }
+    }
+  }
+  return detected !== null || viaFfi !== undefined;
 }
 
 /**
  * Why the native backend is unavailable here (e.g. `"Bun 1.4.4's node:crypto
- * has no chacha20-poly1305 (Unknown cipher)"`), or `undefined` when it is
- * available.
+ * has no chacha20-poly1305 (Unknown cipher); no usable libcrypto through
+ * bun:ffi (…)"`), or `undefined` when it is available.
  *
  * @example
  * ```ts
@@ -153,19 +168,27 @@ export class NativeAead implements AeadBackend {
   /** Always `"native"`. */
   readonly name: string = "native";
   #crypto: NodeCrypto;
+  #ffi: OpenSslAead | undefined;
 
   /**
-   * Uses the detected `node:crypto` (throws an `Error` when
-   * {@linkcode nativeAeadAvailable} is false). `crypto` is for tests.
+   * Uses the detected `node:crypto` (or, on Bun, libcrypto through
+   * `bun:ffi`); throws an `Error` when {@linkcode nativeAeadAvailable} is
+   * false. `crypto` is for tests.
    */
   constructor(crypto?: NodeCrypto) {
     if (crypto === undefined) {
       if (!nativeAeadAvailable()) {
         throw new Error(`backend "native" is unavailable: ${nativeAeadMissing()}`);
       }
+      this.#ffi = detected === null ? viaFfi : undefined;
       crypto = detected as NodeCrypto;
     }
     this.#crypto = crypto;
+  }
+
+  /** Where the cipher comes from: `"node:crypto"`, or `"libcrypto (bun:ffi)"` on Bun. */
+  get source(): string {
+    return this.#ffi === undefined ? "node:crypto" : "libcrypto (bun:ffi)";
   }
 
   /** See {@linkcode AeadBackend.seal}. */
@@ -176,6 +199,7 @@ export class NativeAead implements AeadBackend {
     plaintext: Uint8Array,
     out: Uint8Array,
   ): void {
+    if (this.#ffi !== undefined) return this.#ffi.seal(key, nonce, aad, plaintext, out);
     const length = sealLength(key, nonce, aad, plaintext, out);
     const cipher = this.#crypto.createCipheriv(ALGORITHM, key, nonce, OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad);
@@ -201,6 +225,7 @@ export class NativeAead implements AeadBackend {
     ciphertext: Uint8Array,
     out: Uint8Array,
   ): boolean {
+    if (this.#ffi !== undefined) return this.#ffi.open(key, nonce, aad, ciphertext, out);
     const length = openLength(key, nonce, aad, ciphertext, out);
     if (length < 0) return false;
     const decipher = this.#crypto.createDecipheriv(ALGORITHM, key, nonce, OPTIONS);

@@ -57,6 +57,47 @@ function untilStdinEnds() {
   });
 }
 
+/**
+ * Seals and opens with `aead` and the pure backend at sizes around every boundary, in place and
+ * not, and with a bad tag; returns what differed (empty when everything agreed).
+ */
+function checkAgainstPure(aead) {
+  const pure = createAeadBackend("pure"), failures = [];
+  const bytes = (n, seed) => Uint8Array.from({ length: n }, (_, i) => (i * seed + 3) & 0xff);
+  const equal = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+  for (
+    const length of [0, 1, 15, 16, 17, 63, 64, 65, 255, 256, 1000, 8191, 8192, 65_537, 1 << 20]
+  ) {
+    const key = bytes(32, length + 1), nonce = bytes(12, length + 7), aad = bytes(length % 9, 5);
+    const plaintext = bytes(length, 13);
+    const expected = new Uint8Array(length + 16), got = new Uint8Array(length + 16);
+    pure.seal(key, nonce, aad, plaintext, expected);
+    aead.seal(key, nonce, aad, plaintext, got);
+    if (!equal(got, expected)) failures.push(`seal ${length}`);
+    const back = new Uint8Array(length);
+    if (!aead.open(key, nonce, aad, expected, back) || !equal(back, plaintext)) {
+      failures.push(`open ${length}`);
+    }
+    const inPlace = expected.slice();
+    if (
+      !aead.open(key, nonce, aad, inPlace, inPlace) ||
+      !equal(inPlace.subarray(0, length), plaintext)
+    ) {
+      failures.push(`open in place ${length}`);
+    }
+    const bad = expected.slice();
+    bad[length + 15] ^= 1;
+    const copy = bad.slice(), untouched = new Uint8Array(length).fill(0xee);
+    if (aead.open(key, nonce, aad, bad, untouched) || !untouched.every((v) => v === 0xee)) {
+      failures.push(`bad tag ${length}`);
+    }
+    if (aead.open(key, nonce, aad, copy, copy) || !equal(copy, bad)) {
+      failures.push(`bad tag in place ${length}`);
+    }
+  }
+  return failures;
+}
+
 async function main() {
   if (mode === "capabilities") {
     let nativeError = null;
@@ -65,7 +106,14 @@ async function main() {
     } catch (error) {
       nativeError = String(error?.message ?? error);
     }
-    out({ event: "capabilities", native: nativeAeadAvailable(), native_error: nativeError });
+    const native = nativeAeadAvailable();
+    out({
+      event: "capabilities",
+      native,
+      native_error: nativeError,
+      native_source: native ? createAeadBackend("native").source : null,
+      native_disagreements: native ? checkAgainstPure(createAeadBackend("native")) : null,
+    });
     return;
   }
   if (mode === "relay") {
