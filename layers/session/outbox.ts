@@ -52,11 +52,24 @@ let ticking: Outbox[] = [];
 let walking: Outbox[] = [];
 let hopQueued = false;
 
+/**
+ * Queues `hop` as a microtask: `queueMicrotask` where it is the cheaper way (Deno, Bun), a
+ * resolved promise's `then` in Node.js, whose `queueMicrotask` wraps every callback for
+ * async hooks (about three times the cost per hop, measured in Node.js 22).
+ */
+const queueHop: () => void = (() => {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown; process?: { versions?: object } };
+  const node = g.Deno === undefined && g.Bun === undefined &&
+    (g.process?.versions as { node?: string } | undefined)?.node !== undefined;
+  const resolved = Promise.resolve();
+  return node ? () => void resolved.then(hop) : () => queueMicrotask(hop);
+})();
+
 function schedule(outbox: Outbox): void {
   ticking.push(outbox);
   if (!hopQueued) {
     hopQueued = true;
-    queueMicrotask(hop);
+    queueHop();
   }
 }
 
@@ -72,7 +85,7 @@ function hop(): void {
     if (again) ticking.push(outbox);
   }
   now.length = 0;
-  if (ticking.length > 0) queueMicrotask(hop);
+  if (ticking.length > 0) queueHop();
   else hopQueued = false;
 }
 

@@ -38,6 +38,7 @@ import {
   type SessionInit,
   sessionLimits,
   type SessionStats,
+  WRITE_QUEUE,
 } from "./session_init.ts";
 
 export { asSessionError };
@@ -84,6 +85,10 @@ const DRAIN_HOPS = 8;
  * messages received before it are still read, and then reads reject with the
  * `Bip324Error`. {@linkcode Session.closed} resolves (it never rejects) once
  * everything is shut; {@linkcode Session.closeReason} says why.
+ *
+ * Backpressure: the writable counts payload bytes; up to 16 KiB of queued
+ * payloads (or one larger message) make `writer.ready` wait, as does a
+ * transport that stops taking bytes.
  *
  * Ownership: a written payload belongs to the session until the write
  * resolves (it is copied straight into the outgoing packet, never kept). A
@@ -263,7 +268,7 @@ export class Session implements AsyncDisposable {
 
     const size = (m: Message) => inbound.size(m);
     this.readable = new ReadableStream<Message>(inbound, { highWaterMark: readAhead, size });
-    this.writable = new WritableStream<Message>(hooks, { highWaterMark: 1 });
+    this.writable = new WritableStream<Message>(hooks, WRITE_QUEUE);
   }
 
   /** Why the session ended: `undefined` for a clean close, else the protocol error. */
