@@ -105,26 +105,3 @@ Deno.test("outbox: where writes are released, a full batch is the next batch onc
   // refilled after its write resolved, so nothing was overwritten under a pending write).
   assert.ok(s.writes.length > 0);
 });
-
-Deno.test("session: the writable queues payload bytes, not messages: small ones back to back, one large one at a time", async () => {
-  const [x, y] = memoryPair();
-  const [a, b] = await Promise.all([
-    openSession(x, { role: "initiator", network: "regtest" }),
-    openSession(y, { role: "responder", network: "regtest" }),
-  ]);
-  const writer = a.writable.getWriter();
-  const start = writer.desiredSize!;
-  assert.ok(start >= 16 * 1024, `room for many small messages (${start})`);
-  for (let i = 0; i < 100; i++) writer.write({ type: "ping", payload: new Uint8Array(8) });
-  assert.equal(writer.desiredSize, start - 100 * 9, "each counts its payload + 1");
-  writer.write({ type: "tx", payload: new Uint8Array(start) });
-  assert.ok(writer.desiredSize! <= 0, "a large message fills the queue by itself");
-  await writer.ready;
-  assert.ok(writer.desiredSize! > 0);
-  const reader = b.readable.getReader();
-  for (let i = 0; i < 101; i++) assert.equal((await reader.read()).done, false);
-  // A malformed write still rejects with TypeError (the size of a non-message never throws).
-  await assert.rejects(writer.write(undefined as never), TypeError);
-  await a.close();
-  await b.closed;
-});

@@ -55,7 +55,6 @@ export const LIMITS: readonly Limit[] = [
   // --- a session
   L("readAhead", "read-ahead (`readAhead`)", 256 * KIB, "bytes", SESSION, "DEFAULT_READ_AHEAD = ([\\d_ *]+);", "the session stops reading from the transport (backpressure); one larger message is still read, nothing after it"),
   L("closeTimeout", "flushing on close (`closeTimeout`)", 5_000, "ms", SESSION, "DEFAULT_CLOSE_TIMEOUT = ([\\d_]+)", "pending writes are dropped and the session is closed"),
-  L("writeQueue", "messages queued in the writable (payload bytes)", 16 * KIB, "bytes", SESSION, "highWaterMark: ([\\d_ *]+),", "`writer.ready` waits (backpressure); one larger message is still taken"),
   L("batch", "outbound batch buffer", 64 * KIB, "bytes", "layers/session/outbox.ts", "BATCH_SIZE = ([\\d_ *]+);", "flushed to the transport at once; an idle session lets go of it after 1 s"),
   L("batchRelease", "outbound batch buffer kept while idle", 1_000, "ms", "layers/session/outbox.ts", "RELEASE_AFTER_MS = ([\\d_]+)", "the buffer is released"),
   L("fairShare", "work per turn while another socket waits", 256 * KIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
@@ -171,9 +170,9 @@ const sessionBytes = (m: number, chunk: number) => [
     "readAhead + maxMessage",
   ),
   T(
-    "outbound, while the peer does not read: batch, a packet in flight and one queued, the writable's queue",
-    limit("batch") + 2 * (m + PACKET_OVERHEAD) + limit("writeQueue") + m,
-    "batch + 2 × (maxMessage + 20) + writeQueue + maxMessage",
+    "outbound, while the peer does not read: batch, a packet in flight and one queued, one message waiting",
+    limit("batch") + 2 * (m + PACKET_OVERHEAD) + m,
+    "batch + 2 × (maxMessage + 20) + maxMessage",
   ),
 ];
 const wsFrames = () => [

@@ -61,18 +61,6 @@ export function sessionLimits(
   return { closeTimeout, readAhead };
 }
 
-/**
- * How the session's writable queues messages: by payload bytes, so that many
- * small messages may be issued back to back and one large one at a time
- * (16 KiB before a writer's `ready` waits). A message weighs its payload
- * plus one, so that empty ones count; the size of a non-message is 1 (its
- * write then fails with `TypeError`), never a throw.
- */
-export const WRITE_QUEUE: QueuingStrategy<unknown> = {
-  highWaterMark: 16 * 1024,
-  size: (m) => ((m as { payload?: Uint8Array } | undefined)?.payload?.length ?? 0) + 1,
-};
-
 /** The transformers of one session, per direction, as its protocol builds them. */
 export interface SessionStack {
   /** Bottom-up: from transport bytes to messages. */
