@@ -9,7 +9,7 @@
  * @module
  */
 
-import { FSChaCha20, LENGTH_FIELD_LEN } from "./length/length_cipher.ts";
+import { FSChaCha20, FSCHACHA20_STATE_LEN, LENGTH_FIELD_LEN } from "./length/length_cipher.ts";
 import { FSChaCha20Poly1305, TAG_LEN } from "./aead/aead.ts";
 import { checkBytes, randomBytes, wipe } from "./bytes.ts";
 import { Bip324Error } from "./errors.ts";
@@ -207,16 +207,31 @@ export class Bip324Cipher {
       v2Ecdh(this.#privateKey, theirEllswift, this.#ourEllswift, initiating, secret);
       deriveSessionKeys(secret, initiating, network, keys);
       const interval = this.#rekeyInterval, backend = this.#backend;
+      // The four ciphers keep their keys (and the length ciphers their keystream) in one
+      // allocation: off the garbage-collected heap (never moved, so never copied), and one
+      // buffer per session instead of four.
+      const L = FSCHACHA20_STATE_LEN, storage = new Uint8Array(2 * L + 64);
+      const region = (at: number) => storage.subarray(at);
       const make = <T extends { destroy(): void }>(cipher: () => T): T => {
         const c = cipher();
         built.push(c);
         return c;
       };
       const ciphers: DirectionalCiphers = {
-        sendLength: make(() => new FSChaCha20(keys.sendLengthKey, interval)),
-        sendPacket: make(() => new FSChaCha20Poly1305(keys.sendPacketKey, interval, { backend })),
-        recvLength: make(() => new FSChaCha20(keys.recvLengthKey, interval)),
-        recvPacket: make(() => new FSChaCha20Poly1305(keys.recvPacketKey, interval, { backend })),
+        sendLength: make(() => new FSChaCha20(keys.sendLengthKey, interval, region(0))),
+        sendPacket: make(() =>
+          new FSChaCha20Poly1305(keys.sendPacketKey, interval, {
+            backend,
+            keyStorage: region(2 * L),
+          })
+        ),
+        recvLength: make(() => new FSChaCha20(keys.recvLengthKey, interval, region(L))),
+        recvPacket: make(() =>
+          new FSChaCha20Poly1305(keys.recvPacketKey, interval, {
+            backend,
+            keyStorage: region(2 * L + 32),
+          })
+        ),
       };
       this.#sessionId = keys.sessionId.slice();
       // Both terminators in one buffer: a session keeps them (to wipe them) as long as it lives.

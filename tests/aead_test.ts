@@ -48,3 +48,21 @@ Deno.test("FSChaCha20Poly1305: bad tag and short input → Bip324Error DECRYPTIO
   assert.throws(() => dec.decrypt(EMPTY, new Uint8Array(15)), Bip324Error);
   assert.throws(() => enc.encrypt(EMPTY, new Uint8Array(4), new Uint8Array(8)), RangeError);
 });
+
+Deno.test("FSChaCha20Poly1305 with keyStorage: same packets across a rekey, key only there, wiped by destroy", () => {
+  const storage = new Uint8Array(40).fill(0xaa);
+  const shared = new FSChaCha20Poly1305(key, 224, { backend: "pure", keyStorage: storage });
+  const own = new FSChaCha20Poly1305(key, 224, { backend: "pure" });
+  for (let i = 0; i < 230; i++) {
+    const plain = Uint8Array.of(i & 0xff, 1, 2);
+    assert.deepEqual(shared.encrypt(EMPTY, plain), own.encrypt(EMPTY, plain), `packet ${i}`);
+  }
+  assert.ok(storage.subarray(32).every((b) => b === 0xaa), "past its 32 bytes: untouched");
+  assert.ok(!storage.subarray(0, 32).every((b) => b === 0), "holds the (rekeyed) key");
+  shared.destroy();
+  assert.ok(storage.subarray(0, 32).every((b) => b === 0), "wiped");
+  assert.throws(
+    () => new FSChaCha20Poly1305(key, 224, { keyStorage: new Uint8Array(31) }),
+    RangeError,
+  );
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FSChaCha20 } from "../layers/length/length_cipher.ts";
+import { FSChaCha20, FSCHACHA20_STATE_LEN } from "../layers/length/length_cipher.ts";
 import { RefFSChaCha20 } from "./reference.ts";
 
 const key = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
@@ -50,4 +50,24 @@ Deno.test("FSChaCha20: argument checks and destroy()", () => {
   c.destroy();
   const other = new FSChaCha20(key);
   assert.notDeepEqual(c.crypt(new Uint8Array(3)), other.crypt(new Uint8Array(3)));
+});
+
+Deno.test("FSChaCha20 in caller storage: same stream, state kept only there, wiped by destroy", () => {
+  const storage = new Uint8Array(FSCHACHA20_STATE_LEN + 8).fill(0xaa);
+  const shared = new FSChaCha20(key, 224, storage), own = new FSChaCha20(key);
+  for (let i = 0; i < 500; i++) { // across two rekeys
+    const field = Uint8Array.of(i & 0xff, i >> 8, 7);
+    assert.deepEqual(shared.crypt(field), own.crypt(field), `chunk ${i}`);
+  }
+  assert.ok(
+    storage.subarray(FSCHACHA20_STATE_LEN).every((b) => b === 0xaa),
+    "past its region: untouched",
+  );
+  shared.destroy();
+  assert.ok(storage.subarray(0, FSCHACHA20_STATE_LEN).every((b) => b === 0), "its region wiped");
+  assert.throws(
+    () => new FSChaCha20(key, 224, new Uint8Array(FSCHACHA20_STATE_LEN - 1)),
+    RangeError,
+  );
+  assert.throws(() => new FSChaCha20(key, 224, [] as unknown as Uint8Array), TypeError);
 });

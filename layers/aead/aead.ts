@@ -36,6 +36,11 @@ export interface FSChaCha20Poly1305Options {
    * {@linkcode AeadBackend} object.
    */
   backend?: AeadBackendKind | AeadBackend;
+  /**
+   * Where to keep the key: its first 32 bytes, which nothing else may use
+   * (lets several ciphers share one allocation). Default: an array of its own.
+   */
+  keyStorage?: Uint8Array;
 }
 
 /**
@@ -87,7 +92,16 @@ export class FSChaCha20Poly1305 {
     interval: number = REKEY_INTERVAL,
     options: FSChaCha20Poly1305Options = {},
   ) {
-    this.#key = checkBytes("key", key, 32).slice();
+    checkBytes("key", key, 32);
+    const storage = options.keyStorage;
+    if (storage === undefined) {
+      this.#key = key.slice();
+    } else if (checkBytes("options.keyStorage", storage).length < 32) {
+      throw new RangeError(`options.keyStorage must be at least 32 bytes, got ${storage.length}`);
+    } else {
+      this.#key = storage.subarray(0, 32);
+      this.#key.set(key);
+    }
     this.#schedule = new RekeySchedule(interval);
     const backend = options.backend ?? "auto";
     if (typeof backend === "object" && backend !== null) {

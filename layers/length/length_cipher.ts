@@ -27,6 +27,8 @@ const BLOCK = 64;
 /** Keystream blocks computed per refill (each length takes 3 bytes: 42 lengths per refill). */
 const KEYSTREAM_BLOCKS = 2;
 const KEYSTREAM_LEN = KEYSTREAM_BLOCKS * BLOCK;
+/** Bytes an {@linkcode FSChaCha20} keeps: its key, then the keystream not yet used. */
+export const FSCHACHA20_STATE_LEN: number = 32 + KEYSTREAM_LEN;
 
 /**
  * Per-call scratch shared by every instance: it is only used inside one synchronous
@@ -65,13 +67,24 @@ export class FSChaCha20 {
    *
    * @param key 32-byte initial key (copied; the copy is wiped by {@linkcode FSChaCha20.destroy}).
    * @param interval chunks per key; 224 on the wire, injectable for tests.
+   * @param storage where to keep the key and keystream ({@linkcode FSCHACHA20_STATE_LEN}
+   *   bytes from its start, which nothing else may use): lets several ciphers share one
+   *   allocation. Default: an array of its own.
    */
-  constructor(key: Uint8Array, interval: number = REKEY_INTERVAL) {
+  constructor(key: Uint8Array, interval: number = REKEY_INTERVAL, storage?: Uint8Array) {
     checkBytes("key", key, 32);
     this.#schedule = new RekeySchedule(interval);
     // Key and keystream share one allocation; the keystream is computed KEYSTREAM_BLOCKS
     // blocks at a time (an idle cipher holds 160 bytes, not a whole epoch's 736).
-    this.#state = new Uint8Array(32 + KEYSTREAM_LEN);
+    if (storage === undefined) {
+      this.#state = new Uint8Array(FSCHACHA20_STATE_LEN);
+    } else if (checkBytes("storage", storage).length < FSCHACHA20_STATE_LEN) {
+      throw new RangeError(
+        `storage must be at least ${FSCHACHA20_STATE_LEN} bytes, got ${storage.length}`,
+      );
+    } else {
+      this.#state = storage.subarray(0, FSCHACHA20_STATE_LEN);
+    }
     this.#state.set(key);
     this.#pos = KEYSTREAM_LEN;
   }
