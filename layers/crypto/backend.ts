@@ -16,8 +16,9 @@
  *   fastest for small packets. Where WebAssembly cannot be compiled from bytes
  *   (Cloudflare Workers, a strict CSP) it is unavailable.
  * - `"auto"` (the default): per message, by size. With WebAssembly: wasm below
- *   {@linkcode AUTO_WASM_MAX} bytes, native from there (wasm at every size
- *   where there is no native backend, as in browsers). Without it: pure below
+ *   {@linkcode AUTO_WASM_MAX} bytes, native from there (on Bun, libcrypto
+ *   from 512 bytes; wasm at every size where there is no native backend, as
+ *   in browsers). Without it: pure below
  *   {@linkcode AUTO_NATIVE_MIN} bytes, native from there. Native calls cost a
  *   fixed few microseconds of setup, so small packets are faster in-process.
  *
@@ -63,6 +64,14 @@ export const AUTO_WASM_MAX = 8192;
 export const AUTO_NATIVE_MIN = 1536;
 
 /**
+ * Where the native backend is libcrypto called through `bun:ffi` (Bun, whose
+ * WebAssembly runs at about a third of V8's speed and whose native calls
+ * cost little setup), `"auto"` hands messages to it from this many plaintext
+ * bytes (measured crossover with Bun 1.4: between 256 and 512).
+ */
+const AUTO_FFI_MIN = 512;
+
+/**
  * Picks a backend per message by size: the in-process one (wasm, else pure)
  * for small messages, native for large ones where available.
  *
@@ -85,7 +94,8 @@ export class AutoAead implements AeadBackend {
 
   /**
    * `threshold`: plaintext bytes from which native is used (default
-   * {@linkcode AUTO_WASM_MAX} with wasm, {@linkcode AUTO_NATIVE_MIN} without).
+   * {@linkcode AUTO_WASM_MAX} with wasm, {@linkcode AUTO_NATIVE_MIN} without;
+   * 512 where native is libcrypto through `bun:ffi`).
    */
   constructor(threshold?: number) {
     if (threshold !== undefined && !(threshold >= 0)) {
@@ -93,8 +103,13 @@ export class AutoAead implements AeadBackend {
     }
     const wasm = wasmAeadAvailable();
     this.#small = wasm ? new WasmAead() : new PureAead();
-    this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
-    this.#threshold = threshold ?? (wasm ? AUTO_WASM_MAX : AUTO_NATIVE_MIN);
+    const native = this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
+    this.#threshold = threshold ??
+      (native?.source === "libcrypto (bun:ffi)"
+        ? AUTO_FFI_MIN
+        : wasm
+        ? AUTO_WASM_MAX
+        : AUTO_NATIVE_MIN);
   }
 
   /** Zeroes the in-process backend's scratch (see {@linkcode PureAead.wipe}). */
@@ -105,6 +120,11 @@ export class AutoAead implements AeadBackend {
   /** The backend used below the threshold: `"wasm"` or `"pure"`. */
   get small(): string {
     return this.#small.name;
+  }
+
+  /** Plaintext bytes from which messages go to the native backend (when there is one). */
+  get threshold(): number {
+    return this.#threshold;
   }
 
   /** Whether large messages go to the native backend in this runtime. */

@@ -300,10 +300,10 @@ Deno.test("runtimes: capability checks pick the AEAD backend: node:crypto in Nod
     }
     assert.equal(line.native, true, info);
     assert.equal(line.native_error, null, info);
-    assert.equal(
-      line.native_source,
-      runtime.name === "bun" ? "libcrypto (bun:ffi)" : "node:crypto",
-    );
+    const bun = runtime.name === "bun";
+    assert.equal(line.native_source, bun ? "libcrypto (bun:ffi)" : "node:crypto", info);
+    // auto: native from 512 bytes over bun:ffi (cheap calls), from 8 KiB over node:crypto
+    assert.equal(line.auto_threshold, bun ? 512 : 8192, info);
     assert.deepEqual(line.native_disagreements, [], info);
   }
 });

@@ -112,6 +112,7 @@ async function main() {
       native,
       native_error: nativeError,
       native_source: native ? createAeadBackend("native").source : null,
+      auto_threshold: createAeadBackend("auto").threshold,
       native_disagreements: native ? checkAgainstPure(createAeadBackend("native")) : null,
     });
     return;
