@@ -135,3 +135,16 @@ export function sealWith(
   b.seal(key, nonce, aad, pt, out);
   return out;
 }
+
+/** Whether this machine has an OpenSSL libcrypto that FFI (Bun's, or Deno's) can load. */
+export function systemLibcrypto(): boolean {
+  for (const name of ["libcrypto.so.3", "libcrypto.so.1.1"]) {
+    try {
+      Deno.dlopen(name, {}).close();
+      return true;
+    } catch {
+      // try the next one
+    }
+  }
+  return false;
+}

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { findOpenSslFfi, OpenSslAead } from "../layers/crypto/openssl_ffi.ts";
 import { PureAead } from "../layers/crypto/pure_aead.ts";
+import { systemLibcrypto } from "./helpers.ts";
 
 type Signature = { args: readonly string[]; returns: string };
 
@@ -23,18 +24,6 @@ function denoDlopen(name: string, signatures: Record<string, Signature>) {
 /** A Bun-shaped scope whose bun:ffi is `dlopen`. */
 function bunScope(dlopen: (name: string, s: Record<string, Signature>) => unknown): object {
   return { Bun: {}, process: { platform: "linux", getBuiltinModule: () => ({ dlopen }) } };
-}
-
-function libcryptoHere(): boolean {
-  for (const name of ["libcrypto.so.3", "libcrypto.so.1.1"]) {
-    try {
-      Deno.dlopen(name, {}).close();
-      return true;
-    } catch {
-      // try the next one
-    }
-  }
-  return false;
 }
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => i * seed + 3);
@@ -65,7 +54,7 @@ Deno.test("openssl ffi: a library whose cipher does not agree with the pure back
 
 Deno.test("openssl ffi: on this machine's libcrypto, agrees with the pure backend at every size, in place and not; a bad tag leaves out untouched", () => {
   const found = findOpenSslFfi(bunScope(denoDlopen));
-  if (!libcryptoHere()) {
+  if (!systemLibcrypto()) {
     assert.match(found as string, /no usable libcrypto/);
     return;
   }
@@ -113,7 +102,7 @@ Deno.test("openssl ffi: on this machine's libcrypto, agrees with the pure backen
 
 Deno.test("openssl ffi: argument checks name the argument, like every backend", () => {
   const found = findOpenSslFfi(bunScope(denoDlopen));
-  if (!(found instanceof OpenSslAead)) return assert.ok(!libcryptoHere());
+  if (!(found instanceof OpenSslAead)) return assert.ok(!systemLibcrypto());
   const ok = new Uint8Array(32), nonce = new Uint8Array(12), e = new Uint8Array(0);
   assert.throws(() => found.seal(new Uint8Array(31), nonce, e, e, new Uint8Array(16)), /key/);
   assert.throws(() => found.seal(ok, new Uint8Array(11), e, e, new Uint8Array(16)), /nonce/);

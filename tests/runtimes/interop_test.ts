@@ -17,7 +17,7 @@ import {
   type Session,
   toHex,
 } from "../../mod.ts";
-import { readJsonLines, within } from "../helpers.ts";
+import { readJsonLines, systemLibcrypto, within } from "../helpers.ts";
 import { npmBuild, type Runtime, runtimes } from "./tools.ts";
 
 const COUNT = 1000;
@@ -271,19 +271,6 @@ for (const runtime of all) {
       await serving.catch(() => {});
     }
   });
-}
-
-/** Whether this machine has an OpenSSL libcrypto that Bun can load through bun:ffi. */
-function systemLibcrypto(): boolean {
-  for (const name of ["libcrypto.so.3", "libcrypto.so.1.1"]) {
-    try {
-      Deno.dlopen(name, {}).close();
-      return true;
-    } catch {
-      // try the next one
-    }
-  }
-  return false;
 }
 
 Deno.test("runtimes: capability checks pick the AEAD backend: node:crypto in Node.js, libcrypto through bun:ffi in Bun (whose node:crypto lacks chacha20-poly1305), else an error naming what is missing", async () => {
