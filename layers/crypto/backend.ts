@@ -26,6 +26,7 @@
  */
 
 import {
+  FFI_SOURCE,
   findNativeCrypto,
   NativeAead,
   nativeAeadAvailable,
@@ -105,11 +106,7 @@ export class AutoAead implements AeadBackend {
     this.#small = wasm ? new WasmAead() : new PureAead();
     const native = this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
     this.#threshold = threshold ??
-      (native?.source === "libcrypto (bun:ffi)"
-        ? AUTO_FFI_MIN
-        : wasm
-        ? AUTO_WASM_MAX
-        : AUTO_NATIVE_MIN);
+      (native?.source === FFI_SOURCE ? AUTO_FFI_MIN : wasm ? AUTO_WASM_MAX : AUTO_NATIVE_MIN);
   }
 
   /** Zeroes the in-process backend's scratch (see {@linkcode PureAead.wipe}). */

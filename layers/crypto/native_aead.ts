@@ -44,6 +44,9 @@ export interface NodeCrypto {
   createDecipheriv(alg: string, key: Uint8Array, iv: Uint8Array, options: object): NodeCipher;
 }
 
+/** {@linkcode NativeAead.source} where the cipher is libcrypto through `bun:ffi`. */
+export const FFI_SOURCE = "libcrypto (bun:ffi)";
+
 let detected: NodeCrypto | null | undefined;
 /** Where `node:crypto` lacks the cipher (Bun): libcrypto through `bun:ffi`, if that works. */
 let viaFfi: OpenSslAead | undefined;
@@ -186,9 +189,9 @@ export class NativeAead implements AeadBackend {
     this.#crypto = crypto;
   }
 
-  /** Where the cipher comes from: `"node:crypto"`, or `"libcrypto (bun:ffi)"` on Bun. */
+  /** Where the cipher comes from: `"node:crypto"`, or {@linkcode FFI_SOURCE} on Bun. */
   get source(): string {
-    return this.#ffi === undefined ? "node:crypto" : "libcrypto (bun:ffi)";
+    return this.#ffi === undefined ? "node:crypto" : FFI_SOURCE;
   }
 
   /** See {@linkcode AeadBackend.seal}. */
