@@ -1,7 +1,7 @@
 // The Deno connection pair: driven directly as a channel by sessions, its streams built on
 // first use; writes in order; closing waits for the writes in flight.
 import assert from "node:assert/strict";
-import { connPair } from "../transports/deno_conn.ts";
+import { connPair, keptReadBuffers } from "../transports/deno_conn.ts";
 import { takeChannel } from "../layers/channel.ts";
 
 async function loopback(): Promise<{ a: Deno.Conn; b: Deno.Conn; stop: () => void }> {
@@ -83,4 +83,82 @@ Deno.test("connPair: streams used first are what a session gets; a released chan
   pair.close();
   b.close();
   stop();
+});
+
+/** A connection whose reads the test answers: it sees each read's buffer and fills some of it. */
+function scriptedConn() {
+  const reads: { buffer: Uint8Array; answer: (n: number | null) => void }[] = [];
+  let waiting: (() => void) | undefined;
+  const conn = {
+    read: (buffer: Uint8Array) =>
+      new Promise<number | null>((answer) => {
+        reads.push({ buffer, answer });
+        waiting?.();
+      }),
+    write: (p: Uint8Array) => Promise.resolve(p.length),
+    close: () => {},
+    remoteAddr: {},
+    readable: new ReadableStream<Uint8Array>(),
+    writable: new WritableStream<Uint8Array>(),
+  };
+  const pair = connPair(conn);
+  const channel = takeChannel(pair);
+  /** One read through the channel, answered with `fill` bytes (`"full"`: the whole buffer);
+   * the buffer it read into. */
+  const step = async (fill: number | "full"): Promise<Uint8Array> => {
+    const reading = channel.read();
+    if (reads.length === 0) await new Promise<void>((r) => (waiting = r));
+    const { buffer, answer } = reads.shift()!;
+    const n = fill === "full" ? buffer.length : fill;
+    answer(n);
+    const got = await reading;
+    assert.equal(got.value!.length, n, "each read is handed on");
+    assert.equal(got.value!.buffer.byteLength, n, "as a copy of its own");
+    return buffer;
+  };
+  return { pair, step };
+}
+
+Deno.test("connPair: read buffers grow in a burst and go back to 512 B after it", async () => {
+  const { pair, step } = scriptedConn();
+  assert.equal((await step(100)).length, 512, "a quiet connection reads into 512 bytes");
+  const burst: number[] = [];
+  for (let i = 0; i < 3; i++) burst.push((await step("full")).length);
+  burst.push((await step(10)).length);
+  assert.deepEqual(burst, [512, 1024, 2048, 4096], "each read that fills its buffer doubles it");
+  assert.equal((await step(10)).length, 512, "after the burst: the small buffer again");
+  await step("full");
+  const next = await step(10);
+  assert.equal(next.length, 1024, "the next burst grows again");
+  assert.equal(
+    keptReadBuffers().connections,
+    0,
+    "a buffer under 64 KiB goes at the end of its burst",
+  );
+  pair.close();
+});
+
+Deno.test("connPair: a read buffer grown to 64 KiB serves the next burst, and goes after a quiet second", async () => {
+  const { pair, step } = scriptedConn();
+  let buffer = await step("full");
+  while (buffer.length < 64 * 1024) buffer = await step("full");
+  assert.equal((await step("full")).length, 64 * 1024, "64 KiB at most");
+  const kept = await step(10);
+  assert.equal((await step(10)).length, 512);
+  await step("full");
+  assert.equal(await step(10), kept, "the next burst reads into the same 64 KiB buffer");
+  assert.deepEqual(keptReadBuffers(), { connections: 1, sweeping: true });
+  await new Promise((r) => setTimeout(r, 2_100)); // the sweep runs every second
+  await step("full");
+  const after = await step(10);
+  assert.equal(after.length, 1024, "after a quiet second the burst starts over");
+  assert.notEqual(after, kept);
+  assert.deepEqual(keptReadBuffers(), { connections: 0, sweeping: false }, "the sweep stopped");
+  // Another kept buffer, then close: it goes at once, and so does the sweep's timer.
+  buffer = after;
+  while (buffer.length < 64 * 1024) buffer = await step("full");
+  await step(10);
+  assert.deepEqual(keptReadBuffers(), { connections: 1, sweeping: true });
+  pair.close();
+  assert.deepEqual(keptReadBuffers(), { connections: 0, sweeping: false });
 });

@@ -39,6 +39,31 @@ Deno.test("outbox: where writes are released, the next large packet reuses the l
   await outbox.close();
 });
 
+Deno.test("outbox: a reusable buffer has room for a somewhat larger packet; a much smaller one gets its own", async () => {
+  const s = sink(true);
+  const outbox = new Outbox(s, listener);
+  outbox.ownBuffers = true;
+  const first = outbox.alloc(100_000);
+  assert.equal(first.length, 100_000);
+  // 100,000 rounded up to a quarter of its power of two (65,536 / 4 = 16,384): 114,688.
+  assert.equal(first.buffer.byteLength, 114_688);
+  outbox.push(first);
+  await new Promise((r) => setTimeout(r, 0));
+  const larger = outbox.alloc(114_000);
+  assert.equal(larger.buffer, first.buffer, "fits in the room it was given");
+  assert.equal(larger.length, 114_000);
+  outbox.push(larger);
+  await new Promise((r) => setTimeout(r, 0));
+  const smaller = outbox.alloc(28_000);
+  assert.notEqual(smaller.buffer, first.buffer, "under a quarter of its size: not held for it");
+  // Where the buffer cannot be reused, it is exactly the packet's size.
+  const copying = new Outbox(sink(false), listener);
+  copying.ownBuffers = true;
+  assert.equal(copying.alloc(40_000).buffer.byteLength, 40_000);
+  await outbox.close();
+  await copying.close();
+});
+
 Deno.test("outbox: elsewhere its own buffers are handed over; with a caller layer below, neither", async () => {
   const s = sink(false);
   const outbox = new Outbox(s, listener);

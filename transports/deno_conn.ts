@@ -14,17 +14,53 @@ import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
 /** Smallest and largest read buffer: an idle connection holds the small one. */
 const MIN_READ = 512;
 const MAX_READ = 64 * 1024;
+/** A grown read buffer not filled for this long is let go of. */
+const KEEP_GROWN_MS = 1_000;
+
+/** Channels keeping a grown read buffer, and the one timer that lets go of unused ones. */
+const keeping = new Set<ConnChannel>();
+let sweeper: ReturnType<typeof setInterval> | undefined;
+
+function sweep(): void {
+  const now = performance.now();
+  for (const channel of keeping) if (channel.letGo(now)) keeping.delete(channel);
+  stopIfEmpty();
+}
+
+function stopIfEmpty(): void {
+  if (keeping.size > 0 || sweeper === undefined) return;
+  clearInterval(sweeper);
+  sweeper = undefined;
+}
+
+/** How many connections keep a grown read buffer, and whether the sweep's timer runs (tests). */
+export function keptReadBuffers(): { connections: number; sweeping: boolean } {
+  return { connections: keeping.size, sweeping: sweeper !== undefined };
+}
+
+function keep(channel: ConnChannel): void {
+  keeping.add(channel);
+  sweeper ??= setInterval(sweep, KEEP_GROWN_MS);
+}
 
 /**
- * A Deno connection driven directly: reads into a buffer that grows while
- * reads fill it (bulk transfer) and shrinks back when they do not, so
- * thousands of idle connections cost a 512-byte buffer each, not 64 KiB; each
+ * A Deno connection driven directly. Reads go to a small buffer; one that
+ * fills it (a burst) sends the next reads to a larger one, which doubles
+ * while reads fill it (up to 64 KiB). A read that does not fill its buffer
+ * sends the next back to the small one. A buffer that grew to 64 KiB (bulk
+ * transfer) is kept for the next burst and let go of after a second without
+ * one, so that a busy connection does not allocate per read; smaller ones go
+ * at the end of their burst, so a connection that went quiet after its
+ * handshake, like thousands of idle ones, holds only the 512 bytes. Each
  * chunk handed on is a copy of its own. Writes run one after another.
  */
 class ConnChannel implements ByteChannel {
   readonly #conn: DenoConnLike;
   readonly #pair: ChannelOwner;
-  #buffer = new Uint8Array(MIN_READ);
+  readonly #small: Uint8Array<ArrayBuffer> = new Uint8Array(MIN_READ);
+  #grown: Uint8Array<ArrayBuffer> | undefined;
+  #inGrown = false;
+  #grownUsedAt = 0;
   /** A write resolves once the kernel has the bytes: the chunk is free again. */
   readonly releasesWrites = true;
   /** The last write of the chain (settles when every write so far is done). */
@@ -38,21 +74,42 @@ class ConnChannel implements ByteChannel {
   }
 
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
-    return this.#conn.read(this.#buffer).then(this.#onRead, this.#onReadError);
+    let buffer = this.#small;
+    if (this.#inGrown) {
+      buffer = this.#grown ??= new Uint8Array(2 * MIN_READ);
+      this.#grownUsedAt = performance.now();
+    }
+    return this.#conn.read(buffer).then((n) => this.#onRead(buffer, n), this.#onReadError);
   }
-  readonly #onRead = (n: number | null): ReadableStreamReadResult<Uint8Array> => {
+  #onRead(buffer: Uint8Array, n: number | null): ReadableStreamReadResult<Uint8Array> {
     if (n === null) return { value: undefined, done: true };
-    const buffer = this.#buffer;
     const value = buffer.slice(0, n);
-    if (n === buffer.length && buffer.length < MAX_READ) {
-      this.#buffer = new Uint8Array(buffer.length * 2);
-    } else if (n < buffer.length && buffer.length > MIN_READ) {
-      // A read that did not fill the buffer: the burst is over; an idle connection keeps only
-      // the small one.
-      this.#buffer = new Uint8Array(MIN_READ);
+    if (buffer === this.#small) {
+      if (n === buffer.length) this.#inGrown = true;
+    } else if (n === buffer.length) {
+      if (buffer.length < MAX_READ) this.#grown = new Uint8Array(buffer.length * 2);
+    } else {
+      // The burst is over.
+      this.#inGrown = false;
+      if (buffer.length < MAX_READ) this.#grown = undefined;
+      else if (!keeping.has(this)) keep(this);
     }
     return { value, done: false };
-  };
+  }
+  /** The sweep: lets go of the grown buffer unless a read used it in the last `KEEP_GROWN_MS`;
+   * whether the sweep is done with this channel. */
+  letGo(now: number): boolean {
+    if (now - this.#grownUsedAt < KEEP_GROWN_MS) return false;
+    // (A read still waiting in it holds it; the end of that burst lets go of it.)
+    if (!this.#inGrown) this.#grown = undefined;
+    return true;
+  }
+  /** The connection closed: the grown buffer goes at once. */
+  closed(): void {
+    this.#grown = undefined;
+    this.#inGrown = false;
+    if (keeping.delete(this)) stopIfEmpty();
+  }
   readonly #onReadError = (error: unknown): ReadableStreamReadResult<Uint8Array> => {
     if (this.#pair.isClosed) return { value: undefined, done: true };
     this.#pair.close();
@@ -127,5 +184,9 @@ class ConnChannel implements ByteChannel {
  * ```
  */
 export function connPair(conn: DenoConnLike): BytePair & { close(): void } {
-  return new ChannelPair((owner) => new ConnChannel(conn, owner), () => conn.close());
+  let channel: ConnChannel | undefined;
+  return new ChannelPair((owner) => (channel = new ConnChannel(conn, owner)), () => {
+    channel?.closed();
+    conn.close();
+  });
 }

@@ -56,6 +56,7 @@ export const LIMITS: readonly Limit[] = [
   L("readAhead", "read-ahead (`readAhead`)", 256 * KIB, "bytes", SESSION, "DEFAULT_READ_AHEAD = ([\\d_ *]+);", "the session stops reading from the transport (backpressure); one larger message is still read, nothing after it"),
   L("closeTimeout", "flushing on close (`closeTimeout`)", 5_000, "ms", SESSION, "DEFAULT_CLOSE_TIMEOUT = ([\\d_]+)", "pending writes are dropped and the session is closed"),
   L("batch", "outbound batch buffer", 64 * KIB, "bytes", "layers/session/outbox.ts", "BATCH_SIZE = ([\\d_ *]+);", "flushed to the transport at once; an idle session lets go of it after 1 s"),
+  L("packetRoomUpTo", "outbound packets given room to grow into (at most 25 %), so that their buffer serves the next", 256 * KIB, "bytes", "layers/session/outbox.ts", "ROOM_UP_TO = ([\\d_ *]+);", "larger packets get a buffer of their exact size"),
   L("batchRelease", "outbound batch buffer kept while idle", 1_000, "ms", "layers/session/outbox.ts", "RELEASE_AFTER_MS = ([\\d_]+)", "the buffer is released"),
   L("fairShare", "work per turn while another socket waits", 256 * KIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
   // --- a listener
@@ -68,7 +69,7 @@ export const LIMITS: readonly Limit[] = [
   L("busyLingering", "refused connections lingering at once", 128, "count", LISTENER, "BUSY_MAX_LINGERING = ([\\d_]+)", "further refused connections are closed as soon as the 64 bytes are handed to the transport"),
   L("busyDrain", "bytes read from a refused connection", 64 * KIB, "bytes", LISTENER, "BUSY_DRAIN_BYTES = ([\\d_ *]+);", "closed"),
   // --- transports
-  L("tcpReadIdle", "TCP read buffer of an idle connection", 512, "bytes", "transports/deno_conn.ts", "MIN_READ = ([\\d_ *]+);", "doubles after each read that fills it; back to this after a read that does not"),
+  L("tcpReadIdle", "TCP read buffer of an idle connection", 512, "bytes", "transports/deno_conn.ts", "MIN_READ = ([\\d_ *]+);", "doubles after each read that fills it; back to this after a read that does not (a buffer grown to 64 KiB is kept for the next burst, and let go of after 1 s without one)"),
   L("tcpRead", "TCP read buffer, largest", 64 * KIB, "bytes", "transports/deno_conn.ts", "MAX_READ = ([\\d_ *]+);", "reads are at most this large; each read is handed on as a copy of its own"),
   L("nodeReadAhead", "`node:net` bytes ahead of the reader (Node.js, Bun)", 64 * KIB, "bytes", "transports/node_socket.ts", "NODE_READ_AHEAD = ([\\d_ *]+);", "the socket is paused"),
   L("maxFrame", "WebSocket frame from a client (`maxFrameBytes`)", 4 * MIB, "bytes", "transports/http_server.ts", "DEFAULT_MAX_FRAME_BYTES: number = ([\\d_ <]+);", "refused from the frame header, before its payload is read: closed (1009), `OVERSIZED` (origin `local`)"),
@@ -137,10 +138,16 @@ const PACKET_OVERHEAD = 20;
 const BODY_OVERHEAD = 17;
 
 const T = (what: string, bytes: number, from: string): Term => ({ what, bytes, from });
+/** The buffer the outbox gives a packet of `size` bytes that it may reuse (`roomFor`). */
+const packetRoom = (size: number) => size > limit("packetRoomUpTo") ? size : Math.ceil(1.25 * size);
 const objects = () =>
   T("JS objects of the connection", SESSION_OBJECTS, "measured: idle_session_bytes");
 const tcpRead = () => [
-  T("transport read buffer", limit("tcpRead"), "tcpRead"),
+  T(
+    "transport read buffers (the small one and the grown one)",
+    limit("tcpReadIdle") + limit("tcpRead"),
+    "tcpReadIdle + tcpRead",
+  ),
   T("the chunk being decoded (a copy of one read)", limit("tcpRead"), "tcpRead"),
 ];
 const garbage = () => limit("garbage") + limit("terminator");
@@ -170,9 +177,9 @@ const sessionBytes = (m: number, chunk: number) => [
     "readAhead + maxMessage",
   ),
   T(
-    "outbound, while the peer does not read: batch, a packet in flight and one queued, one message waiting",
-    limit("batch") + 2 * (m + PACKET_OVERHEAD) + m,
-    "batch + 2 × (maxMessage + 20) + maxMessage",
+    "outbound: batch, a packet in flight, one queued and one kept for reuse, one message waiting",
+    limit("batch") + 3 * packetRoom(m + PACKET_OVERHEAD) + m,
+    "batch + 3 × (maxMessage + 20, with up to 25 % room up to 256 KiB) + maxMessage",
   ),
 ];
 const wsFrames = () => [

@@ -28,6 +28,8 @@ export const BATCH_SIZE = 64 * 1024;
 const FIRST_BATCH = 4 * 1024;
 /** Packets at least this large get a buffer of their own. */
 const OWN_BUFFER_FROM = BATCH_SIZE / 4;
+/** A kept buffer serves a large packet of at least 1/SPARE_SLACK of its size. */
+const SPARE_SLACK = 4;
 /** Consecutive microtask hops without a new packet before the batch is flushed. */
 const QUIET_HOPS = 2;
 /** An idle outbox lets go of its batch buffer after this long. */
@@ -135,9 +137,12 @@ export class Outbox {
     if (size >= OWN_BUFFER_FROM) {
       const spare = this.#spare;
       let own: Uint8Array;
-      if (spare !== undefined && spare.length >= size && spare.length <= 2 * size) {
+      if (spare !== undefined && spare.length >= size && spare.length <= SPARE_SLACK * size) {
         this.#spare = undefined;
         own = spare.length === size ? spare : spare.subarray(0, size);
+      } else if (this.ownBuffers && this.#writer.releasesWrites === true) {
+        // It may be reused: room for a somewhat larger packet next time.
+        own = new Uint8Array(roomFor(size)).subarray(0, size);
       } else own = new Uint8Array(size);
       this.#own = own.buffer;
       return own;
@@ -331,4 +336,15 @@ export class Outbox {
     this.#spare = this.#spareBatch = undefined;
     this.#retire();
   }
+}
+
+/** Packets up to this size get room to spare in a buffer that may be reused. */
+const ROOM_UP_TO = 256 * 1024;
+
+/** `size` rounded up to a quarter of its power of two (at most 25 % more) up to ROOM_UP_TO,
+ * so that a kept buffer also fits the next packets of about its size. */
+function roomFor(size: number): number {
+  if (size > ROOM_UP_TO) return size;
+  const step = 2 ** Math.floor(Math.log2(size)) / 4;
+  return Math.ceil(size / step) * step;
 }
