@@ -141,6 +141,28 @@ export function randomBytes(length: number): Uint8Array {
  */
 export type BytePair = ReadableWritablePair<Uint8Array, Uint8Array>;
 
+/** `ArrayBuffer.prototype.transfer` (ES2024), where the runtime has it (not Node.js 20). */
+const transfer = (ArrayBuffer.prototype as { transfer?: (length?: number) => ArrayBuffer })
+  .transfer;
+
+/**
+ * Frees an ArrayBuffer that nothing else references, at once where the runtime
+ * can (`transfer(0)` detaches it and releases its memory, with no garbage
+ * collection needed); elsewhere it is left to the garbage collector. For the
+ * library's own buffers only: any view of `buffer` becomes empty.
+ *
+ * @example
+ * ```ts ignore
+ * const scratch = new Uint8Array(65536);
+ * freeBuffer(scratch.buffer); // scratch.length is 0 now (where transfer exists)
+ * ```
+ */
+export function freeBuffer(buffer: ArrayBufferLike | undefined): void {
+  if (transfer !== undefined && buffer instanceof ArrayBuffer && buffer.byteLength > 0) {
+    transfer.call(buffer, 0);
+  }
+}
+
 /**
  * Room for `needed` bytes in a buffer whose first `used` bytes are kept:
  * `buffer` itself if it is big enough, else a new one of twice `needed`

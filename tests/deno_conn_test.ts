@@ -103,18 +103,19 @@ function scriptedConn() {
   };
   const pair = connPair(conn);
   const channel = takeChannel(pair);
-  /** One read through the channel, answered with `fill` bytes (`"full"`: the whole buffer);
-   * the buffer it read into. */
-  const step = async (fill: number | "full"): Promise<Uint8Array> => {
+  /** One read through the channel, answered with `fill` bytes (`"full"`: the whole buffer):
+   * the buffer it read into (freed by now, if the channel let go of it) and its length then. */
+  const step = async (fill: number | "full"): Promise<{ buffer: ArrayBuffer; length: number }> => {
     const reading = channel.read();
     if (reads.length === 0) await new Promise<void>((r) => (waiting = r));
     const { buffer, answer } = reads.shift()!;
-    const n = fill === "full" ? buffer.length : fill;
+    const length = buffer.length;
+    const n = fill === "full" ? length : fill;
     answer(n);
     const got = await reading;
     assert.equal(got.value!.length, n, "each read is handed on");
     assert.equal(got.value!.buffer.byteLength, n, "as a copy of its own");
-    return buffer;
+    return { buffer: buffer.buffer as ArrayBuffer, length };
   };
   return { pair, step };
 }
@@ -122,43 +123,44 @@ function scriptedConn() {
 Deno.test("connPair: read buffers grow in a burst and go back to 512 B after it", async () => {
   const { pair, step } = scriptedConn();
   assert.equal((await step(100)).length, 512, "a quiet connection reads into 512 bytes");
-  const burst: number[] = [];
-  for (let i = 0; i < 3; i++) burst.push((await step("full")).length);
-  burst.push((await step(10)).length);
-  assert.deepEqual(burst, [512, 1024, 2048, 4096], "each read that fills its buffer doubles it");
+  const burst = [];
+  for (let i = 0; i < 3; i++) burst.push(await step("full"));
+  burst.push(await step(10));
+  assert.deepEqual(burst.map((b) => b.length), [512, 1024, 2048, 4096], "each full read doubles");
+  if ("transfer" in ArrayBuffer.prototype) {
+    assert.equal(burst[1].buffer.byteLength, 0, "an outgrown buffer is freed at once");
+    assert.equal(burst[3].buffer.byteLength, 0, "so is one under 64 KiB when its burst ends");
+  }
+  assert.equal(burst[0].buffer.byteLength, 512, "the small one stays");
   assert.equal((await step(10)).length, 512, "after the burst: the small buffer again");
   await step("full");
-  const next = await step(10);
-  assert.equal(next.length, 1024, "the next burst grows again");
-  assert.equal(
-    keptReadBuffers().connections,
-    0,
-    "a buffer under 64 KiB goes at the end of its burst",
-  );
+  assert.equal((await step(10)).length, 1024, "the next burst grows again");
+  assert.equal(keptReadBuffers().connections, 0, "nothing kept under 64 KiB");
   pair.close();
 });
 
 Deno.test("connPair: a read buffer grown to 64 KiB serves the next burst, and goes after a quiet second", async () => {
   const { pair, step } = scriptedConn();
-  let buffer = await step("full");
-  while (buffer.length < 64 * 1024) buffer = await step("full");
+  let read = await step("full");
+  while (read.length < 64 * 1024) read = await step("full");
   assert.equal((await step("full")).length, 64 * 1024, "64 KiB at most");
-  const kept = await step(10);
+  const kept = (await step(10)).buffer;
   assert.equal((await step(10)).length, 512);
   await step("full");
-  assert.equal(await step(10), kept, "the next burst reads into the same 64 KiB buffer");
+  assert.equal((await step(10)).buffer, kept, "the next burst reads into the same 64 KiB buffer");
   assert.deepEqual(keptReadBuffers(), { connections: 1, sweeping: true });
   await new Promise((r) => setTimeout(r, 2_100)); // the sweep runs every second
+  if ("transfer" in ArrayBuffer.prototype) assert.equal(kept.byteLength, 0, "freed by the sweep");
   await step("full");
   const after = await step(10);
   assert.equal(after.length, 1024, "after a quiet second the burst starts over");
-  assert.notEqual(after, kept);
   assert.deepEqual(keptReadBuffers(), { connections: 0, sweeping: false }, "the sweep stopped");
   // Another kept buffer, then close: it goes at once, and so does the sweep's timer.
-  buffer = after;
-  while (buffer.length < 64 * 1024) buffer = await step("full");
-  await step(10);
+  read = after;
+  while (read.length < 64 * 1024) read = await step("full");
+  const last = (await step(10)).buffer;
   assert.deepEqual(keptReadBuffers(), { connections: 1, sweeping: true });
   pair.close();
   assert.deepEqual(keptReadBuffers(), { connections: 0, sweeping: false });
+  if ("transfer" in ArrayBuffer.prototype) assert.equal(last.byteLength, 0, "freed on close");
 });

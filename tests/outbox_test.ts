@@ -56,11 +56,17 @@ Deno.test("outbox: a reusable buffer has room for a somewhat larger packet; a mu
   await new Promise((r) => setTimeout(r, 0));
   const smaller = outbox.alloc(28_000);
   assert.notEqual(smaller.buffer, first.buffer, "under a quarter of its size: not held for it");
+  const freesAtOnce = "transfer" in ArrayBuffer.prototype;
+  outbox.push(smaller);
+  await new Promise((r) => setTimeout(r, 0));
+  if (freesAtOnce) assert.equal(first.buffer.byteLength, 0, "the buffer it replaces is freed");
+  assert.equal(smaller.buffer.byteLength, 28_672, "kept, with its room");
   // Where the buffer cannot be reused, it is exactly the packet's size.
   const copying = new Outbox(sink(false), listener);
   copying.ownBuffers = true;
   assert.equal(copying.alloc(40_000).buffer.byteLength, 40_000);
   await outbox.close();
+  if (freesAtOnce) assert.equal(smaller.buffer.byteLength, 0, "closing frees what was kept");
   await copying.close();
 });
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ByteChannel, BytePair } from "../layers/bytes.ts";
+import { type ByteChannel, type BytePair, freeBuffer } from "../layers/bytes.ts";
 import type { DenoConnLike } from "./runtime.ts";
 import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
 
@@ -87,11 +87,14 @@ class ConnChannel implements ByteChannel {
     if (buffer === this.#small) {
       if (n === buffer.length) this.#inGrown = true;
     } else if (n === buffer.length) {
-      if (buffer.length < MAX_READ) this.#grown = new Uint8Array(buffer.length * 2);
+      if (buffer.length < MAX_READ) {
+        this.#grown = new Uint8Array(buffer.length * 2);
+        freeBuffer(buffer.buffer); // its bytes were copied out: nothing else refers to it
+      }
     } else {
       // The burst is over.
       this.#inGrown = false;
-      if (buffer.length < MAX_READ) this.#grown = undefined;
+      if (buffer.length < MAX_READ) this.#dropGrown();
       else if (!keeping.has(this)) keep(this);
     }
     return { value, done: false };
@@ -101,14 +104,20 @@ class ConnChannel implements ByteChannel {
   letGo(now: number): boolean {
     if (now - this.#grownUsedAt < KEEP_GROWN_MS) return false;
     // (A read still waiting in it holds it; the end of that burst lets go of it.)
-    if (!this.#inGrown) this.#grown = undefined;
+    if (!this.#inGrown) this.#dropGrown();
     return true;
   }
   /** The connection closed: the grown buffer goes at once. */
   closed(): void {
-    this.#grown = undefined;
+    if (this.#inGrown) this.#grown = undefined; // a read may still be waiting in it
+    else this.#dropGrown();
     this.#inGrown = false;
     if (keeping.delete(this)) stopIfEmpty();
+  }
+  /** With no read waiting in it, the grown buffer is ours alone: freed at once. */
+  #dropGrown(): void {
+    freeBuffer(this.#grown?.buffer);
+    this.#grown = undefined;
   }
   readonly #onReadError = (error: unknown): ReadableStreamReadResult<Uint8Array> => {
     if (this.#pair.isClosed) return { value: undefined, done: true };

@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { ByteChannel } from "../bytes.ts";
+import { type ByteChannel, freeBuffer } from "../bytes.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -256,9 +256,17 @@ export class Outbox {
   #reuseLater(buffer: ArrayBufferLike, kind: "packet" | "batch"): void {
     if (!this.ownBuffers || this.#writer.releasesWrites !== true) return;
     this.#lastWrite.then(() => {
-      if (this.#closed || this.#error !== undefined) return;
-      if (kind === "packet") this.#spare = new Uint8Array(buffer);
-      else this.#spareBatch = new Uint8Array(buffer);
+      // Written: ours alone again. Kept for the next packet or batch (the one it replaces is
+      // freed at once), or freed if the outbox is done.
+      if (this.#closed || this.#error !== undefined) return freeBuffer(buffer);
+      const spare = new Uint8Array(buffer);
+      if (kind === "packet") {
+        freeBuffer(this.#spare?.buffer);
+        this.#spare = spare;
+      } else {
+        freeBuffer(this.#spareBatch?.buffer);
+        this.#spareBatch = spare;
+      }
     });
   }
 
@@ -278,9 +286,11 @@ export class Outbox {
     }
     const spare = this.#spareBatch;
     this.#spareBatch = undefined;
-    this.#batch = spare !== undefined && spare.length === this.#batchSize
-      ? spare
-      : new Uint8Array(this.#batchSize);
+    if (spare !== undefined && spare.length === this.#batchSize) this.#batch = spare;
+    else {
+      freeBuffer(spare?.buffer);
+      this.#batch = new Uint8Array(this.#batchSize);
+    }
     this.#start = this.#filled = this.#reserved = 0;
   }
 
@@ -323,7 +333,7 @@ export class Outbox {
       this.#releaseTimer = setTimeout(this.#onReleaseTimer, RELEASE_AFTER_MS - idle);
       return;
     }
-    this.#spare = this.#spareBatch = undefined;
+    this.#freeSpares();
     if (this.#filled === this.#start && this.#reserved === this.#filled) {
       this.#retire();
       this.#batchSize = FIRST_BATCH;
@@ -333,8 +343,15 @@ export class Outbox {
   #release(): void {
     clearTimeout(this.#releaseTimer);
     this.#releaseTimer = undefined;
-    this.#spare = this.#spareBatch = undefined;
+    this.#freeSpares();
     this.#retire();
+  }
+
+  /** The kept buffers are ours alone (their writes are done): freed at once. */
+  #freeSpares(): void {
+    freeBuffer(this.#spare?.buffer);
+    freeBuffer(this.#spareBatch?.buffer);
+    this.#spare = this.#spareBatch = undefined;
   }
 }
 
