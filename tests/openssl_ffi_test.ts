@@ -1,8 +1,16 @@
-// The Bun-on-Linux native backend (layers/crypto/openssl_ffi.ts): libcrypto through bun:ffi.
-// Under Deno, `bun:ffi` is played by an adapter over Deno.dlopen, so the same class runs on the
-// machine's real libcrypto here; `deno task test:runtimes` runs it in Bun itself.
+// The native backend through libcrypto and FFI (layers/crypto/openssl_ffi.ts): Deno's own
+// Deno.dlopen (used when the FFI permission is granted, as in this test task), and Bun's bun:ffi,
+// played here by an adapter over Deno.dlopen so that the same class runs on the machine's real
+// libcrypto; `deno task test:runtimes` runs it in Bun itself.
 import assert from "node:assert/strict";
-import { findOpenSslFfi, OpenSslAead } from "../layers/crypto/openssl_ffi.ts";
+import {
+  BUN_FFI_SOURCE,
+  DENO_FFI_SOURCE,
+  findOpenSslFfi,
+  NO_FFI,
+  OpenSslAead,
+} from "../layers/crypto/openssl_ffi.ts";
+import { createAeadBackend } from "../layers/crypto/backend.ts";
 import { PureAead } from "../layers/crypto/pure_aead.ts";
 import { systemLibcrypto } from "./helpers.ts";
 
@@ -29,7 +37,7 @@ function bunScope(dlopen: (name: string, s: Record<string, Signature>) => unknow
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => i * seed + 3);
 
 Deno.test("openssl ffi: absent (with a reason) off Bun, off Linux, without bun:ffi or libcrypto", () => {
-  assert.equal(findOpenSslFfi({}), "not Bun");
+  assert.equal(findOpenSslFfi({}), NO_FFI);
   assert.match(
     findOpenSslFfi({ Bun: {}, process: { platform: "darwin" } }) as string,
     /Linux only/,
@@ -108,4 +116,61 @@ Deno.test("openssl ffi: argument checks name the argument, like every backend", 
   assert.throws(() => found.seal(ok, new Uint8Array(11), e, e, new Uint8Array(16)), /nonce/);
   assert.throws(() => found.seal(ok, nonce, e, new Uint8Array(4), new Uint8Array(19)), RangeError);
   assert.equal(found.open(ok, nonce, e, new Uint8Array(15), new Uint8Array(0)), false);
+});
+
+Deno.test("openssl ffi: in Deno, used only on Linux with the FFI permission already granted (never prompted)", () => {
+  let opened = 0;
+  const deno = (os: string, state: string) => ({
+    Deno: {
+      build: { os },
+      permissions: { querySync: () => ({ state }) },
+      dlopen: () => {
+        opened++;
+        throw new Error("no such library");
+      },
+    },
+  });
+  assert.equal(findOpenSslFfi(deno("linux", "prompt")), NO_FFI);
+  assert.equal(findOpenSslFfi(deno("linux", "denied")), NO_FFI);
+  assert.equal(findOpenSslFfi(deno("darwin", "granted")), NO_FFI);
+  assert.equal(opened, 0, "dlopen is not even tried");
+  const missing = findOpenSslFfi(deno("linux", "granted"));
+  assert.equal(opened, 2, "libcrypto.so.3, then .so.1.1");
+  assert.match(missing as string, /through Deno FFI.*libcrypto\.so\.3: no such library/);
+});
+
+Deno.test("openssl ffi: this test task grants FFI, so the native backend is libcrypto through Deno's FFI", () => {
+  const found = findOpenSslFfi(globalThis);
+  if (!systemLibcrypto()) return assert.equal(typeof found, "string");
+  assert.ok(found instanceof OpenSslAead, String(found));
+  assert.equal(found.source, DENO_FFI_SOURCE);
+  assert.equal((findOpenSslFfi(bunScope(denoDlopen)) as OpenSslAead).source, BUN_FFI_SOURCE);
+  const native = createAeadBackend("native") as { source?: string };
+  assert.equal(native.source, DENO_FFI_SOURCE);
+  assert.equal((createAeadBackend("auto") as { threshold?: number }).threshold, 1024);
+  // A round trip through the session-facing backend, against the pure one.
+  const key = bytes(32, 9), nonce = bytes(12, 4), plaintext = bytes(5000, 7);
+  const a = new Uint8Array(5016), b = new Uint8Array(5016);
+  createAeadBackend("native").seal(key, nonce, new Uint8Array(0), plaintext, a);
+  createAeadBackend("pure").seal(key, nonce, new Uint8Array(0), plaintext, b);
+  assert.deepEqual(a, b);
+});
+
+Deno.test("openssl ffi: without the FFI permission, Deno's native backend is node:crypto", async () => {
+  const backend = new URL("../layers/crypto/backend.ts", import.meta.url).href;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--no-prompt", "--no-config", "--allow-read", "-"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(
+    `import { createAeadBackend } from ${JSON.stringify(backend)};\n` +
+      `console.log(createAeadBackend("native").source, createAeadBackend("auto").threshold);\n`,
+  ));
+  await writer.close();
+  const { code, stdout, stderr } = await child.output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  assert.equal(new TextDecoder().decode(stdout).trim(), "node:crypto 8192");
 });

@@ -1,8 +1,9 @@
 /**
- * The native ChaCha20-Poly1305 backend: `node:crypto`'s `chacha20-poly1305`
- * cipher (OpenSSL in Node.js and Deno). Bun's `node:crypto` lacks it; on
- * Linux, Bun reaches the system's OpenSSL `libcrypto` through `bun:ffi`
- * instead (`openssl_ffi.ts`).
+ * The native ChaCha20-Poly1305 backend: on Linux, the system's OpenSSL
+ * `libcrypto` through FFI where the runtime offers it (Bun's `bun:ffi`; Deno's
+ * `Deno.dlopen` when the FFI permission is granted — see `openssl_ffi.ts`),
+ * else `node:crypto`'s `chacha20-poly1305` cipher (Node.js, Deno). Bun's
+ * `node:crypto` lacks it.
  *
  * `node:crypto` is never imported statically, so bundles for browsers stay
  * free of it. It is looked up once, on first use, with
@@ -15,7 +16,13 @@
 
 import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
 import { agreesWithPure } from "./pure_aead.ts";
-import { findOpenSslFfi, type OpenSslAead } from "./openssl_ffi.ts";
+import {
+  BUN_FFI_SOURCE,
+  DENO_FFI_SOURCE,
+  findOpenSslFfi,
+  NO_FFI,
+  type OpenSslAead,
+} from "./openssl_ffi.ts";
 
 const ALGORITHM = "chacha20-poly1305";
 const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
@@ -44,11 +51,10 @@ export interface NodeCrypto {
   createDecipheriv(alg: string, key: Uint8Array, iv: Uint8Array, options: object): NodeCipher;
 }
 
-/** {@linkcode NativeAead.source} where the cipher is libcrypto through `bun:ffi`. */
-export const FFI_SOURCE = "libcrypto (bun:ffi)";
+export { BUN_FFI_SOURCE, DENO_FFI_SOURCE };
 
 let detected: NodeCrypto | null | undefined;
-/** Where `node:crypto` lacks the cipher (Bun): libcrypto through `bun:ffi`, if that works. */
+/** libcrypto through the runtime's FFI, where that works (preferred to `node:crypto`). */
 let viaFfi: OpenSslAead | undefined;
 /** Why the last {@linkcode findNativeCrypto} call found nothing (for error messages). */
 let missing = "";
@@ -122,14 +128,13 @@ function selfTest(crypto: NodeCrypto): boolean {
  */
 export function nativeAeadAvailable(): boolean {
   if (detected === undefined) {
-    detected = findNativeCrypto(globalThis);
-    if (detected === null) {
-      const ffi = findOpenSslFfi(globalThis);
-      if (typeof ffi === "string") {
-        if (ffi !== "not Bun") missing += `; ${ffi}`;
-      } else {
-        viaFfi = ffi;
-      }
+    const ffi = findOpenSslFfi(globalThis);
+    if (typeof ffi !== "string") {
+      viaFfi = ffi;
+      detected = null;
+    } else {
+      detected = findNativeCrypto(globalThis);
+      if (detected === null && ffi !== NO_FFI) missing += `; ${ffi}`;
     }
   }
   return detected !== null || viaFfi !== undefined;
@@ -174,24 +179,27 @@ export class NativeAead implements AeadBackend {
   #ffi: OpenSslAead | undefined;
 
   /**
-   * Uses the detected `node:crypto` (or, on Bun, libcrypto through
-   * `bun:ffi`); throws an `Error` when {@linkcode nativeAeadAvailable} is
-   * false. `crypto` is for tests.
+   * Uses libcrypto through FFI where found, else the detected `node:crypto`;
+   * throws an `Error` when {@linkcode nativeAeadAvailable} is false. `crypto`
+   * (for tests) picks `node:crypto` explicitly.
    */
   constructor(crypto?: NodeCrypto) {
     if (crypto === undefined) {
       if (!nativeAeadAvailable()) {
         throw new Error(`backend "native" is unavailable: ${nativeAeadMissing()}`);
       }
-      this.#ffi = detected === null ? viaFfi : undefined;
+      this.#ffi = viaFfi;
       crypto = detected as NodeCrypto;
     }
     this.#crypto = crypto;
   }
 
-  /** Where the cipher comes from: `"node:crypto"`, or {@linkcode FFI_SOURCE} on Bun. */
+  /**
+   * Where the cipher comes from: `"node:crypto"`, or libcrypto through FFI
+   * ({@linkcode BUN_FFI_SOURCE}, {@linkcode DENO_FFI_SOURCE}).
+   */
   get source(): string {
-    return this.#ffi === undefined ? "node:crypto" : FFI_SOURCE;
+    return this.#ffi?.source ?? "node:crypto";
   }
 
   /** See {@linkcode AeadBackend.seal}. */
