@@ -1,7 +1,7 @@
 // Resource bounds, each provoked by a test: garbage, message size, handshake
 // stalls, idle sessions, decoy floods. Handshake floods against a listener are in
-// listener_bounds_test.ts; key wiping on close and secrets in errors in
-// bounds_secrets_test.ts.
+// listener_bounds_test.ts; key wiping on close in bounds_secrets_test.ts, secrets in errors
+// in secrets_in_errors_test.ts.
 //
 // Bounds already covered elsewhere are not repeated: a silent peer
 // (HANDSHAKE_TIMEOUT) in driver_test.ts, a silent session (IDLE_TIMEOUT) in session_test.ts,
@@ -13,6 +13,7 @@ import { encryptPacket } from "../layers/packet_cipher.ts";
 import { Handshake, MAX_GARBAGE_LEN } from "../layers/handshake/handshake.ts";
 import { DEFAULT_MESSAGE_TYPES } from "../layers/aliasing/aliasing.ts";
 import { openSession } from "../layers/session/open.ts";
+import { performHandshake } from "../layers/handshake/driver.ts";
 import { memoryPair } from "../transports/memory.ts";
 import type { CallerLayer as Layer } from "../layers/layer.ts";
 import { concat, isCode, prng, within } from "./helpers.ts";
@@ -278,5 +279,44 @@ Deno.test("bounds: 10,000 decoys of up to 1 KiB, then one message — decoys are
   assert.equal(session.stats.messagesDropped, 0);
   assert.equal(contents, 1);
   assert.ok(session.isOpen);
+  await session.close();
+});
+
+Deno.test("bounds: read-ahead counts the chunks queued messages pin, not just their payloads", async () => {
+  // Each chunk holds a 60,000-byte decoy and a 1-byte message, so the message pins the chunk.
+  // Nobody reads: the session must stop after about readAhead bytes of chunks (not 1,000×).
+  let wireBytes = 0;
+  const count = {
+    inbound: {
+      transform(c: Uint8Array, ctl: TransformStreamDefaultController<Uint8Array>) {
+        wireBytes += c.length;
+        ctl.enqueue(c);
+      },
+    },
+  };
+  const [x, y] = memoryPair({ highWaterMark: 4096 });
+  const [raw, session] = await Promise.all([
+    performHandshake(x, { role: "initiator", network: "regtest" }),
+    openSession(y, {
+      role: "responder",
+      network: "regtest",
+      readAhead: 256 * 1024,
+      layers: { wire: [count] },
+    }),
+  ]);
+  const writer = x.writable.getWriter();
+  for (let i = 0; i < 200; i++) {
+    const decoy = encryptPacket(raw.cipher.ciphers, new Uint8Array(60_000), undefined, true);
+    const message = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, i]));
+    writer.write(concat([decoy, message])).catch(() => {});
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  assert.ok(wireBytes < 1024 * 1024, `read ${wireBytes} bytes ahead of the application`);
+  const r = session.readable.getReader();
+  for (let i = 0; i < 200; i++) {
+    const { value } = await within(r.read(), 5000, "read");
+    assert.equal(value?.payload[0], i);
+  }
+  assert.ok(wireBytes > 200 * 60_000);
   await session.close();
 });

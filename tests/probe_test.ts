@@ -4,7 +4,6 @@ import {
   formatHostPort,
   parseHostPort,
   probe,
-  type ProbeResult,
   serviceNames,
   servicesHex,
 } from "../examples/probe.ts";
@@ -13,62 +12,7 @@ import { toHex } from "../layers/bytes.ts";
 import { NODE_NETWORK, NODE_P2P_V2, NODE_WITNESS } from "../layers/bitcoin/mod.ts";
 import { isCode, within } from "./helpers.ts";
 import { closedPort, nodeLike, silentServer, v1OnlyPeer } from "./peers.ts";
-
-/** Every wait is bounded by this. */
-const TIMEOUT = 20_000;
-const ROOT = new URL("../", import.meta.url);
-
-/** Runs `cli.ts ARGS` to completion (killed after TIMEOUT) and returns its output. */
-async function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "cli.ts", ...args],
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  try {
-    const [status, stdout, stderr] = await within(
-      Promise.all([
-        child.status,
-        new Response(child.stdout).text(),
-        new Response(child.stderr).text(),
-      ]),
-      TIMEOUT,
-      `cli.ts ${args.join(" ")}`,
-    );
-    return { code: status.code, stdout, stderr };
-  } finally {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-    await child.status;
-  }
-}
-
-/** The one JSON line the CLI must print. */
-function oneLine(stdout: string): Record<string, unknown> {
-  const lines = stdout.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, `expected one line, got:\n${stdout}`);
-  assert.ok(stdout.endsWith("\n"));
-  return JSON.parse(lines[0]);
-}
-
-function assertV2Result(r: ProbeResult | Record<string, unknown>, port: number, id: string) {
-  assert.equal(r.address, `127.0.0.1:${port}`);
-  assert.equal(r.network, "regtest");
-  assert.equal(r.transport, "v2");
-  assert.equal(r.session_id, id);
-  assert.equal(r.advertises_v2, true);
-  assert.equal(r.user_agent, "/node-like:2/");
-  assert.equal(r.protocol_version, 70017);
-  assert.equal(r.start_height, 123);
-  assert.match(r.services as string, /^0x[0-9a-f]{16}$/);
-  assert.ok((r.service_names as string[]).includes("P2P_V2"), String(r.service_names));
-  assert.equal(r.relay, false);
-  assert.equal(typeof r.ping_ms, "number");
-  assert.ok((r.ping_ms as number) >= 0 && (r.ping_ms as number) < TIMEOUT);
-}
+import { assertV2Result, oneLine, runCli, TIMEOUT } from "./probe_helpers.ts";
 
 Deno.test("probe: v2 node → transport v2, the responder's session id, advertises_v2", async () => {
   const node = nodeLike();
@@ -243,102 +187,6 @@ Deno.test("probe: over IPv6 loopback ([::1]:PORT through the CLI)", async () => 
     assert.equal(r.session_id, toHex(node.sessions[0].sessionId));
   } finally {
     await node.close();
-  }
-});
-
-Deno.test("cli: probe prints one JSON line for a v2 node and for a v1-only node", async () => {
-  const node = nodeLike();
-  const peer = v1OnlyPeer();
-  try {
-    {
-      const { code, stdout, stderr } = await runCli([
-        "probe",
-        `127.0.0.1:${node.port}`,
-        "--network",
-        "regtest",
-      ]);
-      assert.equal(code, 0, stderr + stdout);
-      assertV2Result(oneLine(stdout), node.port, toHex(node.sessions[0].sessionId));
-    }
-    {
-      const { code, stdout, stderr } = await runCli([
-        "probe",
-        `127.0.0.1:${peer.port}`,
-        "--network=regtest",
-        "--timeout",
-        "5000",
-      ]);
-      assert.equal(code, 0, stderr + stdout);
-      const r = oneLine(stdout);
-      assert.equal(r.transport, "v1");
-      assert.equal(r.advertises_v2, false);
-      assert.equal(r.session_id, undefined);
-      assert.equal(r.user_agent, "/v1-only:1/");
-    }
-    {
-      const { code, stdout } = await runCli([
-        "probe",
-        `127.0.0.1:${peer.port}`,
-        "--network",
-        "regtest",
-        "--no-fallback",
-      ]);
-      assert.equal(code, 1);
-      assert.equal(oneLine(stdout).code, "V1_ONLY_PEER");
-    }
-  } finally {
-    await node.close();
-    await peer.close();
-  }
-});
-
-Deno.test("cli: probe to a closed port / a silent peer → one error line, exit 1", async () => {
-  {
-    const { code, stdout } = await runCli([
-      "probe",
-      `127.0.0.1:${closedPort()}`,
-      "--network",
-      "regtest",
-    ]);
-    assert.equal(code, 1);
-    const line = oneLine(stdout);
-    assert.equal(line.event, "error");
-    assert.equal(line.code, "TRANSPORT");
-    assert.equal(typeof line.message, "string");
-  }
-  const silent = silentServer();
-  try {
-    const { code, stdout } = await runCli([
-      "probe",
-      `127.0.0.1:${silent.port}`,
-      "--network",
-      "regtest",
-      "--timeout",
-      "300",
-    ]);
-    assert.equal(code, 1);
-    assert.deepEqual(Object.keys(oneLine(stdout)), ["event", "code", "message"]);
-    assert.equal(oneLine(stdout).code, "TIMEOUT");
-  } finally {
-    await silent.close();
-  }
-});
-
-Deno.test("cli: probe usage errors exit 2", async () => {
-  for (
-    const args of [
-      ["probe"],
-      ["probe", "a", "b"],
-      ["probe", "127.0.0.1:0"],
-      ["probe", "127.0.0.1:8333", "--timeout", "0"],
-      ["probe", "127.0.0.1:8333", "--v1-only", "--no-fallback"],
-      ["probe", "127.0.0.1:8333", "--echo"],
-    ]
-  ) {
-    const { code, stdout, stderr } = await runCli(args);
-    assert.equal(code, 2, args.join(" "));
-    assert.equal(stdout, "");
-    assert.match(stderr, /Usage:/);
   }
 });
 
