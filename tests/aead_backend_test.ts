@@ -31,6 +31,11 @@ Deno.test("node:crypto chacha20-poly1305 is detected under Deno without a static
   assert.ok(findNativeCrypto(globalThis) !== null);
   assert.equal(createAeadBackend("native").name, "native");
   assert.equal(new AutoAead().usesNative, true);
+  // Set where this file is run again without the FFI permission (tests/openssl_ffi_test.ts).
+  const expected = Deno.env.get("BIP324_EXPECT_NATIVE_SOURCE");
+  if (expected !== undefined) {
+    assert.equal((createAeadBackend("native") as NativeAead).source, expected);
+  }
 });
 
 Deno.test("native detection fails closed: no process, no module, a throwing or broken module", () => {

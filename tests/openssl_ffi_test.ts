@@ -174,3 +174,23 @@ Deno.test("openssl ffi: without the FFI permission, Deno's native backend is nod
   assert.equal(code, 0, new TextDecoder().decode(stderr));
   assert.equal(new TextDecoder().decode(stdout).trim(), "node:crypto 8192");
 });
+
+Deno.test("openssl ffi: without it, every backend test passes with node:crypto as the native backend", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "test",
+      "--no-prompt",
+      "--allow-read",
+      "--allow-env",
+      "--allow-run",
+      "tests/aead_backend_test.ts",
+    ],
+    cwd: new URL("../", import.meta.url),
+    env: { BIP324_EXPECT_NATIVE_SOURCE: "node:crypto", NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const out = new TextDecoder().decode(stdout);
+  assert.equal(code, 0, out + new TextDecoder().decode(stderr));
+  assert.match(out, /ok \| \d+ passed \| 0 failed/);
+});
