@@ -17,7 +17,7 @@ import {
   webSocketBudget,
 } from "./budgets.ts";
 import type { SoakReport } from "./run.ts";
-import { type Figure, judge } from "./report.ts";
+import { type Figure, judge, mallocSettings } from "./report.ts";
 import { KIB, MIB } from "./util.ts";
 import { frameScenario } from "../hostile/ws_frames.ts";
 import { busyDowngrades, pendingDecoyRssMib, pingUnderFlood } from "../hostile/scenarios.ts";
@@ -206,7 +206,8 @@ export async function hostileFigures(
       "load phase end, every session closed, after a full GC: live (heap + external) " +
         `${live(m.end)} MiB (start ${live(m.start)} MiB)` +
         (alloc
-          ? `; glibc: ${mibOf(alloc.free)} MiB free but kept, ${mibOf(alloc.inUse)} MiB in use`
+          ? `; glibc (${mallocSettings()}): ${mibOf(alloc.free)} MiB free but kept, ` +
+            `${mibOf(alloc.inUse)} MiB in use`
           : "") +
         (m.endRssAfterTrim !== undefined
           ? `; RSS right after malloc_trim(0): ${mibOf(m.endRssAfterTrim)} MiB`

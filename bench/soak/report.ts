@@ -71,7 +71,9 @@ export function formatReport(r: SoakReport): string {
       ...(alloc
         ? [
           `    glibc at the end: ${mib(alloc.inUse)} in use, ${mib(alloc.free)} free but kept ` +
-          `(arena ${mib(alloc.arena)}, mmapped ${mib(alloc.mmapped)})`,
+          `(arena ${mib(alloc.arena)}, mmapped ${
+            mib(alloc.mmapped)
+          }); settings: ${mallocSettings()}`,
         ]
         : []),
       ...errorLines("load", l.errors),
@@ -132,3 +134,11 @@ export function figuresJson(figures: Figure[]): string {
 }
 
 const round = (v: number) => Math.round(v * 10) / 10;
+
+/** The glibc malloc environment variables this process runs with (they change the RSS figures). */
+export function mallocSettings(): string {
+  const set = Object.entries(Deno.env.toObject())
+    .filter(([k]) => k.startsWith("MALLOC_") || k === "GLIBC_TUNABLES")
+    .map(([k, v]) => `${k}=${v}`);
+  return set.length > 0 ? set.join(" ") : "glibc defaults";
+}
