@@ -136,3 +136,43 @@ Deno.test("outbox: where writes are released, a full batch is the next batch onc
   // refilled after its write resolved, so nothing was overwritten under a pending write).
   assert.ok(s.writes.length > 0);
 });
+
+Deno.test("session: a writer that awaits each write still gets batched transport writes", async () => {
+  // A's transport counts the writes the session makes into it.
+  let writes = 0;
+  const ab = new TransformStream<Uint8Array, Uint8Array>();
+  const ba = new TransformStream<Uint8Array, Uint8Array>();
+  const counted = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      writes++;
+      controller.enqueue(chunk);
+    },
+  });
+  counted.readable.pipeTo(ab.writable).catch(() => {});
+  const [a, b] = await Promise.all([
+    openSession({ readable: ba.readable, writable: counted.writable }, {
+      role: "initiator",
+      network: "regtest",
+      garbage: 0,
+    }),
+    openSession({ readable: ab.readable, writable: ba.writable }, {
+      role: "responder",
+      network: "regtest",
+    }),
+  ]);
+  const count = 500;
+  const reader = b.readable.getReader();
+  const reading = (async () => {
+    for (let i = 0; i < count; i++) assert.equal((await reader.read()).value?.payload[0], i & 0xff);
+  })();
+  const writer = a.writable.getWriter();
+  const before = writes;
+  for (let i = 0; i < count; i++) {
+    await writer.write({ type: "inv", payload: new Uint8Array(37).fill(i & 0xff) });
+  }
+  await reading;
+  const during = writes - before;
+  assert.ok(during <= count / 20, `${during} transport writes for ${count} awaited messages`);
+  await a.close();
+  await b.closed;
+});
