@@ -6,9 +6,9 @@
  * region of the current 64 KiB batch buffer, and seal it there in place; when
  * the finished packet arrives at {@linkcode Outbox.push} right where the
  * previous one ended, committing it costs nothing. The committed bytes are
- * handed to the transport as one chunk once the writer goes idle — four
+ * handed to the transport as one chunk once the writer goes idle — three
  * consecutive microtask hops with no new packet (a writer that awaits each
- * `write` comes back within three, so it is batched like one that does not
+ * `write` is back before the third, so it is batched like one that does not
  * wait) — or as soon as 64 KiB have accumulated. Packets that arrive out of order (decoys, a caller's wire
  * layer) are written as chunks of their own, in order; large packets get a
  * buffer of their own. With no caller layer below the messages, those
@@ -32,7 +32,7 @@ const OWN_BUFFER_FROM = BATCH_SIZE / 4;
 /** A kept buffer serves a large packet of at least 1/SPARE_SLACK of its size. */
 const SPARE_SLACK = 4;
 /** Consecutive microtask hops without a new packet before the batch is flushed. */
-const QUIET_HOPS = 4;
+const QUIET_HOPS = 3;
 /** An idle outbox lets go of its batch buffer after this long. */
 const RELEASE_AFTER_MS = 1_000;
 
