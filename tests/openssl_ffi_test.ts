@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import {
   BUN_FFI_SOURCE,
   DENO_FFI_SOURCE,
+  denoSignatures,
   findOpenSslFfi,
   NO_FFI,
   OpenSslAead,
@@ -14,23 +15,14 @@ import { createAeadBackend } from "../layers/crypto/backend.ts";
 import { PureAead } from "../layers/crypto/pure_aead.ts";
 import { systemLibcrypto } from "./helpers.ts";
 
-type Signature = { args: readonly string[]; returns: string };
-
-/** `bun:ffi`'s dlopen, played by Deno.dlopen: handles as pointers, byte arrays as buffers. */
-function denoDlopen(name: string, signatures: Record<string, Signature>) {
-  const deno: Record<string, Deno.ForeignFunction> = {};
-  for (const [fn, sig] of Object.entries(signatures)) {
-    const handles = fn.endsWith("Init_ex") ? 3 : 1; // ctx (and cipher, engine) come first
-    deno[fn] = {
-      parameters: sig.args.map((a, i) => a === "i32" ? "i32" : i < handles ? "pointer" : "buffer"),
-      result: sig.returns === "i32" ? "i32" : "pointer",
-    };
-  }
-  return Deno.dlopen(name, deno);
+/** `bun:ffi`'s dlopen, played by Deno.dlopen with the library's own Deno signatures (the ones
+ * it would pass are the same functions in bun:ffi's notation). */
+function denoDlopen(name: string) {
+  return Deno.dlopen(name, denoSignatures() as Record<string, Deno.ForeignFunction>);
 }
 
 /** A Bun-shaped scope whose bun:ffi is `dlopen`. */
-function bunScope(dlopen: (name: string, s: Record<string, Signature>) => unknown): object {
+function bunScope(dlopen: (name: string, s: Record<string, unknown>) => unknown): object {
   return { Bun: {}, process: { platform: "linux", getBuiltinModule: () => ({ dlopen }) } };
 }
 

@@ -61,6 +61,8 @@ class ConnChannel implements ByteChannel {
   #grown: Uint8Array<ArrayBuffer> | undefined;
   #inGrown = false;
   #grownUsedAt = 0;
+  /** The buffer of the read in progress (one at a time). */
+  #reading: Uint8Array = this.#small;
   /** A write resolves once the kernel has the bytes: the chunk is free again. */
   readonly releasesWrites = true;
   /** The last write of the chain (settles when every write so far is done). */
@@ -79,10 +81,12 @@ class ConnChannel implements ByteChannel {
       buffer = this.#grown ??= new Uint8Array(2 * MIN_READ);
       this.#grownUsedAt = performance.now();
     }
-    return this.#conn.read(buffer).then((n) => this.#onRead(buffer, n), this.#onReadError);
+    this.#reading = buffer;
+    return this.#conn.read(buffer).then(this.#onRead, this.#onReadError);
   }
-  #onRead(buffer: Uint8Array, n: number | null): ReadableStreamReadResult<Uint8Array> {
+  readonly #onRead = (n: number | null): ReadableStreamReadResult<Uint8Array> => {
     if (n === null) return { value: undefined, done: true };
+    const buffer = this.#reading;
     const value = buffer.slice(0, n);
     if (buffer === this.#small) {
       if (n === buffer.length) this.#inGrown = true;
@@ -98,7 +102,7 @@ class ConnChannel implements ByteChannel {
       else if (!keeping.has(this)) keep(this);
     }
     return { value, done: false };
-  }
+  };
   /** The sweep: lets go of the grown buffer unless a read used it in the last `KEEP_GROWN_MS`;
    * whether the sweep is done with this channel. */
   letGo(now: number): boolean {

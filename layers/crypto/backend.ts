@@ -78,6 +78,11 @@ const AUTO_BUN_FFI_MIN = 512;
  * 2 KiB, wasm 1.7× at 512 B).
  */
 const AUTO_DENO_FFI_MIN = 1024;
+/** The FFI thresholds by the native backend's source. */
+const FFI_MIN: Readonly<Record<string, number>> = {
+  [BUN_FFI_SOURCE]: AUTO_BUN_FFI_MIN,
+  [DENO_FFI_SOURCE]: AUTO_DENO_FFI_MIN,
+};
 
 /**
  * Picks a backend per message by size: the in-process one (wasm, else pure)
@@ -112,15 +117,8 @@ export class AutoAead implements AeadBackend {
     const wasm = wasmAeadAvailable();
     this.#small = wasm ? new WasmAead() : new PureAead();
     const native = this.#native = nativeAeadAvailable() ? new NativeAead() : undefined;
-    const source = native?.source;
-    this.#threshold = threshold ??
-      (source === BUN_FFI_SOURCE
-        ? AUTO_BUN_FFI_MIN
-        : source === DENO_FFI_SOURCE
-        ? AUTO_DENO_FFI_MIN
-        : wasm
-        ? AUTO_WASM_MAX
-        : AUTO_NATIVE_MIN);
+    this.#threshold = threshold ?? FFI_MIN[native?.source ?? ""] ??
+      (wasm ? AUTO_WASM_MAX : AUTO_NATIVE_MIN);
   }
 
   /** Zeroes the in-process backend's scratch (see {@linkcode PureAead.wipe}). */

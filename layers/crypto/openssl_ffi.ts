@@ -71,14 +71,15 @@ interface DenoFfi {
   permissions?: { querySync?(descriptor: { name: "ffi" }): { state: string } };
   build?: { os?: string };
 }
-interface DenoSignature {
+/** One function's signature for `Deno.dlopen`. */
+export interface DenoSignature {
   parameters: ("pointer" | "buffer" | "i32")[];
   result: "pointer" | "i32";
 }
 
 /** SIGNATURES in `Deno.dlopen`'s notation: handles (context, cipher, engine) are pointers,
  * byte arrays and the length out-parameter are buffers. */
-function denoSignatures(): Record<string, DenoSignature> {
+export function denoSignatures(): Record<string, DenoSignature> {
   const out: Record<string, DenoSignature> = {};
   for (const [name, sig] of Object.entries(SIGNATURES)) {
     const handles = name.endsWith("Init_ex") ? 3 : 1;
