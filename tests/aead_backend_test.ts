@@ -12,6 +12,7 @@ import {
   wasmAeadAvailable,
 } from "../layers/crypto/backend.ts";
 import { AUTO_WASM_MAX } from "../layers/crypto/backend.ts";
+import { sealPartsWith } from "../layers/crypto/aead_types.ts";
 import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { Bip324Error } from "../layers/errors.ts";
@@ -117,6 +118,50 @@ Deno.test("every backend matches @noble/ciphers for lengths 0..300, 511..1025, a
       assert.deepEqual(body.subarray(0, length), plaintext, `${label} open in place`);
     }
   }
+});
+
+Deno.test("sealParts (and the copying fallback) equals seal of head + tail, in place and not", () => {
+  const backends = [...KINDS, ...(wasmAeadAvailable() ? ["wasm" as const] : [])]
+    .map((k) => createAeadBackend(k));
+  for (const [h, t] of [[0, 0], [1, 0], [0, 5], [1, 16_384], [2, 63], [13, 64], [14, 65_537]]) {
+    const key = randomBytes(32), nonce = randomBytes(12), aad = randomBytes(h % 3);
+    const head = randomBytes(h), tail = randomBytes(t);
+    const whole = new Uint8Array(h + t);
+    whole.set(head);
+    whole.set(tail, h);
+    const expected = chacha20poly1305(key, nonce, aad).encrypt(whole);
+    for (const b of backends) {
+      const label = `${b.name} head ${h} tail ${t}`;
+      // Native and auto seal the parts where they are; pure and wasm copy them together.
+      assert.equal(typeof b.sealParts === "function", b.name === "native" || b.name === "auto");
+      const out = new Uint8Array(h + t + 16 + 3).fill(0xee);
+      sealPartsWith(b, key, nonce, aad, head, tail, out.subarray(1));
+      assert.deepEqual(out.subarray(1, 1 + h + t + 16), expected, label);
+      assert.equal(out[0], 0xee, `${label}: nothing before out`);
+      assert.equal(out[h + t + 17], 0xee, `${label}: nothing after the tag`);
+      const box = new Uint8Array(h + t + 16);
+      box.set(head);
+      sealPartsWith(b, key, nonce, aad, box.subarray(0, h), tail, box);
+      assert.deepEqual(box, expected, `${label} head in place`);
+    }
+  }
+  assert.throws(
+    () => createAeadBackend("auto").sealParts!(EMPTY, EMPTY, EMPTY, EMPTY, EMPTY, EMPTY),
+    (e: unknown) => e instanceof TypeError || e instanceof RangeError,
+  );
+  assert.throws(
+    () =>
+      sealPartsWith(
+        new PureAead(),
+        randomBytes(32),
+        randomBytes(12),
+        EMPTY,
+        EMPTY,
+        randomBytes(4),
+        new Uint8Array(19),
+      ),
+    /out must be at least 20 bytes/,
+  );
 });
 
 Deno.test("every backend: a bad tag, AAD or ciphertext returns false and leaves out untouched", () => {

@@ -3,6 +3,13 @@ import { aeadDecryptor, aeadEncryptor, aeadLayer } from "../layers/aead/aead_lay
 import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { shapingLayer } from "../layers/shaping.ts";
 import { DECOYS, FRAGMENT_STARTS } from "../layers/chunk_marks.ts";
+import {
+  aliasEncoder,
+  aliasEncoderAboveAead,
+  TAILS_FROM,
+} from "../layers/aliasing/aliasing_layer.ts";
+import { type AeadBackend, createAeadBackend } from "../layers/crypto/backend.ts";
+import { sealPartsWith } from "../layers/crypto/aead_types.ts";
 import { compose } from "../layers/session/compose.ts";
 import { isCode, readAll } from "./helpers.ts";
 
@@ -100,4 +107,45 @@ Deno.test("AEAD layer: duplex helper wires send and recv ciphers", async () => {
       .pipeThrough(new TransformStream(compose(layer.outbound, layer.inbound))),
   );
   assert.deepEqual(round, [new Uint8Array([1])]);
+});
+
+Deno.test("a session's encoder above the AEAD: large payloads are sealed where they are, same bytes", async () => {
+  const sizes = [0, 5, TAILS_FROM - 1, TAILS_FROM, 100_003];
+  const messages = sizes.map((n, i) => ({
+    type: i % 2 ? "inv" : "mycommand",
+    payload: Uint8Array.from({ length: n }, (_, j) => (j * 7 + i) & 0xff),
+  }));
+  const through = (encoder: Transformer, shaped: boolean) => {
+    const parts: number[] = [];
+    const counting = {
+      name: "counting",
+      seal: (...a: Parameters<AeadBackend["seal"]>) => createAeadBackend("pure").seal(...a),
+      open: (...a: Parameters<AeadBackend["open"]>) => createAeadBackend("pure").open(...a),
+      sealParts(...a: Parameters<NonNullable<AeadBackend["sealParts"]>>) {
+        parts.push(a[4].length);
+        sealPartsWith(createAeadBackend("pure"), ...a);
+      },
+    };
+    const stages = [encoder, ...(shaped ? [shapingLayer(() => [3]).outbound] : [])];
+    const aead = aeadEncryptor(new FSChaCha20Poly1305(key, 224, { backend: counting }));
+    return readAll(
+      ReadableStream.from(messages).pipeThrough(new TransformStream(compose(...stages, aead))),
+    ).then((bodies) => ({ bodies, parts }));
+  };
+  for (const shaped of [false, true]) {
+    const copied = await through(aliasEncoder(), shaped);
+    const inPlace = await through(aliasEncoderAboveAead(), shaped);
+    assert.deepEqual(inPlace.bodies, copied.bodies, `shaped ${shaped}`);
+    assert.deepEqual(copied.parts, []);
+    // Only the payloads from TAILS_FROM on were left where they were.
+    assert.deepEqual(inPlace.parts, [TAILS_FROM, 100_003]);
+  }
+  // The bodies open to the messages (the copying encoder's output is the reference).
+  const { bodies } = await through(aliasEncoderAboveAead(), false);
+  const opened = await open(bodies);
+  assert.deepEqual(
+    opened.map((c) => c.length),
+    messages.map((m, i) => m.payload.length + (i % 2 ? 1 : 13)),
+  );
+  assert.deepEqual(opened[4].subarray(13), messages[4].payload);
 });

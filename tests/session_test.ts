@@ -276,6 +276,36 @@ Deno.test("session: caller layers can be inserted at every point", async () => {
   await a.close();
 });
 
+Deno.test("session: a caller contents layer sees whole contents of a large message", async () => {
+  // Without such a layer, large payloads are encrypted from where the caller has them; with
+  // one, the layer gets complete contents (here it copies them and checks the payload).
+  const payload = new Uint8Array(70_000).map((_, i) => (i * 13) & 0xff);
+  const checked: boolean[] = [];
+  const copying: Layer<Uint8Array, Uint8Array> = {
+    inbound: {},
+    outbound: {
+      transform(c: Uint8Array, ctl: TransformStreamDefaultController<Uint8Array>) {
+        if (c.length > 1000) checked.push(c.subarray(1).every((v, i) => v === payload[i]));
+        ctl.enqueue(c.slice());
+      },
+    },
+  };
+  for (const layers of [{ contents: [copying] }, {}]) {
+    const [a, b] = await sessionPair({ layers }, {});
+    const w = a.writable.getWriter(), r = b.readable.getReader();
+    await w.write({ type: "block", payload });
+    const { value } = await r.read();
+    await a.close();
+    await b.closed;
+    // (a boolean: node:assert's diff of two 70 kB arrays takes minutes)
+    assert.ok(
+      value?.payload.every((v, i) => v === payload[i]),
+      `payload intact (caller layer: ${"contents" in layers})`,
+    );
+  }
+  assert.deepEqual(checked, [true]);
+});
+
 Deno.test("session: idle timeout closes a silent session with IDLE_TIMEOUT", async () => {
   const [a, b] = await sessionPair({ idleTimeout: 100 });
   await within(a.closed, 2000, "idle close");

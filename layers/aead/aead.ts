@@ -20,6 +20,7 @@ import { checkBytes, wipe } from "../bytes.ts";
 import { Bip324Error } from "../errors.ts";
 import { REKEY_INTERVAL, RekeySchedule } from "../rekeying.ts";
 import { type AeadBackend, type AeadBackendKind, createAeadBackend } from "../crypto/backend.ts";
+import { sealPartsWith } from "../crypto/aead_types.ts";
 import { ChaCha20 } from "../crypto/chacha20.ts";
 import { StreamingOpen } from "../crypto/streaming_open.ts";
 
@@ -135,6 +136,32 @@ export class FSChaCha20Poly1305 {
     const length = plaintext.length + TAG_LEN;
     out = out === undefined ? new Uint8Array(length) : outView(out, length);
     this.#backend.seal(this.#key, this.#currentNonce(), aad, plaintext, out);
+    this.#advance();
+    return out;
+  }
+
+  /**
+   * {@linkcode FSChaCha20Poly1305.encrypt} of the plaintext `head` followed by
+   * `tail`, each read from where it is: `head.length + tail.length + 16`
+   * bytes go to `out`. `head` may be the start of `out`; `tail` must not
+   * overlap `out`.
+   *
+   * @example
+   * ```ts
+   * import { FSChaCha20Poly1305 } from "@bip324/bip324/cipher";
+   * const key = new Uint8Array(32);
+   * const enc = new FSChaCha20Poly1305(key), dec = new FSChaCha20Poly1305(key);
+   * const box = new Uint8Array(1 + 2 + 16);
+   * box[0] = 9;
+   * enc.encryptParts(new Uint8Array(0), box.subarray(0, 1), Uint8Array.of(1, 2), box);
+   * console.assert(dec.decrypt(new Uint8Array(0), box)[2] === 2);
+   * ```
+   */
+  encryptParts(aad: Uint8Array, head: Uint8Array, tail: Uint8Array, out: Uint8Array): Uint8Array {
+    checkBytes("aad", aad);
+    const length = checkBytes("head", head).length + checkBytes("tail", tail).length + TAG_LEN;
+    out = outView(out, length);
+    sealPartsWith(this.#backend, this.#key, this.#currentNonce(), aad, head, tail, out);
     this.#advance();
     return out;
   }

@@ -12,8 +12,9 @@
  *   length and decrypted there.
  * - {@linkcode aeadEncryptor} (outbound): contents → bodies (header +
  *   ciphertext + tag), sealed in place around contents the layer above
- *   allocated with room for it; decoys made by the shaping layer get the
- *   ignore bit.
+ *   allocated with room for it (in a session, a large message's payload is
+ *   encrypted from where the caller has it, never copied into the packet
+ *   first); decoys made by the shaping layer get the ignore bit.
  *
  * @module
  */
@@ -23,7 +24,14 @@ import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import { HEADER_LEN, IGNORE_BIT, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
 import type { Layer } from "../layer.ts";
 import { Bip324Error } from "../errors.ts";
-import { type Allocator, DECOYS, FRAGMENT_STARTS, newBuffer, OWNED } from "../chunk_marks.ts";
+import {
+  type Allocator,
+  DECOYS,
+  FRAGMENT_STARTS,
+  newBuffer,
+  OWNED,
+  TAILS,
+} from "../chunk_marks.ts";
 
 const EMPTY = new Uint8Array(0);
 const BODY_OVERHEAD = HEADER_LEN + TAG_LEN;
@@ -180,6 +188,8 @@ class AeadEncryptor implements Transformer<Uint8Array, Uint8Array> {
       throw new RangeError(`contents must be at most ${MAX_CONTENTS_LENGTH} bytes`);
     }
     const ignore = DECOYS.delete(contents);
+    // Contents whose last bytes are still the caller's payload (see TAILS).
+    const tail = TAILS.take(contents);
     let body: Uint8Array;
     if (OWNED.delete(contents)) {
       body = new Uint8Array(
@@ -191,10 +201,22 @@ class AeadEncryptor implements Transformer<Uint8Array, Uint8Array> {
       // Room for the length layer in front, so it need not copy either.
       const packet = this.#alloc(LENGTH_FIELD_LEN + length + BODY_OVERHEAD);
       body = packet.subarray(LENGTH_FIELD_LEN);
-      body.set(contents, HEADER_LEN);
+      body.set(
+        tail === undefined ? contents : contents.subarray(0, length - tail.length),
+        HEADER_LEN,
+      );
     }
     body[0] = ignore ? IGNORE_BIT : 0;
-    this.#cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + length), body);
+    if (tail === undefined) {
+      this.#cipher.encrypt(EMPTY, body.subarray(0, HEADER_LEN + length), body);
+    } else {
+      this.#cipher.encryptParts(
+        EMPTY,
+        body.subarray(0, HEADER_LEN + length - tail.length),
+        tail,
+        body,
+      );
+    }
     OWNED.add(body);
     controller.enqueue(body);
   }

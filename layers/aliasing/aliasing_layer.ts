@@ -19,7 +19,7 @@ import { checkBytes } from "../bytes.ts";
 import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import { HEADER_LEN, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
 import { TAG_LEN } from "../aead/aead.ts";
-import { type Allocator, newBuffer, OWNED } from "../chunk_marks.ts";
+import { type Allocator, newBuffer, OWNED, TAILS } from "../chunk_marks.ts";
 
 /** Bytes in front of the contents (length field + header). */
 const HEAD = LENGTH_FIELD_LEN + HEADER_LEN;
@@ -102,16 +102,42 @@ export interface AliasEncoderOptions {
  * ```
  */
 export function aliasEncoder(options: AliasEncoderOptions = {}): Transformer<Message, Uint8Array> {
-  return new AliasEncoder(options.table ?? DEFAULT_MESSAGE_TYPES, options.alloc ?? newBuffer);
+  return new AliasEncoder(
+    options.table ?? DEFAULT_MESSAGE_TYPES,
+    options.alloc ?? newBuffer,
+    Infinity,
+  );
+}
+
+/** Payloads at least this large are left where they are by {@linkcode aliasEncoderAboveAead}. */
+export const TAILS_FROM = 16 * 1024;
+
+/**
+ * Internal: the encoder a session puts directly above its AEAD encryptor
+ * (nothing but the shaping layer in between), which leaves payloads of at
+ * least {@linkcode TAILS_FROM} bytes where they are and marks the contents
+ * with them (`TAILS` in `chunk_marks.ts`). Its output is only complete
+ * together with those marks: it must feed `aeadEncryptor`.
+ */
+export function aliasEncoderAboveAead(
+  options: AliasEncoderOptions = {},
+): Transformer<Message, Uint8Array> {
+  return new AliasEncoder(
+    options.table ?? DEFAULT_MESSAGE_TYPES,
+    options.alloc ?? newBuffer,
+    TAILS_FROM,
+  );
 }
 
 /** The encoder: one object, its method on the prototype. */
 class AliasEncoder implements Transformer<Message, Uint8Array> {
   readonly #table: MessageTypeTable;
   readonly #alloc: Allocator;
-  constructor(table: MessageTypeTable, alloc: Allocator) {
+  readonly #tailsFrom: number;
+  constructor(table: MessageTypeTable, alloc: Allocator, tailsFrom: number) {
     this.#table = table;
     this.#alloc = alloc;
+    this.#tailsFrom = tailsFrom;
   }
   transform(message: Message, controller: TransformStreamDefaultController<Uint8Array>): void {
     if (message === null || typeof message !== "object") {
@@ -128,8 +154,11 @@ class AliasEncoder implements Transformer<Message, Uint8Array> {
     }
     const packet = this.#alloc(HEAD + length + TAG_LEN);
     table.writeType(message.type, packet, HEAD);
-    packet.set(payload, HEAD + typeLength);
     const contents = packet.subarray(HEAD, HEAD + length);
+    // Right above the AEAD layer, a large payload stays where it is: the AEAD layer encrypts
+    // it from there (one pass over it instead of a copy and a pass).
+    if (this.#tailsFrom <= payload.length) TAILS.set(contents, payload);
+    else packet.set(payload, HEAD + typeLength);
     OWNED.add(contents);
     controller.enqueue(contents);
   }

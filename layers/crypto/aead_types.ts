@@ -53,6 +53,21 @@ export interface AeadBackend {
     out: Uint8Array,
   ): void;
   /**
+   * Optional: {@linkcode AeadBackend.seal} of the plaintext `head` followed by
+   * `tail`, read from where they are (so a caller need not copy them
+   * together first). `head` may begin at `out` (in place); `tail` must not
+   * overlap `out`. Without it, the cipher copies `tail` behind `head` in
+   * `out` and seals there.
+   */
+  sealParts?(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+  ): void;
+  /**
    * Verifies `ciphertext` (ciphertext followed by the 16-byte tag) and, only
    * if the tag is valid, writes the plaintext (`ciphertext.length - 16`
    * bytes) to the start of `out` and returns `true`. A bad tag returns
@@ -117,6 +132,59 @@ export function sealLength(
   const length = checkBytes("plaintext", plaintext).length;
   checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
   return length;
+}
+
+/**
+ * Checks `sealParts` arguments and returns the plaintext length (both parts).
+ *
+ * @example
+ * ```ts
+ * import { sealPartsLength } from "./aead_types.ts";
+ * const n = sealPartsLength(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(1), new Uint8Array(2), new Uint8Array(19));
+ * console.assert(n === 3);
+ * ```
+ */
+export function sealPartsLength(
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  head: Uint8Array,
+  tail: Uint8Array,
+  out: Uint8Array,
+): number {
+  const length = checkBytes("head", head).length + checkBytes("tail", tail).length;
+  checkAeadArgs(key, nonce, aad, out, length + AEAD_TAG_LEN);
+  return length;
+}
+
+/**
+ * Seals `head` followed by `tail` into `out` with a backend's `sealParts`,
+ * or, where it has none, by copying them together in `out` and sealing there.
+ *
+ * @example
+ * ```ts
+ * import { sealPartsWith } from "./aead_types.ts";
+ * import { PureAead } from "./pure_aead.ts";
+ * const out = new Uint8Array(19);
+ * sealPartsWith(new PureAead(), new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(1), new Uint8Array(2), out);
+ * ```
+ */
+export function sealPartsWith(
+  backend: AeadBackend,
+  key: Uint8Array,
+  nonce: Uint8Array,
+  aad: Uint8Array,
+  head: Uint8Array,
+  tail: Uint8Array,
+  out: Uint8Array,
+): void {
+  if (typeof backend.sealParts === "function") {
+    return backend.sealParts(key, nonce, aad, head, tail, out);
+  }
+  const length = sealPartsLength(key, nonce, aad, head, tail, out);
+  if (head.buffer !== out.buffer || head.byteOffset !== out.byteOffset) out.set(head);
+  out.set(tail, head.length);
+  backend.seal(key, nonce, aad, out.subarray(0, length), out);
 }
 
 /**

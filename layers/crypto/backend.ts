@@ -35,7 +35,7 @@ import {
 } from "./native_aead.ts";
 import { PureAead } from "./pure_aead.ts";
 import { WasmAead, wasmAeadAvailable } from "./wasm_aead.ts";
-import { AEAD_TAG_LEN, type AeadBackend } from "./aead_types.ts";
+import { AEAD_TAG_LEN, type AeadBackend, sealPartsWith } from "./aead_types.ts";
 
 export {
   AEAD_TAG_LEN,
@@ -153,6 +153,21 @@ export class AutoAead implements AeadBackend {
       ? this.#native
       : this.#small;
     b.seal(key, nonce, aad, plaintext, out);
+  }
+
+  /** See {@linkcode AeadBackend.sealParts} (native's where it takes the message). */
+  sealParts(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+  ): void {
+    const b = this.#native !== undefined && head.length + tail.length >= this.#threshold
+      ? this.#native
+      : this.#small;
+    sealPartsWith(b, key, nonce, aad, head, tail, out);
   }
 
   /** See {@linkcode AeadBackend.open}. */

@@ -14,7 +14,13 @@
  * @module
  */
 
-import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
+import {
+  AEAD_TAG_LEN,
+  type AeadBackend,
+  openLength,
+  sealLength,
+  sealPartsLength,
+} from "./aead_types.ts";
 import { agreesWithPure } from "./pure_aead.ts";
 import {
   BUN_FFI_SOURCE,
@@ -25,6 +31,7 @@ import {
 } from "./openssl_ffi.ts";
 
 const ALGORITHM = "chacha20-poly1305";
+const EMPTY = new Uint8Array(0);
 const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
 /** Bytes per `update` call: large messages go through in steps of this size (see `seal`). */
 const STEP = 64 * 1024;
@@ -212,19 +219,47 @@ export class NativeAead implements AeadBackend {
   ): void {
     if (this.#ffi !== undefined) return this.#ffi.seal(key, nonce, aad, plaintext, out);
     const length = sealLength(key, nonce, aad, plaintext, out);
+    this.#seal(key, nonce, aad, plaintext, EMPTY, out, length);
+  }
+
+  /** See {@linkcode AeadBackend.sealParts}. */
+  sealParts(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+  ): void {
+    if (this.#ffi !== undefined) return this.#ffi.sealParts(key, nonce, aad, head, tail, out);
+    const length = sealPartsLength(key, nonce, aad, head, tail, out);
+    this.#seal(key, nonce, aad, head, tail, out, length);
+  }
+
+  #seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+    length: number,
+  ): void {
     const cipher = this.#crypto.createCipheriv(ALGORITHM, key, nonce, OPTIONS);
     if (aad.length > 0) cipher.setAAD(aad);
     // In steps: each output is a small fresh buffer (warm heap memory) rather than one fresh
     // buffer as large as the message. Every step reads its input before its output is written
     // over it, so in-place use is safe.
     let at = 0;
-    for (let from = 0; from < length; from += STEP) {
-      const piece = cipher.update(plaintext.subarray(from, Math.min(length, from + STEP)));
-      out.set(piece, at);
-      at += piece.length;
+    for (const part of head.length === 0 ? [tail] : tail.length === 0 ? [head] : [head, tail]) {
+      for (let from = 0; from < part.length; from += STEP) {
+        const piece = cipher.update(part.subarray(from, Math.min(part.length, from + STEP)));
+        out.set(piece, at);
+        at += piece.length;
+      }
     }
-    const tail = cipher.final();
-    if (tail.length > 0) out.set(tail, at);
+    const final = cipher.final();
+    if (final.length > 0) out.set(final, at);
     out.set(cipher.getAuthTag(), length);
   }
 

@@ -20,8 +20,16 @@
  * @module
  */
 
-import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
+import {
+  AEAD_TAG_LEN,
+  type AeadBackend,
+  openLength,
+  sealLength,
+  sealPartsLength,
+} from "./aead_types.ts";
 import { agreesWithPure } from "./pure_aead.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** OpenSSL's `EVP_CTRL_AEAD_GET_TAG` and `EVP_CTRL_AEAD_SET_TAG`. */
 const GET_TAG = 0x10;
@@ -181,11 +189,41 @@ export class OpenSslAead implements AeadBackend {
     out: Uint8Array,
   ): void {
     const length = sealLength(key, nonce, aad, plaintext, out);
+    this.#seal(key, nonce, aad, plaintext, EMPTY, out, length);
+  }
+
+  /** See {@linkcode AeadBackend.sealParts}: one `EVP_EncryptUpdate` per part. */
+  sealParts(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+  ): void {
+    const length = sealPartsLength(key, nonce, aad, head, tail, out);
+    this.#seal(key, nonce, aad, head, tail, out, length);
+  }
+
+  #seal(
+    key: Uint8Array,
+    nonce: Uint8Array,
+    aad: Uint8Array,
+    head: Uint8Array,
+    tail: Uint8Array,
+    out: Uint8Array,
+    length: number,
+  ): void {
     const c = this.#c, ctx = this.#ctx, n = this.#outLength;
     try {
       let ok = c.EVP_EncryptInit_ex(ctx, this.#cipher, null, key, nonce) === 1;
       if (ok && aad.length > 0) ok = c.EVP_EncryptUpdate(ctx, null, n, aad, aad.length) === 1;
-      if (ok && length > 0) ok = c.EVP_EncryptUpdate(ctx, out, n, plaintext, length) === 1;
+      if (ok && head.length > 0) ok = c.EVP_EncryptUpdate(ctx, out, n, head, head.length) === 1;
+      if (ok && tail.length > 0) {
+        // The cipher keeps its place within a keystream block between updates.
+        const rest = head.length === 0 ? out : out.subarray(head.length);
+        ok = c.EVP_EncryptUpdate(ctx, rest, n, tail, tail.length) === 1;
+      }
       ok = ok && c.EVP_EncryptFinal_ex(ctx, this.#tail, n) === 1 &&
         c.EVP_CIPHER_CTX_ctrl(ctx, GET_TAG, AEAD_TAG_LEN, this.#tail) === 1;
       if (!ok) throw new Error("libcrypto chacha20-poly1305 seal failed");

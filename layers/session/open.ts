@@ -8,7 +8,12 @@
  */
 
 import type { Message } from "../aliasing/aliasing.ts";
-import { aliasDecoder, aliasEncoder, type AliasingOptions } from "../aliasing/aliasing_layer.ts";
+import {
+  aliasDecoder,
+  aliasEncoder,
+  aliasEncoderAboveAead,
+  type AliasingOptions,
+} from "../aliasing/aliasing_layer.ts";
 import { aeadDecryptor, aeadEncryptor } from "../aead/aead_layer.ts";
 import { type BytePair, wipe } from "../bytes.ts";
 import { performHandshake } from "../handshake/driver.ts";
@@ -201,7 +206,12 @@ function v2Init(
         ],
         outbound: [
           ...messages.outbound,
-          aliasEncoder({ table: aliasing.table, alloc }),
+          // Straight above the AEAD layer (shaping passes contents on as they are), large
+          // payloads are encrypted from where the caller has them.
+          (contents.outbound.length === 0 ? aliasEncoderAboveAead : aliasEncoder)({
+            table: aliasing.table,
+            alloc,
+          }),
           ...contents.outbound,
           ...(shaping ? [shaping.outbound] : []),
           aeadEncryptor(ciphers.sendPacket, { alloc }),
