@@ -71,6 +71,9 @@ export function checkAcceptOptions(options: AcceptOptions): void {
   checkCount("maxPendingHandshakes", options.maxPendingHandshakes, 0, Number.MAX_SAFE_INTEGER);
   checkCount("maxSessions", options.maxSessions, 1, Number.MAX_SAFE_INTEGER);
   checkCount("maxQueuedSessions", options.maxQueuedSessions, 1, Number.MAX_SAFE_INTEGER);
+  if (options.releaseMemory !== undefined && typeof options.releaseMemory !== "boolean") {
+    throw new TypeError(`releaseMemory must be a boolean, got ${typeof options.releaseMemory}`);
+  }
   if (options.v1 !== undefined && options.v1 !== "accept" && options.v1 !== "reject") {
     throw new TypeError(`v1 must be "accept" or "reject", got ${options.v1}`);
   }
