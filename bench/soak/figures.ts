@@ -206,7 +206,9 @@ export async function hostileFigures(
       "load phase end, every session closed, after a full GC: live (heap + external) " +
         `${live(m.end)} MiB (start ${live(m.start)} MiB)` +
         (alloc
-          ? `; glibc (${mallocSettings()}): ${mibOf(alloc.free)} MiB free but kept, ` +
+          ? `; glibc (${mallocSettings()}): ${
+            mibOf(alloc.free)
+          } MiB free in its arenas (pages a trim handed back included), ` +
             `${mibOf(alloc.inUse)} MiB in use`
           : "") +
         (m.endRssAfterTrim !== undefined

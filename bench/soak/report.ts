@@ -70,7 +70,9 @@ export function formatReport(r: SoakReport): string {
           : ""),
       ...(alloc
         ? [
-          `    glibc at the end: ${mib(alloc.inUse)} in use, ${mib(alloc.free)} free but kept ` +
+          `    glibc at the end: ${mib(alloc.inUse)} in use, ${
+            mib(alloc.free)
+          } free in its arenas (pages a trim handed back included) ` +
           `(arena ${mib(alloc.arena)}, mmapped ${
             mib(alloc.mmapped)
           }); settings: ${mallocSettings()}`,
