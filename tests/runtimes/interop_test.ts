@@ -292,6 +292,7 @@ Deno.test("runtimes: capability checks pick the AEAD backend: node:crypto in Nod
     // auto: native from 512 bytes over bun:ffi (cheap calls), from 8 KiB over node:crypto
     assert.equal(line.auto_threshold, bun ? 512 : 8192, info);
     assert.deepEqual(line.native_disagreements, [], info);
+    assert.equal(line.native_seal_parts, true, info); // so the sealParts checks ran
   }
 });
 
