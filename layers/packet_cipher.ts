@@ -15,7 +15,7 @@ import { checkBytes, randomBytes, wipe } from "./bytes.ts";
 import { Bip324Error } from "./errors.ts";
 import { ellswiftCreate, v2Ecdh } from "./handshake/ellswift.ts";
 import { deriveSessionKeys, emptySessionKeys } from "./handshake/key_schedule.ts";
-import { type Network, networkMagic } from "./bitcoin/network.ts";
+import { magicView, type Network } from "./bitcoin/network.ts";
 import { REKEY_INTERVAL } from "./rekeying.ts";
 import type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 
@@ -200,7 +200,7 @@ export class Bip324Cipher {
     if (this.#ciphers) throw new TypeError("cipher is already initialized");
     checkBytes("theirEllswift", theirEllswift, 64);
     if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
-    networkMagic(network); // throws TypeError for an unknown network, before any secret exists
+    magicView(network); // throws TypeError for an unknown network, before any secret exists
     const { secret, keys } = SCRATCH;
     const built: { destroy(): void }[] = [];
     try {

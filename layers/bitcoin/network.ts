@@ -39,11 +39,19 @@ export const DEFAULT_PORT: Readonly<Record<Network, number>> = Object.freeze({
  * ```
  */
 export function networkMagic(network: Network | Uint8Array = "mainnet"): Uint8Array {
+  return magicView(network).slice();
+}
+
+/**
+ * Internal: {@linkcode networkMagic} without the copy, for callers that only
+ * read it (the table's own array, or the caller's after its checks).
+ */
+export function magicView(network: Network | Uint8Array = "mainnet"): Uint8Array {
   if (network instanceof Uint8Array) {
     if (network.length !== 4) {
       throw new RangeError(`network magic must be 4 bytes, got ${network.length}`);
     }
-    return network.slice();
+    return network;
   }
   const magic = NETWORK_MAGIC[network as Network];
   if (!magic || !Object.hasOwn(NETWORK_MAGIC, network)) {
@@ -51,7 +59,7 @@ export function networkMagic(network: Network | Uint8Array = "mainnet"): Uint8Ar
       `network must be one of ${Object.keys(NETWORK_MAGIC).join(", ")} or a 4-byte magic`,
     );
   }
-  return magic.slice();
+  return magic;
 }
 
 /**

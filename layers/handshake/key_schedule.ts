@@ -8,7 +8,7 @@
 
 import { HmacSha256, sha256ScratchForTests } from "../crypto/sha256.ts";
 import { checkBytes, wipe } from "../bytes.ts";
-import { type Network, networkMagic } from "../bitcoin/network.ts";
+import { magicView, type Network } from "../bitcoin/network.ts";
 
 /** Bytes of each garbage terminator. */
 export const GARBAGE_TERMINATOR_LEN = 16;
@@ -122,7 +122,7 @@ export function deriveSessionKeys(
 ): SessionKeys {
   checkBytes("ecdhSecret", ecdhSecret, 32);
   if (typeof initiating !== "boolean") throw new TypeError("initiating must be a boolean");
-  salt.set(networkMagic(network), SALT_PREFIX.length);
+  salt.set(magicView(network), SALT_PREFIX.length);
   const keys = out === undefined ? emptySessionKeys() : checkOut(out);
   const { prk, terminators } = SCRATCH;
   try {

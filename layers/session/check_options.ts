@@ -6,7 +6,7 @@
  * @module
  */
 
-import { networkMagic } from "../bitcoin/network.ts";
+import { magicView } from "../bitcoin/network.ts";
 import type { AcceptOptions } from "./listener.ts";
 import type { SessionOptions } from "./open.ts";
 
@@ -36,7 +36,7 @@ export function checkSessionOptions(options: SessionOptions): void {
   if (options === null || typeof options !== "object") {
     throw new TypeError("options must be an object");
   }
-  networkMagic(options.network); // an unknown network name or a bad magic
+  magicView(options.network); // an unknown network name or a bad magic
   checkMs("handshakeTimeout", options.handshakeTimeout, 1);
   checkMs("idleTimeout", options.idleTimeout, 1);
   checkMs("closeTimeout", options.closeTimeout, 0);

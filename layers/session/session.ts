@@ -21,7 +21,7 @@
  */
 
 import type { Message } from "../aliasing/aliasing.ts";
-import { Bip324Error } from "../errors.ts";
+import { Bip324Error, withoutStack } from "../errors.ts";
 import type { ByteChannel, BytePair } from "../bytes.ts";
 import { takeChannel } from "../channel.ts";
 import type { Role } from "../handshake/handshake.ts";
@@ -390,7 +390,8 @@ export class Session implements AsyncDisposable {
     this.#state = "closed";
     this.#closeReason = error;
     this.#idle?.stop();
-    const closedError = this.#closedError();
+    // For whatever is still pending; a trace of the shutdown itself would say nothing.
+    const closedError = withoutStack(() => this.#closedError());
     this.#inbound.end(error);
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
