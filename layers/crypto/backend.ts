@@ -141,6 +141,11 @@ export class AutoAead implements AeadBackend {
     return this.#native !== undefined;
   }
 
+  /** The backend for a message of `length` plaintext bytes. */
+  #for(length: number): AeadBackend {
+    return this.#native !== undefined && length >= this.#threshold ? this.#native : this.#small;
+  }
+
   /** See {@linkcode AeadBackend.seal}. */
   seal(
     key: Uint8Array,
@@ -149,10 +154,7 @@ export class AutoAead implements AeadBackend {
     plaintext: Uint8Array,
     out: Uint8Array,
   ): void {
-    const b = this.#native !== undefined && plaintext.length >= this.#threshold
-      ? this.#native
-      : this.#small;
-    b.seal(key, nonce, aad, plaintext, out);
+    this.#for(plaintext.length).seal(key, nonce, aad, plaintext, out);
   }
 
   /** See {@linkcode AeadBackend.sealParts} (native's where it takes the message). */
@@ -164,10 +166,7 @@ export class AutoAead implements AeadBackend {
     tail: Uint8Array,
     out: Uint8Array,
   ): void {
-    const b = this.#native !== undefined && head.length + tail.length >= this.#threshold
-      ? this.#native
-      : this.#small;
-    sealPartsWith(b, key, nonce, aad, head, tail, out);
+    sealPartsWith(this.#for(head.length + tail.length), key, nonce, aad, head, tail, out);
   }
 
   /** See {@linkcode AeadBackend.open}. */
@@ -178,10 +177,7 @@ export class AutoAead implements AeadBackend {
     ciphertext: Uint8Array,
     out: Uint8Array,
   ): boolean {
-    const b = this.#native !== undefined && ciphertext.length - AEAD_TAG_LEN >= this.#threshold
-      ? this.#native
-      : this.#small;
-    return b.open(key, nonce, aad, ciphertext, out);
+    return this.#for(ciphertext.length - AEAD_TAG_LEN).open(key, nonce, aad, ciphertext, out);
   }
 }
 

@@ -36,6 +36,16 @@ const OPTIONS = { authTagLength: AEAD_TAG_LEN } as const;
 /** Bytes per `update` call: large messages go through in steps of this size (see `seal`). */
 const STEP = 64 * 1024;
 
+/** Runs `input` through `cipher` in steps, writing the output to `out` from `at`; returns the end. */
+function updateInto(cipher: NodeCipher, input: Uint8Array, out: Uint8Array, at: number): number {
+  for (let from = 0; from < input.length; from += STEP) {
+    const piece = cipher.update(input.subarray(from, Math.min(input.length, from + STEP)));
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return at;
+}
+
 /** The slice of a `node:crypto` Cipher/Decipher object this backend uses. */
 export interface NodeCipher {
   /** Sets the additional authenticated data. */
@@ -250,14 +260,7 @@ export class NativeAead implements AeadBackend {
     // In steps: each output is a small fresh buffer (warm heap memory) rather than one fresh
     // buffer as large as the message. Every step reads its input before its output is written
     // over it, so in-place use is safe.
-    let at = 0;
-    for (const part of head.length === 0 ? [tail] : tail.length === 0 ? [head] : [head, tail]) {
-      for (let from = 0; from < part.length; from += STEP) {
-        const piece = cipher.update(part.subarray(from, Math.min(part.length, from + STEP)));
-        out.set(piece, at);
-        at += piece.length;
-      }
-    }
+    const at = updateInto(cipher, tail, out, updateInto(cipher, head, out, 0));
     const final = cipher.final();
     if (final.length > 0) out.set(final, at);
     out.set(cipher.getAuthTag(), length);
