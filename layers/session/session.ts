@@ -114,8 +114,6 @@ const DRAIN_HOPS = 8;
 export class Session implements AsyncDisposable {
   /** The peer's messages. */
   readonly readable: ReadableStream<Message>;
-  /** Our messages to the peer. */
-  readonly writable: WritableStream<Message>;
   /**
    * 32-byte session id, equal on both ends (compare out of band to detect a
    * MitM). Empty for a v1 session.
@@ -204,7 +202,8 @@ export class Session implements AsyncDisposable {
   #inbound: Inbound;
   #outbound: Transformer<Message, Uint8Array>;
   #hooks: Hooks;
-  #writeController!: WritableStreamDefaultController;
+  #writable: WritableStream<Message> | undefined;
+  #writeController: WritableStreamDefaultController | undefined;
   #resolveClosed!: () => void;
   #state: "open" | "closing" | "closed" = "open";
   #closeReason?: Bip324Error;
@@ -263,9 +262,25 @@ export class Session implements AsyncDisposable {
 
     const size = (m: Message) => inbound.size(m);
     this.readable = new ReadableStream<Message>(inbound, { highWaterMark: readAhead, size });
+  }
+
+  /**
+   * Our messages to the peer. Built the first time it is used:
+   * {@linkcode Session.send} does not need it, so a session written only
+   * through `send` holds no stream objects for its writes.
+   */
+  get writable(): WritableStream<Message> {
+    if (this.#writable !== undefined) return this.#writable;
     // One message queued: a byte-counting strategy would let small writes run ahead, but its
     // size callback costs ~280 B per session in Deno and the idle footprint matters more.
-    this.writable = new WritableStream<Message>(hooks, { highWaterMark: 1 });
+    const writable = this.#writable = new WritableStream<Message>(this.#hooks, {
+      highWaterMark: 1,
+    });
+    // Built after a failure: errored as it would have been (see #shutdown).
+    if (this.#state === "closed" && this.#closeReason !== undefined) {
+      this.#writeController!.error(withoutStack(() => this.#closedError()));
+    }
+    return writable;
   }
 
   /** Why the session ended: `undefined` for a clean close, else the protocol error. */
@@ -297,16 +312,17 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * Sends one message and resolves once it is on its way (for one-off
-   * writes; a stream of messages is cheaper through a `writable` writer).
-   * Takes the writable's lock for the write, so it throws `TypeError` while
-   * another writer holds it.
+   * Sends one message and resolves once it is on its way, in order with
+   * earlier calls. Until {@linkcode Session.writable} is first used, it
+   * writes without any stream; after that it takes the writable's lock for
+   * the write, so it rejects with `TypeError` while another writer holds it.
    */
   send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
     const next = this.#sendQueue.then(async () => {
-      const writer = this.writable.getWriter();
+      if (this.#writable === undefined) return await this.#write({ type, payload });
+      const writer = this.#writable.getWriter();
       try {
         await writer.write({ type, payload });
       } finally {
@@ -395,7 +411,7 @@ export class Session implements AsyncDisposable {
     this.#inbound.end(error);
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
-    if (error && !this.#writableClosedByUser) this.#writeController.error(closedError);
+    if (error && !this.#writableClosedByUser) this.#writeController?.error(closedError);
     this.#channel.cancel(closedError).catch(() => {});
     this.#outbox.abort(closedError);
     this.#destroyKeys();

@@ -1,0 +1,95 @@
+// Session.send and the writable it builds only when used.
+import assert from "node:assert/strict";
+import { concat, isCode, msg, sessionPair, within } from "./helpers.ts";
+import { openSession } from "../layers/session/open.ts";
+import { memoryPair } from "../transports/memory.ts";
+import { performHandshake } from "../layers/handshake/driver.ts";
+import { encryptPacket } from "../layers/packet_cipher.ts";
+import type { Message } from "../layers/aliasing/aliasing.ts";
+
+async function read(reader: ReadableStreamDefaultReader<Message>, n: number): Promise<Message[]> {
+  const got: Message[] = [];
+  for (let i = 0; i < n; i++) got.push((await within(reader.read(), 2000, "read")).value!);
+  return got;
+}
+
+Deno.test("send: needs no WritableStream until the writable is used", async () => {
+  const [a, b] = await sessionPair();
+  const real = globalThis.WritableStream;
+  let built = 0;
+  globalThis.WritableStream = class extends real<unknown> {
+    constructor(...args: ConstructorParameters<typeof real<unknown>>) {
+      super(...args);
+      built++;
+    }
+  } as typeof real;
+  try {
+    for (let i = 0; i < 20; i++) await a.send("inv", new Uint8Array([i]));
+    assert.equal(built, 0, "send built a WritableStream");
+    a.writable; // built on first use
+    assert.equal(built, 1);
+  } finally {
+    globalThis.WritableStream = real;
+  }
+  const got = await read(b.readable.getReader(), 20);
+  assert.deepEqual(got, Array.from({ length: 20 }, (_, i) => msg("inv", i)));
+  await a.close();
+  await b.closed;
+});
+
+Deno.test("send: in order with writes through the writable, and refused while a writer holds it", async () => {
+  const [a, b] = await sessionPair();
+  const sent = [a.send("inv", Uint8Array.of(1)), a.send("inv", Uint8Array.of(2))];
+  await Promise.all(sent);
+  const w = a.writable.getWriter();
+  await w.write(msg("inv", 3));
+  await assert.rejects(a.send("inv", Uint8Array.of(9)), TypeError); // the lock is taken
+  w.releaseLock();
+  await a.send("inv", Uint8Array.of(4));
+  assert.deepEqual(await read(b.readable.getReader(), 4), [1, 2, 3, 4].map((i) => msg("inv", i)));
+  await a.close();
+  await b.closed;
+});
+
+Deno.test("send: a caller mistake rejects with TypeError and the session goes on", async () => {
+  const [a, b] = await sessionPair();
+  await assert.rejects(a.send("a-type-too-long!", new Uint8Array(1)), TypeError);
+  await assert.rejects(a.send("bad\u0001", new Uint8Array(1)), TypeError);
+  assert.throws(() => a.send(7 as unknown as string), TypeError);
+  assert.throws(() => a.send("inv", [1] as unknown as Uint8Array), TypeError);
+  assert.equal(a.isOpen, true);
+  await a.send("inv", Uint8Array.of(5));
+  assert.deepEqual(await read(b.readable.getReader(), 1), [msg("inv", 5)]);
+  await a.close();
+  await b.closed;
+});
+
+Deno.test("send and a writable first used after the end reject with CLOSED", async () => {
+  // A clean close: send refuses, and so does a writable built afterwards.
+  const [a, b] = await sessionPair();
+  await a.close();
+  await assert.rejects(a.send("inv"), isCode("CLOSED"));
+  await assert.rejects(a.writable.getWriter().write(msg("inv")), isCode("CLOSED"));
+  await b.closed;
+
+  // A failure (a bad tag from the peer): the writable built afterwards is errored with CLOSED,
+  // whose cause is the failure, as one built before it would have been.
+  const [x, y] = memoryPair();
+  const [raw, session] = await Promise.all([
+    performHandshake(x, { role: "initiator", network: "regtest" }),
+    openSession(y, { role: "responder", network: "regtest" }),
+  ]);
+  const bad = encryptPacket(raw.cipher.ciphers, new Uint8Array([14, 4]));
+  bad[bad.length - 1] ^= 1;
+  await x.writable.getWriter().write(concat([bad]));
+  await within(session.closed, 2000, "session fails");
+  assert.equal(session.closeReason?.code, "DECRYPTION");
+  const writer = session.writable.getWriter();
+  await assert.rejects(writer.write(msg("inv")), (error: unknown) => {
+    assert.ok(isCode("CLOSED")(error));
+    assert.equal((error as { cause?: { code?: string } }).cause?.code, "DECRYPTION");
+    return true;
+  });
+  writer.releaseLock();
+  await assert.rejects(session.send("inv"), isCode("CLOSED"));
+});
