@@ -93,3 +93,14 @@ Deno.test("send and a writable first used after the end reject with CLOSED", asy
   writer.releaseLock();
   await assert.rejects(session.send("inv"), isCode("CLOSED"));
 });
+
+Deno.test("send: messages sent just before close() still go out", async () => {
+  const [a, b] = await sessionPair();
+  const sends = Array.from({ length: 50 }, (_, i) => a.send("inv", Uint8Array.of(i)));
+  const closing = a.close(); // not awaited sends, then close at once
+  const got = await read(b.readable.getReader(), 50);
+  await Promise.all(sends);
+  await closing;
+  assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => msg("inv", i)));
+  await b.closed;
+});
