@@ -107,6 +107,56 @@ function build(): void {
   tableY = ys;
 }
 
+/** The digits of a scalar (see the module doc): 32 odd values in ±1..±255. */
+export const BASE_DIGITS: number = WINDOWS;
+
+/**
+ * Writes the digits of `k` (1 ≤ k < n, made odd by negation) into `out`
+ * (32 entries), least significant first: k or n − k is Σ dᵢ·256ⁱ.
+ *
+ * @example
+ * ```ts
+ * import { baseDigits } from "./secp256k1_base.ts";
+ * const d = baseDigits(3n, new Int16Array(32));
+ * console.assert(d.reduce((s, v, i) => s + BigInt(v) * 256n ** BigInt(i), 0n) === 3n);
+ * ```
+ */
+export function baseDigits(k: bigint, out: Int16Array): Int16Array {
+  // k or n - k, whichever is odd, by arithmetic
+  let s = k + (1n - (k & 1n)) * (N - (k << 1n));
+  for (let i = 0; i < WINDOWS - 1; i++) {
+    const d = Number(s & MASK) - HALF;
+    out[i] = d;
+    s = (s - BigInt(d)) >> SHIFT;
+  }
+  out[WINDOWS - 1] = Number(s); // odd, 1..255
+  s = 0n;
+  return out;
+}
+
+/**
+ * The table (built on first use): affine x and y of entry w·128 + j, which
+ * is (2j + 1)·256ʷ·G, for w < 32, j < 128.
+ *
+ * @example
+ * ```ts
+ * import { baseTable, G_X } from "./secp256k1_base.ts";
+ * console.assert(baseTable()[0][0] === G_X);
+ * ```
+ */
+export function baseTable(): [readonly bigint[], readonly bigint[]] {
+  if (tableX === undefined || tableY === undefined) build();
+  return [tableX!, tableY!];
+}
+
+/**
+ * Lets the table go (about 0.5 MB), for a caller that copied it elsewhere;
+ * the next use builds it again.
+ */
+export function releaseBaseTable(): void {
+  tableX = tableY = undefined;
+}
+
 const digits = new Int16Array(WINDOWS);
 const acc = new Jacobian();
 
@@ -123,17 +173,9 @@ const acc = new Jacobian();
  */
 export function baseMultiplyXComb(k: bigint): bigint | null {
   if (k <= 0n || k >= N) throw new RangeError("scalar must be in 1..n-1");
-  if (tableX === undefined || tableY === undefined) build();
-  const xs = tableX!, ys = tableY!;
-  // k or n - k, whichever is odd, by arithmetic
-  let s = k + (1n - (k & 1n)) * (N - (k << 1n));
+  const [xs, ys] = baseTable();
   try {
-    for (let i = 0; i < WINDOWS - 1; i++) {
-      const d = Number(s & MASK) - HALF;
-      digits[i] = d;
-      s = (s - BigInt(d)) >> SHIFT;
-    }
-    digits[WINDOWS - 1] = Number(s); // odd, 1..255
+    baseDigits(k, digits);
     let d = digits[0], at = ((d < 0 ? -d : d) - 1) >> 1;
     acc.set(xs[at], d < 0 ? P - ys[at] : ys[at], 1n);
     for (let i = 1; i < WINDOWS; i++) {
@@ -147,7 +189,6 @@ export function baseMultiplyXComb(k: bigint): bigint | null {
   } finally {
     acc.clear();
     digits.fill(0);
-    s = 0n;
   }
 }
 

@@ -13,15 +13,8 @@
  * @module
  */
 
-import {
-  isSquare,
-  isValidX,
-  isValidXFraction,
-  mod,
-  P,
-  sqrt,
-  sqrtRatio,
-} from "./secp256k1_field.ts";
+import { isSquare, isValidX, isValidXFraction, mod, P } from "./secp256k1_field.ts";
+import { sqrtFast as sqrt, sqrtRatioFast as sqrtRatio } from "./secp256k1_wasm.ts";
 
 /** A square root of -3 mod p that is itself a square. */
 const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;

@@ -86,10 +86,17 @@ export function glvSplit(k: bigint): [bigint, bigint] {
 
 /**
  * Odd signed base-2ʷ digits of odd `k` (negative allowed), least
- * significant first, `count` of them; the last takes what remains, which
- * the callers' bounds keep within ±(2ʷ − 1). Written into `out`.
+ * significant first, `out.length` of them; the last takes what remains,
+ * which the callers' bounds keep within ±(2ʷ − 1). Written into `out`.
+ *
+ * @example
+ * ```ts
+ * import { recodeOdd } from "./secp256k1_xonly.ts";
+ * const digits = recodeOdd(77n, 5, new Int8Array(2)); // 77 = 13 + 2·32
+ * console.assert(digits[0] + 32 * digits[1] === 77);
+ * ```
  */
-function recode(k: bigint, w: number, out: Int8Array): Int8Array {
+export function recodeOdd(k: bigint, w: number, out: Int8Array): Int8Array {
   const shift = BigInt(w), mask = (2n << shift) - 1n, half = 1 << w, count = out.length;
   for (let i = 0; i < count - 1; i++) {
     const d = Number(k & mask) - half;
@@ -135,7 +142,17 @@ function finish(xd: bigint, h: bigint): bigint {
   return mod(acc.x * xd * inv((z2 * h) % P));
 }
 
-function checkInputs(xn: bigint, xd: bigint, k: bigint): [bigint, bigint] {
+/**
+ * The checks every x-only multiplication makes: 1 ≤ k < n and xd ≢ 0
+ * (`RangeError` otherwise); returns xn and xd reduced.
+ *
+ * @example
+ * ```ts
+ * import { checkInputs } from "./secp256k1_xonly.ts";
+ * console.assert(checkInputs(-1n, 3n, 5n)[0] > 0n);
+ * ```
+ */
+export function checkInputs(xn: bigint, xd: bigint, k: bigint): [bigint, bigint] {
   if (k <= 0n || k >= N) throw new RangeError("scalar must be in 1..n-1");
   xd = mod(xd);
   if (xd === 0n) throw new RangeError("xd must be non-zero mod p");
@@ -220,7 +237,7 @@ function addDigit(d: number, beta: boolean): void {
 export function xOnlyMultiplyGlv(xn: bigint, xd: bigint, k: bigint): bigint | null {
   [xn, xd] = checkInputs(xn, xd, k);
   const [k1, k2] = glvSplit(k);
-  const d1 = recode(k1, 5, digits1), d2 = recode(k2, 5, digits2);
+  const d1 = recodeOdd(k1, 5, digits1), d2 = recodeOdd(k2, 5, digits2);
   try {
     const h = lift(xn, xd);
     const zScale = buildGlvTable();
@@ -273,7 +290,7 @@ const plainDigits = new Int8Array(PLAIN_DIGITS);
 export function xOnlyMultiplyPlain(xn: bigint, xd: bigint, k: bigint): bigint {
   [xn, xd] = checkInputs(xn, xd, k);
   // k or n - k, whichever is odd, by arithmetic
-  const digits = recode(k + (1n - (k & 1n)) * (N - (k << 1n)), 4, plainDigits);
+  const digits = recodeOdd(k + (1n - (k & 1n)) * (N - (k << 1n)), 4, plainDigits);
   try {
     const h = lift(xn, xd);
     const table = oddMultiples(8);

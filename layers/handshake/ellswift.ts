@@ -33,8 +33,8 @@
 import { checkBytes, concatBytes, randomBytes, wipe } from "../bytes.ts";
 import { inv, mod } from "../crypto/secp256k1_field.ts";
 import { xswiftecFraction, xswiftecInvBig } from "../crypto/secp256k1_swiftec.ts";
-import { N, xOnlyMultiply } from "../crypto/secp256k1_xonly.ts";
-import { baseMultiplyX } from "../crypto/secp256k1_base.ts";
+import { N } from "../crypto/secp256k1_xonly.ts";
+import { baseMultiplyXFast, xOnlyMultiplyFast } from "../crypto/secp256k1_wasm.ts";
 import { Sha256, sha256ScratchForTests, type Sha256State } from "../crypto/sha256.ts";
 
 /** 32 big-endian bytes to bigint (four 64-bit reads). */
@@ -195,7 +195,7 @@ function attemptBytes(counter: number): Uint8Array {
 export function ellswiftCreate(privateKey: Uint8Array, auxRandom?: Uint8Array): Uint8Array {
   const d = scalarOf(privateKey);
   if (auxRandom !== undefined) checkBytes("auxRandom", auxRandom, 32);
-  const x = baseMultiplyX(d);
+  const x = baseMultiplyXFast(d);
   try {
     sha256Into(SCRATCH.seed, null, CREATE_TAG, privateKey, auxRandom ?? randomBytes(32));
     SCRATCH.attempt.set(SCRATCH.seed);
@@ -237,7 +237,7 @@ export function ellswiftEcdhXonly(
     toBigInt(ellswiftTheirs.subarray(0, 32)),
     toBigInt(ellswiftTheirs.subarray(32, 64)),
   );
-  return toBytes32(xOnlyMultiply(n, xd, d), result);
+  return toBytes32(xOnlyMultiplyFast(n, xd, d), result);
 }
 
 /** SHA256 of a string. */
