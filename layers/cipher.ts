@@ -5,7 +5,10 @@
  * - {@linkcode Bip324Cipher}: one side's whole packet cipher (Core's shape);
  *   {@linkcode encryptPacket} / {@linkcode decryptPacket} for single packets;
  * - ElligatorSwift and x-only ECDH ({@linkcode ellswiftCreate},
- *   {@linkcode ellswiftDecode}, {@linkcode xswiftecInv}, {@linkcode v2Ecdh});
+ *   {@linkcode ellswiftDecode}, {@linkcode xswiftecInv}, {@linkcode v2Ecdh}),
+ *   whose point arithmetic runs in a WebAssembly module where one may be
+ *   compiled ({@linkcode ecWasmAvailable}, {@linkcode initEcWasm}) and on
+ *   `bigint`s elsewhere, with identical results;
  * - the HKDF key schedule ({@linkcode deriveSessionKeys});
  * - {@linkcode FSChaCha20} (lengths) and {@linkcode FSChaCha20Poly1305}
  *   (packets), which share the 224-packet {@linkcode RekeySchedule};
@@ -61,5 +64,6 @@ export {
   wasmAeadAvailable,
 } from "./crypto/backend.ts";
 export { initWasmAead } from "./crypto/wasm_aead.ts";
+export { ecWasmAvailable, initEcWasm } from "./crypto/secp256k1_wasm.ts";
 export type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 export { Bip324Error } from "./errors.ts";

@@ -86,11 +86,14 @@ interface Core {
 let core: Core | undefined;
 let available: boolean | undefined;
 
-function instantiate(): Core {
+function moduleBytes(): Uint8Array<ArrayBuffer> {
   const binary = atob(EC_WASM_BASE64), bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
-  const x = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+  return bytes;
+}
+
+function makeCore(instance: WebAssembly.Instance): Core {
+  const x = instance.exports as unknown as Exports;
   const buffer = x.memory.buffer; // fixed size: the views stay valid
   if (buffer.byteLength !== x.MEMORY_BYTES.value) throw new Error("unexpected wasm memory size");
   const at = (g: WebAssembly.Global) => g.value as number;
@@ -189,31 +192,72 @@ function base(c: Core, k: bigint): bigint | null {
 /** x(2·G), the self-test's expected value. */
 const X_2G = 0xc6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5n;
 
+/** Whether `c` computes what the `bigint` path does, on a few fixed inputs. */
+function selfTest(c: Core): boolean {
+  const k = 0x5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1a3c5e7092b4d6f8a1c3e5b7dn;
+  return glv(c, G_X, 1n, 2n) === X_2G && glv(c, G_X, 3n, k) === xOnlyMultiply(G_X, 3n, k) &&
+    pow(c, k) === powP34(k);
+}
+
 /**
- * Whether the WebAssembly secp256k1 module works here: it compiles and
- * instantiates, and a self-test multiplication agrees with the `bigint`
- * path. Decided once and cached; never throws.
+ * Whether the WebAssembly secp256k1 module is in use here: it compiled and
+ * instantiated (synchronously on first use, or earlier through
+ * {@linkcode initEcWasm}) and passed a self-test against the `bigint`
+ * path. Decided once and cached (a later successful
+ * {@linkcode initEcWasm} decides again); never throws. False where
+ * WebAssembly is missing or code generation is forbidden, and on a
+ * browser's main thread, which refuses to compile a module this size
+ * synchronously (await {@linkcode initEcWasm} there).
  *
  * @example
  * ```ts
- * import { ecWasmAvailable } from "./secp256k1_wasm.ts";
+ * import { ecWasmAvailable } from "@bip324/bip324/cipher";
  * console.assert(typeof ecWasmAvailable() === "boolean");
  * ```
  */
 export function ecWasmAvailable(): boolean {
   if (available === undefined) {
     try {
-      const c = instantiate();
-      const k = 0x5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1a3c5e7092b4d6f8a1c3e5b7dn;
-      available = glv(c, G_X, 1n, 2n) === X_2G &&
-        glv(c, G_X, 3n, k) === xOnlyMultiply(G_X, 3n, k) &&
-        pow(c, k) === powP34(k);
+      const c = makeCore(new WebAssembly.Instance(new WebAssembly.Module(moduleBytes()), {}));
+      available = selfTest(c);
       if (available) core = c;
     } catch {
       available = false;
     }
   }
   return available;
+}
+
+/**
+ * Compiles and instantiates the module asynchronously, for a realm that
+ * refuses synchronous compilation (a browser's main thread); afterwards the
+ * handshake uses it. Resolves to {@linkcode ecWasmAvailable}'s answer;
+ * never rejects.
+ *
+ * `module`: the module already compiled by the host, for runtimes that
+ * refuse to compile WebAssembly from bytes at all but accept a module
+ * shipped with the code (Cloudflare Workers: a `.wasm` import made from
+ * `EC_WASM_BASE64`). It is used only if it passes the self-test.
+ *
+ * @example
+ * ```ts
+ * import { ecWasmAvailable, initEcWasm } from "@bip324/bip324/cipher";
+ * console.assert((await initEcWasm()) === ecWasmAvailable());
+ * ```
+ */
+export async function initEcWasm(module?: WebAssembly.Module): Promise<boolean> {
+  if (core === undefined) {
+    try {
+      const candidate = module ?? await WebAssembly.compile(moduleBytes());
+      const c = makeCore(await WebAssembly.instantiate(candidate, {}));
+      if (!selfTest(c)) return available ?? false;
+      core = c;
+      available = true;
+    } catch {
+      return available ?? false;
+    }
+  }
+  return ecWasmAvailable();
 }
 
 /**

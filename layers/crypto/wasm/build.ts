@@ -1,9 +1,11 @@
 /**
- * Builds the WebAssembly ChaCha20-Poly1305 module from the AssemblyScript
- * sources in `src/` and renders the committed artifact `aead_wasm.ts`
- * (the module bytes as base64, importable by every runtime without file
- * access). `deno task build:wasm` runs this file; `tests/wasm_build_test.ts`
- * checks that the committed artifact is exactly what it produces.
+ * Builds the two WebAssembly modules from the AssemblyScript sources in
+ * `src/` — ChaCha20-Poly1305 (`aead.ts` …) and secp256k1 point
+ * multiplication (`ec.ts` …) — and renders the committed artifacts
+ * `aead_wasm.ts` and `secp256k1_wasm.ts` (the module bytes as base64,
+ * importable by every runtime without file access). `deno task build:wasm`
+ * runs this file; `tests/wasm_build_test.ts` checks that the committed
+ * artifacts are exactly what it produces.
  *
  * Not published: the package ships only the artifact.
  *
