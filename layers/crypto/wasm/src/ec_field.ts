@@ -2,11 +2,12 @@
 //
 // An element is ten 26-bit limbs (u32, least significant first) in a 40-byte
 // slot of linear memory: v = Σ lᵢ·2^(26i). Every function here leaves its
-// result weakly reduced: limbs 0-8 below 2^26 and limb 9 at most 2^22, so
-// v ≤ 2^256 + 2^234 (not necessarily below p; `feNormalize` gives the unique
-// representative), and every input must be weakly reduced too. Then each
-// product of two limbs is below 2^52 and each column sum of a product, at
-// most ten such terms, below 2^55.4: exact in u64.
+// result weakly reduced: limbs 0-8 at most 2^26 + 2^15 and limb 9 below
+// 2^22, so v < 2^256 + 2^224 (not necessarily below p; `feNormalize` gives
+// the unique representative), and every input must be weakly reduced too.
+// Then each product of two limbs is below 2^52.001 and each column sum of a
+// product (at most ten such terms, or five doubled ones and a square) below
+// 2^55.5: exact in u64.
 //
 // Folding uses 2^256 ≡ 0x1000003D1 = 2^32 + 977 and 2^260 ≡ 0x1000003D10 =
 // 2^36 + 0x3D10 (mod p), where 2^36 is 2^10 in the next limb up.
@@ -17,7 +18,7 @@
 const M26: u64 = 0x3ffffff;
 const M22: u64 = 0x3fffff;
 
-/** The limbs of 2p, each at least the weak bound of its limb (so a + 2p - b never goes negative). */
+/** The limbs of 2p, each above the weak bound of its limb (so a + 2p - b never goes negative). */
 const P2_0: u32 = 0x3fffc2f << 1;
 const P2_1: u32 = 0x3ffffbf << 1;
 const P2_M: u32 = 0x3ffffff << 1;
@@ -25,8 +26,10 @@ const P2_9: u32 = 0x3fffff << 1;
 
 /**
  * Stores limbs (each below 2^57) at r, weakly reduced: a carry pass, the
- * bits above 2^256 folded back as 977 + 2^32, and a second carry pass
- * (whose carries are at most 2^19, then at most 1, so limb 9 ends ≤ 2^22).
+ * bits above 2^256 (t < 2^35) folded back as 977 + 2^32, and the carries
+ * that fold makes: limb 0 is then below 2^26 + 2^45, limb 1 below
+ * 2^26 + 2^41, so after two more carries limb 2 is at most 2^26 + 2^15 and
+ * nothing reaches limb 9, which the first pass left below 2^22.
  */
 // @ts-ignore: decorator
 @inline
@@ -49,13 +52,6 @@ function carryStore(
   r1 += t << 6;
   r1 += r0 >> 26; r0 &= M26;
   r2 += r1 >> 26; r1 &= M26;
-  r3 += r2 >> 26; r2 &= M26;
-  r4 += r3 >> 26; r3 &= M26;
-  r5 += r4 >> 26; r4 &= M26;
-  r6 += r5 >> 26; r5 &= M26;
-  r7 += r6 >> 26; r6 &= M26;
-  r8 += r7 >> 26; r7 &= M26;
-  r9 += r8 >> 26; r8 &= M26;
   store<u32>(r, <u32>r0, 0);
   store<u32>(r, <u32>r1, 4);
   store<u32>(r, <u32>r2, 8);
@@ -247,17 +243,15 @@ export function feCopy(r: usize, a: usize): void {
 }
 
 /**
- * Reduces a to the unique representative in 0..p-1 (still ten limbs): with
- * the bits above 2^256 folded once more, v < 2^256, and v ≥ p exactly when
- * v + 2^32 + 977 reaches 2^256; a mask picks v or that sum less 2^256.
+ * Reduces a to the unique representative in 0..p-1 (still ten limbs): after
+ * a carry pass (limbs 0-8 below 2^26, the top carry into limb 9) v is below
+ * 2^256 + 2^234 < 2p, and v ≥ p exactly when s = v + 2^32 + 977 reaches
+ * 2^256; a mask picks v or s - 2^256 = v - p.
  */
 export function feNormalize(r: usize, a: usize): void {
   let r0 = limb(a, 0), r1 = limb(a, 1), r2 = limb(a, 2), r3 = limb(a, 3), r4 = limb(a, 4);
   let r5 = limb(a, 5), r6 = limb(a, 6), r7 = limb(a, 7), r8 = limb(a, 8), r9 = limb(a, 9);
-  const t = r9 >> 22;
-  r9 &= M22;
-  r0 += t * 977;
-  r1 += (t << 6) + (r0 >> 26); r0 &= M26;
+  r1 += r0 >> 26; r0 &= M26;
   r2 += r1 >> 26; r1 &= M26;
   r3 += r2 >> 26; r2 &= M26;
   r4 += r3 >> 26; r3 &= M26;
@@ -277,7 +271,7 @@ export function feNormalize(r: usize, a: usize): void {
   let s7 = r7 + (s6 >> 26); s6 &= M26;
   let s8 = r8 + (s7 >> 26); s7 &= M26;
   let s9 = r9 + (s8 >> 26); s8 &= M26;
-  const big = s9 >> 22; // 1 when v ≥ p
+  const big = s9 >> 22; // 1 when v ≥ p (s < 2^257)
   s9 &= M22;
   const keep = big - 1, take = ~keep; // all ones / zero masks
   store<u32>(r, <u32>((r0 & keep) | (s0 & take)), 0);
