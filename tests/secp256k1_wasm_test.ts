@@ -3,6 +3,7 @@ import { Point } from "@noble/secp256k1";
 import {
   baseMultiplyXFast,
   ecWasmAvailable,
+  ecWasmDecided,
   ecWasmScratchForTests,
   initEcWasm,
   powP34Fast,
@@ -26,6 +27,7 @@ const scratchIsZero = () => ecWasmScratchForTests()!.every((b) => b === 0);
 
 Deno.test("the module is in use in Deno", () => {
   assert.equal(ecWasmAvailable(), true);
+  assert.equal(ecWasmDecided(), true);
   assert.ok(ecWasmScratchForTests() !== undefined);
 });
 
@@ -304,4 +306,25 @@ Deno.test("initEcWasm(module): a host-compiled module is used only if it passes 
   }
   // the module as shipped passes with nothing given
   assert.equal(await initEcWasm(), true);
+});
+
+const modUrl = new URL("../mod.ts", import.meta.url).href;
+
+Deno.test("a handshake compiles the module asynchronously where synchronous compilation is refused", async () => {
+  const result = await inWorker(`
+    // refuse synchronous compilation, as a browser's main thread does for modules over 4 KB
+    WebAssembly.Module = function () { throw new RangeError("sync compile refused"); };
+    const m = await import(${JSON.stringify(glueUrl)});
+    const { memoryPair, openSession } = await import(${JSON.stringify(modUrl)});
+    const decidedBefore = m.ecWasmDecided();
+    const [x, y] = memoryPair();
+    const [a, b] = await Promise.all([
+      openSession(x, { role: "initiator", network: "regtest" }),
+      openSession(y, { role: "responder", network: "regtest" }),
+    ]);
+    const same = a.sessionId.every((v, i) => v === b.sessionId[i]);
+    await a.close();
+    await b.closed;
+    postMessage({ decidedBefore, available: m.ecWasmAvailable(), same });`);
+  assert.deepEqual(result, { decidedBefore: false, available: true, same: true });
 });

@@ -254,10 +254,21 @@ export async function initEcWasm(module?: WebAssembly.Module): Promise<boolean> 
       core = c;
       available = true;
     } catch {
+      // nothing to compile with here: decided, unless a host module is offered later
+      if (module === undefined) available ??= false;
       return available ?? false;
     }
   }
   return ecWasmAvailable();
+}
+
+/**
+ * Whether {@linkcode ecWasmAvailable} has decided yet. The handshake driver,
+ * which is asynchronous anyway, awaits {@linkcode initEcWasm} while it has
+ * not, so that realms refusing synchronous compilation use the module too.
+ */
+export function ecWasmDecided(): boolean {
+  return available !== undefined;
 }
 
 /**

@@ -12,6 +12,7 @@ import { Bip324Error } from "../errors.ts";
 import type { BytePair } from "../bytes.ts";
 import { takeChannel } from "../channel.ts";
 import { Handshake, type HandshakeOptions, type HandshakeResult } from "./handshake.ts";
+import { ecWasmDecided, initEcWasm } from "../crypto/secp256k1_wasm.ts";
 
 /** Default time allowed for a whole handshake, in milliseconds (Bitcoin Core uses 20 s too). */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 20_000;
@@ -58,6 +59,9 @@ export async function performHandshake(
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     throw new TypeError("signal must be an AbortSignal");
   }
+  // The key pair is made below: compile the secp256k1 module first where that can only be done
+  // asynchronously (a browser's main thread). Once, per realm.
+  if (!ecWasmDecided()) await initEcWasm();
   const machine = new Handshake(options);
   if (signal?.aborted) {
     machine.destroy();
