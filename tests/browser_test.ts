@@ -52,6 +52,7 @@ const STEP_TIMEOUT = 30_000;
 interface PageResult {
   sessionId: string;
   transport: string;
+  keyMath: string;
   garbageSent: string;
   garbageReceived: string;
   decoysSent: string;
@@ -143,6 +144,7 @@ async function drive(pageUrl: string, relayUrl: string): Promise<PageResult> {
     const result: PageResult = {
       sessionId: await text("session-id"),
       transport: await text("transport-version"),
+      keyMath: await text("key-math"),
       garbageSent: await text("garbage-sent"),
       garbageReceived: await text("garbage-received"),
       decoysSent: await text("decoys-sent"),
@@ -273,6 +275,8 @@ Deno.test({
       assert.match(page.sessionId, /^[0-9a-f]{64}$/);
       assert.equal(page.sessionId, toHex(sessions[0].sessionId));
       assert.equal(page.transport, "v2");
+      // the handshake's secp256k1 arithmetic ran in WebAssembly on the page
+      assert.equal(page.keyMath, "WebAssembly");
       // Handshake facts, both ways.
       assert.equal(page.garbageReceived, "123");
       assert.equal(page.decoysReceived, "2");

@@ -290,7 +290,7 @@ Deno.test("initEcWasm(module): a host-compiled module is used only if it passes 
     const result = await inWorker(`
       const m = await import(${JSON.stringify(glueUrl)});
       const compiled = new WebAssembly.Module(new Uint8Array([${bytes.join(",")}]));
-      // refuse synchronous compilation, as a browser's main thread does
+      // refuse synchronous compilation, as some browsers' main threads do
       const Original = WebAssembly.Module;
       WebAssembly.Module = function () { throw new RangeError("sync compile refused"); };
       const before = m.ecWasmAvailable();
@@ -312,7 +312,7 @@ const modUrl = new URL("../mod.ts", import.meta.url).href;
 
 Deno.test("a handshake compiles the module asynchronously where synchronous compilation is refused", async () => {
   const result = await inWorker(`
-    // refuse synchronous compilation, as a browser's main thread does for modules over 4 KB
+    // refuse synchronous compilation, as some browsers' main threads do
     WebAssembly.Module = function () { throw new RangeError("sync compile refused"); };
     const m = await import(${JSON.stringify(glueUrl)});
     const { memoryPair, openSession } = await import(${JSON.stringify(modUrl)});

@@ -16,6 +16,7 @@ import {
   Bip324Error,
   bytesEqual,
   connectWebSocket,
+  ecWasmAvailable,
   encodePing,
   type Message,
   type Network,
@@ -48,6 +49,7 @@ const ui = {
   status: element("status"),
   sessionId: element("session-id"),
   transport: element("transport-version"),
+  keyMath: element("key-math"),
   garbageSent: element("garbage-sent"),
   garbageReceived: element("garbage-received"),
   decoysSent: element("decoys-sent"),
@@ -173,6 +175,7 @@ async function connect(): Promise<void> {
     const el of [
       ui.sessionId,
       ui.transport,
+      ui.keyMath,
       ui.garbageSent,
       ui.garbageReceived,
       ui.decoysSent,
@@ -194,6 +197,7 @@ async function connect(): Promise<void> {
     const ms = performance.now() - start;
     ui.sessionId.textContent = toHex(s.sessionId);
     ui.transport.textContent = `v${s.transportVersion}`;
+    ui.keyMath.textContent = ecWasmAvailable() ? "WebAssembly" : "bigint";
     ui.garbageSent.textContent = String(s.handshake.garbageSent);
     ui.garbageReceived.textContent = String(s.handshake.garbageReceived);
     ui.decoysSent.textContent = s.handshake.decoysSent.length

@@ -3,3 +3,4 @@
 export * from "../../mod.ts";
 export * from "../../layers/bitcoin/mod.ts";
 export { bytesEqual } from "../../layers/bytes.ts";
+export { ecWasmAvailable } from "../../layers/cipher.ts";

@@ -205,9 +205,10 @@ function selfTest(c: Core): boolean {
  * {@linkcode initEcWasm}) and passed a self-test against the `bigint`
  * path. Decided once and cached (a later successful
  * {@linkcode initEcWasm} decides again); never throws. False where
- * WebAssembly is missing or code generation is forbidden, and on a
- * browser's main thread, which refuses to compile a module this size
- * synchronously (await {@linkcode initEcWasm} there).
+ * WebAssembly is missing or code generation is forbidden, and where
+ * only synchronous compilation is refused (some browsers limit it on the
+ * main thread; {@linkcode initEcWasm} compiles asynchronously, and the
+ * handshake driver awaits it before its first key pair).
  *
  * @example
  * ```ts
@@ -230,7 +231,7 @@ export function ecWasmAvailable(): boolean {
 
 /**
  * Compiles and instantiates the module asynchronously, for a realm that
- * refuses synchronous compilation (a browser's main thread); afterwards the
+ * refuses synchronous compilation (some browsers' main threads); afterwards the
  * handshake uses it. Resolves to {@linkcode ecWasmAvailable}'s answer;
  * never rejects.
  *

@@ -60,7 +60,7 @@ export async function performHandshake(
     throw new TypeError("signal must be an AbortSignal");
   }
   // The key pair is made below: compile the secp256k1 module first where that can only be done
-  // asynchronously (a browser's main thread). Once, per realm.
+  // asynchronously (some browsers' main threads). Once, per realm.
   if (!ecWasmDecided()) await initEcWasm();
   const machine = new Handshake(options);
   if (signal?.aborted) {
