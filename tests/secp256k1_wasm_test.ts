@@ -328,3 +328,25 @@ Deno.test("a handshake compiles the module asynchronously where synchronous comp
     postMessage({ decidedBefore, available: m.ecWasmAvailable(), same });`);
   assert.deepEqual(result, { decidedBefore: false, available: true, same: true });
 });
+
+Deno.test("a module whose fixed-base table comes out wrong is caught on loading; the bigint table serves", async () => {
+  const sources = await readEcSources();
+  // a broken copy of the table (y stored as x): GLV and the exponentiation are unaffected
+  const broken = sources["ec.ts"].replace(
+    "feFromWords(at + 40, IN_Y);",
+    "feFromWords(at + 40, IN_X);",
+  );
+  assert.notEqual(broken, sources["ec.ts"]);
+  const bad = await compileEcWasm({ ...sources, "ec.ts": broken });
+  const k = 0x1234567890abcdef1234567890abcdefn;
+  const outcome = await inWorker(`
+    const m = await import(${JSON.stringify(glueUrl)});
+    const compiled = await WebAssembly.compile(new Uint8Array([${bad.join(",")}]));
+    const init = await m.initEcWasm(compiled);
+    postMessage({ init, x: m.baseMultiplyXFast(${k}n).toString(16), again: m.baseMultiplyXFast(3n).toString(16) });`);
+  assert.deepEqual(outcome, {
+    init: true,
+    x: Point.BASE.multiply(k).toAffine().x.toString(16),
+    again: Point.BASE.multiply(3n).toAffine().x.toString(16),
+  });
+});

@@ -40,6 +40,7 @@ import {
   BASE_DIGITS,
   baseDigits,
   baseMultiplyX,
+  baseMultiplyXComb,
   baseTable,
   G_X,
   releaseBaseTable,
@@ -79,8 +80,10 @@ interface Core {
   digits1: number;
   digits2: number;
   digitsBase: number;
-  /** Whether the fixed-base table has been copied in. */
+  /** Whether the fixed-base table has been copied in (and checked). */
   table: boolean;
+  /** Whether copying it in produced a wrong product (then the `bigint` table serves). */
+  tableFailed: boolean;
 }
 
 let core: Core | undefined;
@@ -111,6 +114,7 @@ function makeCore(instance: WebAssembly.Instance): Core {
     digits2: at(x.DIGITS2),
     digitsBase: at(x.DIGITS_BASE) >> 1,
     table: false,
+    tableFailed: false,
   };
 }
 
@@ -157,8 +161,12 @@ function glv(c: Core, xn: bigint, xd: bigint, k: bigint): bigint | null {
   }
 }
 
-/** Copies the fixed-base table into the module (once), then lets the `bigint` copy go. */
-function loadTable(c: Core): void {
+/**
+ * Copies the fixed-base table into the module (once) and checks one product
+ * against the `bigint` table; then lets the `bigint` copy go. On a mismatch
+ * the module's table is never used (`c.table` stays `false`).
+ */
+function loadTable(c: Core): boolean {
   const [xs, ys] = baseTable();
   try {
     for (let i = 0; i < xs.length; i++) {
@@ -169,13 +177,20 @@ function loadTable(c: Core): void {
   } finally {
     c.x.clear();
   }
+  const k = 0x3c5e7092b4d6f8a1c3e5b7d5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1an;
+  if (mulBase(c, k) !== baseMultiplyXComb(k)) return false;
   c.table = true;
   releaseBaseTable();
+  return true;
 }
 
 /** x(k·G) by the module, or `null` where the `bigint` table path would return `null` too. */
 function base(c: Core, k: bigint): bigint | null {
-  if (!c.table) loadTable(c);
+  if (!c.table && !c.tableFailed) c.tableFailed = !loadTable(c);
+  return c.table ? mulBase(c, k) : baseMultiplyXComb(k);
+}
+
+function mulBase(c: Core, k: bigint): bigint | null {
   try {
     c.halves.set(baseDigits(k, digitsBase), c.digitsBase);
     c.x.mulBase();

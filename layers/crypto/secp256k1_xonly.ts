@@ -92,8 +92,8 @@ export function glvSplit(k: bigint): [bigint, bigint] {
  * @example
  * ```ts
  * import { recodeOdd } from "./secp256k1_xonly.ts";
- * const digits = recodeOdd(77n, 5, new Int8Array(2)); // 77 = 13 + 2·32
- * console.assert(digits[0] + 32 * digits[1] === 77);
+ * const digits = recodeOdd(77n, 5, new Int8Array(2)); // 77 = -19 + 3·32
+ * console.assert(digits[0] === -19 && digits[0] + 32 * digits[1] === 77);
  * ```
  */
 export function recodeOdd(k: bigint, w: number, out: Int8Array): Int8Array {
