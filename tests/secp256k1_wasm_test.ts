@@ -6,6 +6,7 @@ import {
   ecWasmDecided,
   ecWasmScratchForTests,
   initEcWasm,
+  isSquareFast,
   powP34Fast,
   sqrtFast,
   sqrtRatioFast,
@@ -13,7 +14,15 @@ import {
 } from "../layers/crypto/secp256k1_wasm.ts";
 import { LAMBDA, N, xOnlyMultiply } from "../layers/crypto/secp256k1_xonly.ts";
 import { baseMultiplyX } from "../layers/crypto/secp256k1_base.ts";
-import { inv, mod, P, powP34, sqrt, sqrtRatio } from "../layers/crypto/secp256k1_field.ts";
+import {
+  inv,
+  isSquare,
+  mod,
+  P,
+  powP34,
+  sqrt,
+  sqrtRatio,
+} from "../layers/crypto/secp256k1_field.ts";
 import { compileEcWasm, readEcSources } from "../layers/crypto/wasm/build.ts";
 import { EC_WASM_BASE64 } from "../layers/crypto/wasm/secp256k1_wasm.ts";
 import { randomBytes, toHex } from "../layers/bytes.ts";
@@ -349,4 +358,35 @@ Deno.test("a module whose fixed-base table comes out wrong is caught on loading;
     x: Point.BASE.multiply(k).toAffine().x.toString(16),
     again: Point.BASE.multiply(3n).toAffine().x.toString(16),
   });
+});
+
+Deno.test("square test: the module's Jacobi symbol agrees with the bigint one", () => {
+  const values = [
+    0n,
+    1n,
+    2n,
+    3n,
+    4n,
+    7n,
+    9n,
+    P - 1n,
+    P - 2n,
+    P,
+    P + 7n,
+    -7n,
+    2n ** 64n,
+    2n ** 255n,
+  ];
+  for (let i = 0; i < 64; i++) values.push(2n ** BigInt(i * 4), P - 2n ** BigInt(i * 4));
+  for (let i = 0; i < 2000; i++) values.push(randomField());
+  let squares = 0;
+  for (const a of values) {
+    const expected = isSquare(a);
+    assert.equal(isSquareFast(a), expected, a.toString(16));
+    if (expected) squares++;
+    // every square is one
+    assert.equal(isSquareFast(mod(a * a)), true);
+  }
+  assert.ok(squares > 900 && squares < 1200, `${squares} squares`); // about half
+  assert.ok(scratchIsZero());
 });

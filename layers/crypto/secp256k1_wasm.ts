@@ -3,15 +3,18 @@
  * library's own secp256k1 field and point arithmetic (ten 26-bit limbs,
  * 64-bit products), written in AssemblyScript under
  * `layers/crypto/wasm/src/ec*.ts` and shipped as a 7 KB module inside
- * `wasm/secp256k1_wasm.ts`. About twice as fast as the `bigint` path in V8.
+ * `wasm/secp256k1_wasm.ts`. A handshake side takes about 0.4 of the time
+ * of the `bigint` path in V8.
  *
- * Only the doublings and additions run in the module. The scalar recoding,
+ * The module runs the doublings and additions, the square roots'
+ * exponentiation and the Jacobi symbol (the square test). The scalar recoding,
  * the x-only lift, the final inversion and every decision stay here, on
  * `bigint`s, and are those of `secp256k1_xonly.ts` and `secp256k1_base.ts`,
  * whose formulas the module follows step for step: results are identical,
  * and so are the exceptional scalars (the module reports them as Z = 0 and
- * the same fallbacks run). {@linkcode xOnlyMultiplyFast} and
- * {@linkcode baseMultiplyXFast} use the module where it works and the
+ * the same fallbacks run). {@linkcode xOnlyMultiplyFast},
+ * {@linkcode baseMultiplyXFast}, {@linkcode sqrtFast},
+ * {@linkcode sqrtRatioFast} and {@linkcode isSquareFast} use the module where it works and the
  * `bigint` functions elsewhere (no WebAssembly, or code generation
  * forbidden, as on Cloudflare Workers).
  *
@@ -21,13 +24,14 @@
  * G, copied in once from `secp256k1_base.ts`, whose own copy is then let
  * go). One instance serves a realm. Not constant time: table entries are
  * picked by secret digits and their signs by a branch, as in the `bigint`
- * path; the field arithmetic itself has no data-dependent branch or
+ * path, and the Jacobi symbol branches on its values (as the `bigint` one
+ * does); the field arithmetic itself has no data-dependent branch or
  * address.
  *
  * @module
  */
 
-import { inv, mod, P, powP34 } from "./secp256k1_field.ts";
+import { inv, isSquare, mod, P, powP34 } from "./secp256k1_field.ts";
 import {
   checkInputs,
   glvSplit,
@@ -62,6 +66,7 @@ interface Exports {
   mulGlv(): void;
   mulBase(): void;
   powP34(): void;
+  jacobi(): number;
   setBaseEntry(index: number): void;
   clear(): void;
 }
@@ -207,11 +212,20 @@ function mulBase(c: Core, k: bigint): bigint | null {
 /** x(2·G), the self-test's expected value. */
 const X_2G = 0xc6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5n;
 
+function jacobiAgrees(c: Core, a: bigint): boolean {
+  try {
+    put(c.words, c.inX, a);
+    return (c.x.jacobi() >= 0) === isSquare(a);
+  } finally {
+    c.x.clear();
+  }
+}
+
 /** Whether `c` computes what the `bigint` path does, on a few fixed inputs. */
 function selfTest(c: Core): boolean {
   const k = 0x5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1a3c5e7092b4d6f8a1c3e5b7dn;
   return glv(c, G_X, 1n, 2n) === X_2G && glv(c, G_X, 3n, k) === xOnlyMultiply(G_X, 3n, k) &&
-    pow(c, k) === powP34(k);
+    pow(c, k) === powP34(k) && jacobiAgrees(c, k) && jacobiAgrees(c, 7n) && jacobiAgrees(c, 9n);
 }
 
 /**
@@ -343,6 +357,27 @@ function pow(c: Core, a: bigint): bigint {
     put(c.words, c.inX, mod(a));
     c.x.powP34();
     return get(c.words, c.outX);
+  } finally {
+    c.x.clear();
+  }
+}
+
+/**
+ * Whether `a` is a square mod p (zero counts), as {@linkcode isSquare}
+ * decides it, by the module's Jacobi symbol where it works.
+ *
+ * @example
+ * ```ts
+ * import { isSquareFast } from "./secp256k1_wasm.ts";
+ * console.assert(isSquareFast(0n) && isSquareFast(9n) && !isSquareFast(7n));
+ * ```
+ */
+export function isSquareFast(a: bigint): boolean {
+  if (!ecWasmAvailable()) return isSquare(a);
+  const c = core!;
+  try {
+    put(c.words, c.inX, mod(a));
+    return c.x.jacobi() >= 0;
   } finally {
     c.x.clear();
   }

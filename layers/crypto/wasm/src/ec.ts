@@ -258,3 +258,64 @@ export function powP34(): void {
   feNormalize(t, t);
   feToWords(OUT_X, t);
 }
+
+/**
+ * The Jacobi symbol (a/p) of a = IN_X (below p, as words): 1 for a non-zero
+ * square, -1 for a non-square, 0 for zero. The binary algorithm of
+ * `isSquare` in `secp256k1_field.ts` on four 64-bit limbs: strip factors of
+ * two (each flips the sign when n ≡ 3, 5 mod 8), make a ≥ n by swapping
+ * (flipping when both are 3 mod 4, by reciprocity), subtract. Branches on
+ * the values (the bigint version does too).
+ */
+export function jacobi(): i32 {
+  let a0 = load<u64>(IN_X), a1 = load<u64>(IN_X, 8), a2 = load<u64>(IN_X, 16);
+  let a3 = load<u64>(IN_X, 24);
+  let n0: u64 = 0xfffffffefffffc2f, n1: u64 = 0xffffffffffffffff;
+  let n2: u64 = 0xffffffffffffffff, n3: u64 = 0xffffffffffffffff;
+  let sign: i32 = 1;
+  while ((a0 | a1 | a2 | a3) != 0) {
+    if (a0 == 0) {
+      // 64 factors of two: (2/n)^64 = 1
+      a0 = a1;
+      a1 = a2;
+      a2 = a3;
+      a3 = 0;
+      continue;
+    }
+    const z = ctz(a0);
+    if (z != 0) {
+      a0 = (a0 >> z) | (a1 << (64 - z));
+      a1 = (a1 >> z) | (a2 << (64 - z));
+      a2 = (a2 >> z) | (a3 << (64 - z));
+      a3 >>= z;
+      const r = n0 & 7;
+      if ((z & 1) != 0 && (r == 3 || r == 5)) sign = -sign;
+    }
+    // a < n: swap (both odd now), with the reciprocity sign
+    const less = a3 != n3 ? a3 < n3 : a2 != n2 ? a2 < n2 : a1 != n1 ? a1 < n1 : a0 < n0;
+    if (less) {
+      if ((a0 & 3) == 3 && (n0 & 3) == 3) sign = -sign;
+      let t = a0;
+      a0 = n0;
+      n0 = t;
+      t = a1;
+      a1 = n1;
+      n1 = t;
+      t = a2;
+      a2 = n2;
+      n2 = t;
+      t = a3;
+      a3 = n3;
+      n3 = t;
+    }
+    // a -= n (a ≥ n, both odd: the difference is even)
+    const b0: u64 = a0 < n0 ? 1 : 0;
+    a0 -= n0;
+    const s1 = a1 - n1, b1: u64 = (a1 < n1 ? 1 : 0) | (s1 < b0 ? 1 : 0);
+    a1 = s1 - b0;
+    const s2 = a2 - n2, b2: u64 = (a2 < n2 ? 1 : 0) | (s2 < b1 ? 1 : 0);
+    a2 = s2 - b1;
+    a3 = a3 - n3 - b2;
+  }
+  return (n0 == 1 && (n1 | n2 | n3) == 0) ? sign : 0;
+}
