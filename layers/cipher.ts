@@ -64,6 +64,6 @@ export {
   wasmAeadAvailable,
 } from "./crypto/backend.ts";
 export { initWasmAead } from "./crypto/wasm_aead.ts";
-export { ecWasmAvailable, initEcWasm } from "./crypto/secp256k1_wasm.ts";
+export { ecWasmAvailable, ecWasmBytes, initEcWasm } from "./crypto/secp256k1_wasm.ts";
 export type { AeadBackend, AeadBackendKind } from "./crypto/backend.ts";
 export { Bip324Error } from "./errors.ts";

@@ -12,16 +12,25 @@
  * Variables: `NODES` (required), `NETWORK` (default `mainnet`), `P2P`
  * (`"0"` skips version/verack, for peers that do not do it).
  *
+ * Workers compile no WebAssembly from bytes, so the handshakes' secp256k1
+ * arithmetic runs on `bigint`s unless an entry module imports the compiled
+ * module and hands it to {@linkcode initEcWasm} (re-exported here for that;
+ * docs/relay.md shows the entry module). The response header
+ * `x-bip324-key-math` says which ran (`webassembly` or `bigint`).
+ *
  * @module
  */
 
 // @ts-ignore: provided by the Workers runtime
 import { connect } from "cloudflare:sockets";
 import { Bip324Error, openSession, toHex } from "../../mod.ts";
+import { ecWasmAvailable } from "../../layers/cipher.ts";
 import { fromHex } from "../../layers/bytes.ts";
 import { peerHandshake } from "../../layers/bitcoin/mod.ts";
 import type { Network } from "../../layers/bitcoin/network.ts";
 import { parseTarget, socketsConnector } from "../../transports/relay/mod.ts";
+
+export { initEcWasm } from "../../layers/cipher.ts";
 
 /** The Worker's variables. */
 export interface BroadcastEnv {
@@ -96,6 +105,8 @@ export default {
     }
     const nodes = (env.NODES ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
     const results = await Promise.all(nodes.map((node) => broadcastTo(node, tx, env)));
-    return Response.json({ results });
+    return Response.json({ results }, {
+      headers: { "x-bip324-key-math": ecWasmAvailable() ? "webassembly" : "bigint" },
+    });
   },
 };

@@ -259,6 +259,23 @@ export function ecWasmAvailable(): boolean {
 }
 
 /**
+ * The module's bytes (a fresh copy), for hosts that take WebAssembly only as
+ * a module shipped with the code: write them to `secp256k1.wasm`, import
+ * that file (Cloudflare Workers: `import ec from "./secp256k1.wasm"` gives a
+ * `WebAssembly.Module`) and pass it to {@linkcode initEcWasm}.
+ *
+ * @example
+ * ```ts
+ * import { ecWasmBytes } from "@bip324/bip324/cipher";
+ * const bytes = ecWasmBytes();
+ * console.assert(WebAssembly.validate(bytes));
+ * ```
+ */
+export function ecWasmBytes(): Uint8Array<ArrayBuffer> {
+  return moduleBytes();
+}
+
+/**
  * Compiles and instantiates the module asynchronously, for a realm that
  * refuses synchronous compilation (some browsers' main threads); afterwards the
  * handshake uses it. Resolves to {@linkcode ecWasmAvailable}'s answer;

@@ -8,7 +8,9 @@
  *   equal session ids, and the tap (what the relay sent to the node) holds no
  *   plaintext;
  * - `examples/workers/broadcast_worker.ts`: `POST /broadcast` sends a `tx` over
- *   v2 to two library listeners and answers with their session ids.
+ *   v2 to two library listeners and answers with their session ids; once as
+ *   it is (its secp256k1 arithmetic on bigints) and once behind an entry
+ *   module that imports the compiled secp256k1 module (WebAssembly).
  *
  * Every wait is bounded; workerd is stopped at the end of each test.
  */
@@ -17,6 +19,7 @@ import assert from "node:assert/strict";
 import { connectWebSocket, listen, type Session, toHex } from "../../mod.ts";
 import { peerHandshake } from "../../layers/bitcoin/mod.ts";
 import { within } from "../helpers.ts";
+import { ecWasmBytes } from "../../layers/cipher.ts";
 import { packagedBinary } from "./tools.ts";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -56,6 +59,7 @@ async function startWorkerd(
   module: string,
   dir: string,
   bindings: Record<string, string>,
+  extraModules = "",
 ): Promise<{ port: number; stop(): Promise<void>; log(): string }> {
   const bin = await packagedBinary("workerd");
   const port = freePort();
@@ -71,7 +75,7 @@ const config :Workerd.Config = (
   sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
 );
 const worker :Workerd.Worker = (
-  modules = [ (name = "worker", esModule = embed "${module}.js") ],
+  modules = [ (name = "worker", esModule = embed "${module}.js")${extraModules} ],
   compatibilityDate = "2025-09-01",
   bindings = [ ${text} ],
   globalOutbound = "loopback",
@@ -250,50 +254,79 @@ Deno.test("workerd: library client ⇄ WebSocket ⇄ relay in workerd ⇄ TCP �
   }
 });
 
-Deno.test("workerd: the terminating edge Worker broadcasts a tx over v2 to two library listeners and answers with their session ids", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "bip324-workerd-" });
-  await bundleWorker("broadcast_worker", dir);
-  const tx = crypto.getRandomValues(new Uint8Array(250));
-  const nodes = [0, 1].map(() => {
-    const listener = listen({ port: 0, network: NETWORK });
-    const got = (async () => {
-      for await (const session of listener) {
-        await peerHandshake(session, { timeout: TIMEOUT });
-        for await (const m of session.readable) {
-          if (m.type === "tx") return { id: toHex(session.sessionId), payload: m.payload, session };
-        }
-      }
-      throw new Error("no session");
-    })();
-    return { listener, got };
-  });
-  const worker = await startWorkerd("broadcast_worker", dir, {
-    NODES: nodes.map((n) => `127.0.0.1:${n.listener.addr.port}`).join(","),
-    NETWORK,
-  });
-  try {
-    const response = await within(
-      fetch(`http://127.0.0.1:${worker.port}/broadcast`, { method: "POST", body: toHex(tx) }),
-      TIMEOUT,
-      "broadcast",
-    );
-    assert.equal(response.status, 200);
-    const { results } = await response.json() as {
-      results: { node: string; session_id?: string; error?: string }[];
-    };
-    assert.equal(results.length, 2, JSON.stringify(results));
-    for (const [i, n] of nodes.entries()) {
-      const got = await within(n.got, TIMEOUT, `node ${i} got the tx`);
-      assert.deepEqual(got.payload, tx);
-      assert.equal(results[i].session_id, got.id, JSON.stringify(results[i]));
-      await got.session.close();
+/**
+ * The Worker entry module docs/relay.md describes: it imports the compiled secp256k1 module and
+ * hands it to the example before its first request.
+ */
+const WASM_ENTRY = `import ec from "./secp256k1.wasm";
+import worker, { initEcWasm } from "./broadcast_worker.js";
+let ready;
+export default {
+  async fetch(request, env, ctx) {
+    await (ready ??= initEcWasm(ec));
+    return worker.fetch(request, env, ctx);
+  },
+};
+`;
+
+for (const wasm of [false, true]) {
+  Deno.test(`workerd: the terminating edge Worker broadcasts a tx over v2 to two library listeners and answers with their session ids${wasm ? " (secp256k1 module imported)" : ""}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "bip324-workerd-" });
+    await bundleWorker("broadcast_worker", dir);
+    if (wasm) {
+      await Deno.writeTextFile(`${dir}/entry.js`, WASM_ENTRY);
+      await Deno.writeFile(`${dir}/secp256k1.wasm`, ecWasmBytes());
     }
-    const bad = await fetch(`http://127.0.0.1:${worker.port}/broadcast`, { method: "GET" });
-    await bad.body?.cancel();
-    assert.equal(bad.status, 405);
-  } finally {
-    await worker.stop();
-    for (const n of nodes) await n.listener.close();
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+    const tx = crypto.getRandomValues(new Uint8Array(250));
+    const nodes = [0, 1].map(() => {
+      const listener = listen({ port: 0, network: NETWORK });
+      const got = (async () => {
+        for await (const session of listener) {
+          await peerHandshake(session, { timeout: TIMEOUT });
+          for await (const m of session.readable) {
+            if (m.type === "tx") {
+              return { id: toHex(session.sessionId), payload: m.payload, session };
+            }
+          }
+        }
+        throw new Error("no session");
+      })();
+      return { listener, got };
+    });
+    const worker = await startWorkerd(
+      wasm ? "entry" : "broadcast_worker",
+      dir,
+      { NODES: nodes.map((n) => `127.0.0.1:${n.listener.addr.port}`).join(","), NETWORK },
+      wasm
+        ? `, (name = "broadcast_worker.js", esModule = embed "broadcast_worker.js"), (name = "secp256k1.wasm", wasm = embed "secp256k1.wasm")`
+        : "",
+    );
+    try {
+      const response = await within(
+        fetch(`http://127.0.0.1:${worker.port}/broadcast`, { method: "POST", body: toHex(tx) }),
+        TIMEOUT,
+        "broadcast",
+      );
+      assert.equal(response.status, 200);
+      // workerd compiles no WebAssembly from bytes: only the imported module makes it WebAssembly
+      assert.equal(response.headers.get("x-bip324-key-math"), wasm ? "webassembly" : "bigint");
+      const { results } = await response.json() as {
+        results: { node: string; session_id?: string; error?: string }[];
+      };
+      assert.equal(results.length, 2, JSON.stringify(results));
+      for (const [i, n] of nodes.entries()) {
+        const got = await within(n.got, TIMEOUT, `node ${i} got the tx`);
+        assert.deepEqual(got.payload, tx);
+        assert.equal(results[i].session_id, got.id, JSON.stringify(results[i]));
+        await got.session.close();
+      }
+      const bad = await fetch(`http://127.0.0.1:${worker.port}/broadcast`, { method: "GET" });
+      await bad.body?.cancel();
+      assert.equal(bad.status, 405);
+    } finally {
+      await worker.stop();
+      for (const n of nodes) await n.listener.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
