@@ -148,3 +148,23 @@ export function systemLibcrypto(): boolean {
   }
   return false;
 }
+
+/**
+ * Runs `code` (a module's source) in a worker of its own, posts it `message`
+ * if given, and returns the first thing it posts back (or rejects with its
+ * error); the worker is terminated either way.
+ */
+export async function runInWorker(code: string, message?: unknown): Promise<unknown> {
+  const blob = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
+  const worker = new Worker(blob, { type: "module" });
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.onmessage = (e) => resolve(e.data);
+      worker.onerror = (e) => reject(new Error(e.message));
+      if (message !== undefined) worker.postMessage(message);
+    });
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(blob);
+  }
+}

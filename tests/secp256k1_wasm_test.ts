@@ -26,6 +26,7 @@ import {
 import { compileEcWasm, readEcSources } from "../layers/crypto/wasm/build.ts";
 import { EC_WASM_BASE64 } from "../layers/crypto/wasm/secp256k1_wasm.ts";
 import { randomBytes, toHex } from "../layers/bytes.ts";
+import { runInWorker } from "./helpers.ts";
 
 const big = (b: Uint8Array) => BigInt("0x" + toHex(b));
 const randomScalar = () => big(randomBytes(32)) % (N - 1n) + 1n;
@@ -242,20 +243,7 @@ Deno.test("square roots: the module's exponentiation agrees with the bigint chai
   assert.ok(scratchIsZero());
 });
 
-/** Runs `code` (a module body) in a worker and returns what it posts. */
-async function inWorker(code: string): Promise<unknown> {
-  const blob = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
-  const worker = new Worker(blob, { type: "module" });
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => reject(new Error(e.message));
-    });
-  } finally {
-    worker.terminate();
-    URL.revokeObjectURL(blob);
-  }
-}
+const inWorker = (code: string) => runInWorker(code);
 
 const glueUrl = new URL("../layers/crypto/secp256k1_wasm.ts", import.meta.url).href;
 const ellswiftUrl = new URL("../layers/handshake/ellswift.ts", import.meta.url).href;

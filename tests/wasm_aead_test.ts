@@ -13,7 +13,7 @@ import { FSChaCha20 } from "../layers/length/length_cipher.ts";
 import { fromHex, randomBytes, toHex } from "../layers/bytes.ts";
 import { hex, readVectors } from "./vectors.ts";
 import { AEAD_WASM_BASE64 } from "../layers/crypto/wasm/aead_wasm.ts";
-import { sealWith } from "./helpers.ts";
+import { runInWorker, sealWith } from "./helpers.ts";
 
 const EMPTY = new Uint8Array(0);
 const wasm = new WasmAead();
@@ -332,18 +332,7 @@ async function initInWorker(bytes: Uint8Array): Promise<{ init: boolean; sealed:
       new WasmAead().seal(new Uint8Array(32), new Uint8Array(12), new Uint8Array(0), new Uint8Array(0), out);
       self.postMessage({ init, sealed: Array.from(out, (b) => b.toString(16).padStart(2, "0")).join("") });
     };`;
-  const blob = URL.createObjectURL(new Blob([code], { type: "application/javascript" }));
-  const worker = new Worker(blob, { type: "module" });
-  try {
-    return await new Promise((resolve, reject) => {
-      worker.onmessage = (e) => resolve(e.data);
-      worker.onerror = (e) => reject(new Error(e.message));
-      worker.postMessage(bytes);
-    });
-  } finally {
-    worker.terminate();
-    URL.revokeObjectURL(blob);
-  }
+  return await runInWorker(code, bytes) as { init: boolean; sealed: string };
 }
 
 Deno.test("initWasmAead(module): a host-compiled module is used only if it passes the self-test", async () => {

@@ -132,7 +132,8 @@ export function powP34(a: bigint): bigint {
 
 /**
  * The square root of `a` that is itself a square, `a^((p+1)/4)`, or `null`
- * when `a` is not a square mod p.
+ * when `a` is not a square mod p. `pow` computes `a^((p-3)/4)` (default
+ * {@linkcode powP34}; `secp256k1_wasm.ts` passes its own).
  *
  * @example
  * ```ts
@@ -142,9 +143,9 @@ export function powP34(a: bigint): bigint {
  * console.assert(sqrt(7n) === null); // 7 is not a square mod p
  * ```
  */
-export function sqrt(a: bigint): bigint | null {
+export function sqrt(a: bigint, pow: (a: bigint) => bigint = powP34): bigint | null {
   a = mod(a);
-  const r = (powP34(a) * a) % P;
+  const r = (pow(a) * a) % P;
   return (r * r) % P === a ? r : null;
 }
 
@@ -193,7 +194,8 @@ export function isSquare(a: bigint): boolean {
  * `sqrt(n / d)` (the root that is itself a square) without inverting `d`,
  * or `null` when `n / d` is not a square. `d` must be non-zero mod p.
  *
- * Uses (n/d)^((p+1)/4) = n·d·(n·d³)^((p-3)/4).
+ * Uses (n/d)^((p+1)/4) = n·d·(n·d³)^((p-3)/4), the last power by `pow`
+ * (default {@linkcode powP34}).
  *
  * @example
  * ```ts
@@ -201,16 +203,21 @@ export function isSquare(a: bigint): boolean {
  * console.assert(sqrtRatio(2n, 9n) === sqrt(mod(2n * inv(9n))));
  * ```
  */
-export function sqrtRatio(n: bigint, d: bigint): bigint | null {
+export function sqrtRatio(
+  n: bigint,
+  d: bigint,
+  pow: (a: bigint) => bigint = powP34,
+): bigint | null {
   n = mod(n);
   d = mod(d);
   const nd = (n * d) % P;
-  const r = (nd * powP34((((nd * d) % P) * d) % P)) % P;
+  const r = (nd * pow((((nd * d) % P) * d) % P)) % P;
   return ((r * r) % P * d) % P === n ? r : null;
 }
 
 /**
- * Whether `x` is the x coordinate of a secp256k1 point (x³ + 7 is a square).
+ * Whether `x` is the x coordinate of a secp256k1 point (x³ + 7 is a square,
+ * by `square`, default {@linkcode isSquare}).
  *
  * @example
  * ```ts
@@ -218,13 +225,14 @@ export function sqrtRatio(n: bigint, d: bigint): bigint | null {
  * console.assert(isValidX(1n)); // 1 + 7 = 8 is a square mod p
  * ```
  */
-export function isValidX(x: bigint): boolean {
-  return isSquare((((x * x) % P) * x) % P + 7n);
+export function isValidX(x: bigint, square: (a: bigint) => boolean = isSquare): boolean {
+  return square((((x * x) % P) * x) % P + 7n);
 }
 
 /**
  * Whether the fraction `n / d` (d non-zero) is a valid x coordinate:
- * (n/d)³ + 7 is a square iff (n³ + 7d³)·d is.
+ * (n/d)³ + 7 is a square iff (n³ + 7d³)·d is (by `square`, default
+ * {@linkcode isSquare}).
  *
  * @example
  * ```ts
@@ -232,7 +240,11 @@ export function isValidX(x: bigint): boolean {
  * console.assert(isValidXFraction(2n, 2n)); // x = 1
  * ```
  */
-export function isValidXFraction(n: bigint, d: bigint): boolean {
+export function isValidXFraction(
+  n: bigint,
+  d: bigint,
+  square: (a: bigint) => boolean = isSquare,
+): boolean {
   const d3 = (((d * d) % P) * d) % P;
-  return isSquare(((((n * n) % P) * n + 7n * d3) % P) * d);
+  return square(((((n * n) % P) * n + 7n * d3) % P) * d);
 }

@@ -13,23 +13,20 @@
  * @module
  */
 
-import { mod, P } from "./secp256k1_field.ts";
+import {
+  isValidX as isValidXWith,
+  isValidXFraction as isValidXFractionWith,
+  mod,
+  P,
+} from "./secp256k1_field.ts";
 import {
   isSquareFast as isSquare,
   sqrtFast as sqrt,
   sqrtRatioFast as sqrtRatio,
 } from "./secp256k1_wasm.ts";
 
-/** `isValidX` of `secp256k1_field.ts` on the fast square test. */
-function isValidX(x: bigint): boolean {
-  return isSquare((((x * x) % P) * x) % P + 7n);
-}
-
-/** `isValidXFraction` of `secp256k1_field.ts` on the fast square test. */
-function isValidXFraction(n: bigint, d: bigint): boolean {
-  const d3 = (((d * d) % P) * d) % P;
-  return isSquare(((((n * n) % P) * n + 7n * d3) % P) * d);
-}
+const isValidX = (x: bigint) => isValidXWith(x, isSquare);
+const isValidXFraction = (n: bigint, d: bigint) => isValidXFractionWith(n, d, isSquare);
 
 /** A square root of -3 mod p that is itself a square. */
 const C = 0xa2d2ba93507f1df233770c2a797962cc61f6d15da14ecd47d8d27ae1cd5f852n;

@@ -31,7 +31,7 @@
  * @module
  */
 
-import { inv, isSquare, mod, P, powP34 } from "./secp256k1_field.ts";
+import { inv, isSquare, mod, P, powP34, sqrt, sqrtRatio } from "./secp256k1_field.ts";
 import {
   checkInputs,
   glvSplit,
@@ -413,9 +413,7 @@ export function isSquareFast(a: bigint): boolean {
  * ```
  */
 export function sqrtFast(a: bigint): bigint | null {
-  a = mod(a);
-  const r = (powP34Fast(a) * a) % P;
-  return (r * r) % P === a ? r : null;
+  return sqrt(a, powP34Fast);
 }
 
 /**
@@ -430,11 +428,7 @@ export function sqrtFast(a: bigint): bigint | null {
  * ```
  */
 export function sqrtRatioFast(n: bigint, d: bigint): bigint | null {
-  n = mod(n);
-  d = mod(d);
-  const nd = (n * d) % P;
-  const r = (nd * powP34Fast((((nd * d) % P) * d) % P)) % P;
-  return ((r * r) % P * d) % P === n ? r : null;
+  return sqrtRatio(n, d, powP34Fast);
 }
 
 /**

@@ -27,48 +27,41 @@ export const SOURCES: readonly string[] = [
 ];
 
 /**
- * The AEAD module's compiler flags: fully optimized, no runtime and no
- * `abort` import (the code never allocates or asserts), exactly two 64 KiB
- * pages of memory that never grow (`layout.ts` says what lives where), and
- * 128-bit SIMD (ChaCha20 runs four blocks at a time).
+ * Compiler flags: fully optimized, no runtime and no `abort` import (the code
+ * never allocates or asserts), exactly `pages` 64 KiB pages of memory that
+ * never grow, then `extra`.
  */
-export const ASC_FLAGS: readonly string[] = [
-  "-O3",
-  "--noAssert",
-  "--runtime",
-  "stub",
-  "--use",
-  "abort=",
-  "--initialMemory",
-  "2",
-  "--maximumMemory",
-  "2",
-  "--enable",
-  "simd",
-  "--noColors",
-];
+function ascFlags(pages: number, extra: readonly string[]): readonly string[] {
+  return [
+    "-O3",
+    "--noAssert",
+    "--runtime",
+    "stub",
+    "--use",
+    "abort=",
+    "--initialMemory",
+    String(pages),
+    "--maximumMemory",
+    String(pages),
+    ...extra,
+    "--noColors",
+  ];
+}
+
+/**
+ * The AEAD module's compiler flags: two pages (`layout.ts` says what lives
+ * where) and 128-bit SIMD (ChaCha20 runs four blocks at a time).
+ */
+export const ASC_FLAGS: readonly string[] = ascFlags(2, ["--enable", "simd"]);
 
 /** The secp256k1 module's source files, entry first. */
 export const EC_SOURCES: readonly string[] = ["ec.ts", "ec_field.ts", "ec_layout.ts"];
 
 /**
- * The secp256k1 module's compiler flags: as the AEAD module's, with six
- * pages of fixed memory (`ec_layout.ts`: 4 KiB of scratch and the 320 KiB
- * fixed-base table) and no SIMD.
+ * The secp256k1 module's compiler flags: six pages (`ec_layout.ts`: 4 KiB of
+ * scratch and the 320 KiB fixed-base table), no SIMD.
  */
-export const EC_ASC_FLAGS: readonly string[] = [
-  "-O3",
-  "--noAssert",
-  "--runtime",
-  "stub",
-  "--use",
-  "abort=",
-  "--initialMemory",
-  "6",
-  "--maximumMemory",
-  "6",
-  "--noColors",
-];
+export const EC_ASC_FLAGS: readonly string[] = ascFlags(6, []);
 
 const SRC = new URL("./src/", import.meta.url);
 const ARTIFACT = new URL("./aead_wasm.ts", import.meta.url);
