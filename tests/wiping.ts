@@ -9,6 +9,7 @@ import {
 } from "../layers/packet_cipher.ts";
 import { ellswiftScratchForTests } from "../layers/handshake/ellswift.ts";
 import { keyScheduleScratchForTests } from "../layers/handshake/key_schedule.ts";
+import { ecWasmScratchForTests } from "../layers/crypto/secp256k1_wasm.ts";
 import { toHex } from "../layers/bytes.ts";
 
 const ZERO_KEY = new Uint8Array(32);
@@ -23,8 +24,13 @@ export function assertZero(buffers: Iterable<Uint8Array>, what: string): void {
   }
 }
 
-/** The shared scratch buffers of ellswift, the key schedule and Bip324Cipher.initialize are zero. */
+/**
+ * The shared scratch buffers of ellswift, the key schedule, Bip324Cipher.initialize and the
+ * secp256k1 WebAssembly module (where it is in use) are zero.
+ */
 export function assertScratchZero(what: string): void {
+  const ec = ecWasmScratchForTests();
+  if (ec !== undefined) assertZero([ec], `${what}: secp256k1 module scratch`);
   assertZero(ellswiftScratchForTests(), `${what}: ellswift scratch`);
   assertZero(keyScheduleScratchForTests(), `${what}: key schedule scratch`);
   assertZero(cipherScratchForTests(), `${what}: Bip324Cipher.initialize scratch`);
