@@ -67,6 +67,22 @@ export function fromHex(hex: string): Uint8Array {
 }
 
 /**
+ * Decodes standard base64 (with padding) to bytes; for the module artifacts,
+ * whose text is trusted.
+ *
+ * @example
+ * ```ts
+ * import { base64Bytes } from "./bytes.ts";
+ * console.assert(base64Bytes("AQL/")[2] === 255);
+ * ```
+ */
+export function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text), out = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
+  return out;
+}
+
+/**
  * Constant-time equality of two byte arrays of the same length.
  *
  * @example

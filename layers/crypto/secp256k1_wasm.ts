@@ -35,8 +35,10 @@ import { inv, isSquare, mod, P, powP34, sqrt, sqrtRatio } from "./secp256k1_fiel
 import {
   checkInputs,
   glvSplit,
+  liftFactor,
   N,
   recodeOdd,
+  unliftX,
   xOnlyMultiply,
   xOnlyMultiplyPlain,
 } from "./secp256k1_xonly.ts";
@@ -50,6 +52,7 @@ import {
   releaseBaseTable,
 } from "./secp256k1_base.ts";
 import { EC_WASM_BASE64 } from "./wasm/secp256k1_wasm.ts";
+import { base64Bytes } from "../bytes.ts";
 
 /** What the module exports (see `wasm/src/ec.ts`). */
 interface Exports {
@@ -85,19 +88,18 @@ interface Core {
   digits1: number;
   digits2: number;
   digitsBase: number;
-  /** Whether the fixed-base table has been copied in (and checked). */
-  table: boolean;
-  /** Whether copying it in produced a wrong product (then the `bigint` table serves). */
-  tableFailed: boolean;
+  /**
+   * The fixed-base table: not yet copied in, copied in and checked, or
+   * copied in wrong (then the `bigint` table serves).
+   */
+  table: "absent" | "loaded" | "failed";
 }
 
 let core: Core | undefined;
 let available: boolean | undefined;
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const binary = atob(EC_WASM_BASE64), bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+  return base64Bytes(EC_WASM_BASE64);
 }
 
 function makeCore(instance: WebAssembly.Instance): Core {
@@ -118,8 +120,7 @@ function makeCore(instance: WebAssembly.Instance): Core {
     digits1: at(x.DIGITS1),
     digits2: at(x.DIGITS2),
     digitsBase: at(x.DIGITS_BASE) >> 1,
-    table: false,
-    tableFailed: false,
+    table: "absent",
   };
 }
 
@@ -150,15 +151,14 @@ function glv(c: Core, xn: bigint, xd: bigint, k: bigint): bigint | null {
     c.bytes.set(recodeOdd(k1, 5, digits1), c.digits1);
     c.bytes.set(recodeOdd(k2, 5, digits2), c.digits2);
     // the lift of secp256k1_xonly.ts: (xn·h, h², xd) on the curve scaled by h/xd
-    const xd3 = (((xd * xd) % P) * xd) % P;
-    const h = ((((xn * xn) % P) * xn) % P + 7n * xd3) % P;
+    const h = liftFactor(xn, xd);
     put(c.words, c.inX, (xn * h) % P);
     put(c.words, c.inY, (h * h) % P);
     put(c.words, c.inZ, xd);
     c.x.mulGlv();
     const z = get(c.words, c.outZ);
     if (z === 0n) return null;
-    return mod(get(c.words, c.outX) * xd * inv((((z * z) % P) * h) % P));
+    return unliftX(get(c.words, c.outX), z, xd, h);
   } finally {
     c.x.clear();
     digits1.fill(0);
@@ -169,9 +169,9 @@ function glv(c: Core, xn: bigint, xd: bigint, k: bigint): bigint | null {
 /**
  * Copies the fixed-base table into the module (once) and checks one product
  * against the `bigint` table; then lets the `bigint` copy go. On a mismatch
- * the module's table is never used (`c.table` stays `false`).
+ * the module's table is never used.
  */
-function loadTable(c: Core): boolean {
+function loadTable(c: Core): "loaded" | "failed" {
   const [xs, ys] = baseTable();
   try {
     for (let i = 0; i < xs.length; i++) {
@@ -183,16 +183,15 @@ function loadTable(c: Core): boolean {
     c.x.clear();
   }
   const k = 0x3c5e7092b4d6f8a1c3e5b7d5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1an;
-  if (mulBase(c, k) !== baseMultiplyXComb(k)) return false;
-  c.table = true;
+  if (mulBase(c, k) !== baseMultiplyXComb(k)) return "failed";
   releaseBaseTable();
-  return true;
+  return "loaded";
 }
 
 /** x(k·G) by the module, or `null` where the `bigint` table path would return `null` too. */
 function base(c: Core, k: bigint): bigint | null {
-  if (!c.table && !c.tableFailed) c.tableFailed = !loadTable(c);
-  return c.table ? mulBase(c, k) : baseMultiplyXComb(k);
+  if (c.table === "absent") c.table = loadTable(c);
+  return c.table === "loaded" ? mulBase(c, k) : baseMultiplyXComb(k);
 }
 
 function mulBase(c: Core, k: bigint): bigint | null {
@@ -212,10 +211,11 @@ function mulBase(c: Core, k: bigint): bigint | null {
 /** x(2·G), the self-test's expected value. */
 const X_2G = 0xc6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5n;
 
-function jacobiAgrees(c: Core, a: bigint): boolean {
+/** Whether `a` is a square (zero counts), by the module's Jacobi symbol. */
+function square(c: Core, a: bigint): boolean {
   try {
-    put(c.words, c.inX, a);
-    return (c.x.jacobi() >= 0) === isSquare(a);
+    put(c.words, c.inX, mod(a));
+    return c.x.jacobi() >= 0;
   } finally {
     c.x.clear();
   }
@@ -225,7 +225,7 @@ function jacobiAgrees(c: Core, a: bigint): boolean {
 function selfTest(c: Core): boolean {
   const k = 0x5f3a9c1e7d2b4a6081f0e3c5b7d9a2e4c6b8d0f1a3c5e7092b4d6f8a1c3e5b7dn;
   return glv(c, G_X, 1n, 2n) === X_2G && glv(c, G_X, 3n, k) === xOnlyMultiply(G_X, 3n, k) &&
-    pow(c, k) === powP34(k) && jacobiAgrees(c, k) && jacobiAgrees(c, 7n) && jacobiAgrees(c, 9n);
+    pow(c, k) === powP34(k) && [k, 7n, 9n].every((a) => square(c, a) === isSquare(a));
 }
 
 /**
@@ -390,14 +390,7 @@ function pow(c: Core, a: bigint): bigint {
  * ```
  */
 export function isSquareFast(a: bigint): boolean {
-  if (!ecWasmAvailable()) return isSquare(a);
-  const c = core!;
-  try {
-    put(c.words, c.inX, mod(a));
-    return c.x.jacobi() >= 0;
-  } finally {
-    c.x.clear();
-  }
+  return ecWasmAvailable() ? square(core!, a) : isSquare(a);
 }
 
 /**

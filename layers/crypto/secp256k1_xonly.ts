@@ -116,10 +116,40 @@ const acc = new Jacobian();
 
 /** Starts the accumulator at P' = (xn·h, h², xd) and returns h (both inputs reduced). */
 function lift(xn: bigint, xd: bigint): bigint {
-  const xd3 = (((xd * xd) % P) * xd) % P;
-  const h = ((((xn * xn) % P) * xn) % P + 7n * xd3) % P;
+  const h = liftFactor(xn, xd);
   acc.set((xn * h) % P, (h * h) % P, xd);
   return h;
+}
+
+/**
+ * h = xn³ + 7·xd³ (mod p): the point (xn·h, h², xd) lies on the curve
+ * Y² = X³ + 7·(h/xd)³ (see the module doc), both inputs reduced.
+ *
+ * @example
+ * ```ts
+ * import { liftFactor } from "./secp256k1_xonly.ts";
+ * console.assert(liftFactor(1n, 1n) === 8n);
+ * ```
+ */
+export function liftFactor(xn: bigint, xd: bigint): bigint {
+  const xd3 = (((xd * xd) % P) * xd) % P;
+  return ((((xn * xn) % P) * xn) % P + 7n * xd3) % P;
+}
+
+/**
+ * The affine x, in 0..p-1, of the Jacobian (x, ·, z) on the lifted curve of
+ * {@linkcode liftFactor}: X / (Z² · h/xd).
+ *
+ * @example
+ * ```ts
+ * import { liftFactor, unliftX } from "./secp256k1_xonly.ts";
+ * import { P } from "./secp256k1_field.ts";
+ * const h = liftFactor(5n, 1n); // (5h, h², 1) is x = 5 on the lifted curve
+ * console.assert(unliftX((5n * h) % P, 1n, 1n, h) === 5n);
+ * ```
+ */
+export function unliftX(x: bigint, z: bigint, xd: bigint, h: bigint): bigint {
+  return mod(x * xd * inv((((z * z) % P) * h) % P));
 }
 
 /** Odd multiples 1·A, 3·A, …, (2·size − 1)·A of the accumulator A, cached. */
@@ -138,8 +168,7 @@ function oddMultiples(size: number): CachedPoint[] {
 
 /** x of the accumulator mapped back from the isomorphic curve: X / (Z² · h/xd). */
 function finish(xd: bigint, h: bigint): bigint {
-  const z2 = (acc.z * acc.z) % P;
-  return mod(acc.x * xd * inv((z2 * h) % P));
+  return unliftX(acc.x, acc.z, xd, h);
 }
 
 /**

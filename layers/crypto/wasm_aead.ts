@@ -21,6 +21,7 @@
  * @module
  */
 
+import { base64Bytes } from "../bytes.ts";
 import { AEAD_TAG_LEN, type AeadBackend, openLength, sealLength } from "./aead_types.ts";
 import { AEAD_WASM_BASE64 } from "./wasm/aead_wasm.ts";
 import { agreesWithPure } from "./pure_aead.ts";
@@ -69,13 +70,7 @@ let core: Core | undefined;
 let available: boolean | undefined;
 
 function bytes(): Uint8Array {
-  if (moduleBytes === undefined) {
-    const binary = atob(AEAD_WASM_BASE64);
-    const out = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) out[i] = binary.charCodeAt(i);
-    moduleBytes = out;
-  }
-  return moduleBytes;
+  return moduleBytes ??= base64Bytes(AEAD_WASM_BASE64);
 }
 
 /**
