@@ -73,10 +73,17 @@ export class RekeySchedule {
    * as both ciphers' nonces need it.
    */
   writeEpoch(out: Uint8Array, offset: number): void {
-    let e = this.#epoch;
-    for (let i = 0; i < 8; i++) {
-      out[offset + i] = e % 256;
-      e = Math.floor(e / 256);
-    }
+    const e = this.#epoch;
+    // The low 32 bits (`>>> 0` is e mod 2^32 for any safe integer), then the rest; each store
+    // keeps the low byte of what it is given.
+    const lo = e >>> 0, hi = (e - lo) / 4294967296;
+    out[offset] = lo;
+    out[offset + 1] = lo >>> 8;
+    out[offset + 2] = lo >>> 16;
+    out[offset + 3] = lo >>> 24;
+    out[offset + 4] = hi;
+    out[offset + 5] = hi >>> 8;
+    out[offset + 6] = hi >>> 16;
+    out[offset + 7] = hi >>> 24;
   }
 }

@@ -19,6 +19,17 @@ Deno.test("RekeySchedule: epoch is written as 8 little-endian bytes", () => {
   assert.deepEqual([...out], [0xaa, 2, 1, 0, 0, 0, 0, 0, 0, 0xaa]);
 });
 
+Deno.test("RekeySchedule: every epoch up to 2^17 is written as a little-endian u64 would be", () => {
+  const s = new RekeySchedule(1);
+  const out = new Uint8Array(8), expected = new DataView(new ArrayBuffer(8));
+  for (let epoch = 0; epoch <= 1 << 17; epoch++) {
+    s.writeEpoch(out, 0);
+    expected.setBigUint64(0, BigInt(epoch), true);
+    if (!out.every((b, i) => b === expected.getUint8(i))) assert.fail(`epoch ${epoch}: ${out}`);
+    s.advance();
+  }
+});
+
 Deno.test("RekeySchedule: rejects a non-positive interval", () => {
   assert.throws(() => new RekeySchedule(0), RangeError);
   assert.throws(() => new RekeySchedule(1.5), RangeError);
