@@ -267,7 +267,11 @@ export class Session implements AsyncDisposable {
   /**
    * Our messages to the peer. Built the first time it is used:
    * {@linkcode Session.send} does not need it, so a session written only
-   * through `send` holds no stream objects for its writes.
+   * through `send` holds no stream objects for its writes. It queues one
+   * message: wait for `writer.ready` (or each write) before the next, so
+   * the transport's backpressure reaches the writer and the runtime's
+   * queue stays short (Node.js 22 and older dequeue pending writes in
+   * time proportional to the queue).
    */
   get writable(): WritableStream<Message> {
     if (this.#writable !== undefined) return this.#writable;
