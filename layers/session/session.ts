@@ -270,7 +270,7 @@ export class Session implements AsyncDisposable {
    * through `send` holds no stream objects for its writes. It queues one
    * message: wait for `writer.ready` (or each write) before the next, so
    * the transport's backpressure reaches the writer and the runtime's
-   * queue stays short (Node.js 22 and older dequeue pending writes in
+   * queue stays short (Node.js 22 and 20 dequeue pending writes in
    * time proportional to the queue).
    */
   get writable(): WritableStream<Message> {
