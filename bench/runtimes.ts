@@ -1,7 +1,9 @@
 // `deno task bench:runtimes`: the small-message and 1 MiB session figures of bench:report,
 // measured in Deno, Node.js (22 from npm, and the machine's own if older) and Bun, each running
 // the same npm build (bench/runtimes_peer.mjs), one after the other in one run. Prints a table,
-// then as its very last line one JSON object with each figure and its ratio to Deno (goal ≥ 0.67);
+// then as its very last line one JSON object with each figure and its ratio to Deno (goal ≥ 0.67),
+// plus small messages written with `await session.send()` (no WritableStream: the library's own
+// path without the runtime's streams on the writing side);
 // for Node.js also the 1 MiB ratio to Deno without FFI, where both use node:crypto.
 // Runtimes take turns for ROUNDS rounds and each keeps its best figure, so load from other
 // processes on the machine skews the ratios less.
@@ -9,6 +11,8 @@ import { npmBuild, runtimes } from "../tests/runtimes/tools.ts";
 
 interface Figures {
   small_msgs_per_s: number;
+  /** The same small messages, each written with `await session.send()` (no WritableStream). */
+  send_small_msgs_per_s: number;
   bulk_mb_per_s: number;
 }
 
@@ -48,6 +52,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const best = results[c.name];
     results[c.name] = {
       small_msgs_per_s: Math.max(best?.small_msgs_per_s ?? 0, f.small_msgs_per_s),
+      send_small_msgs_per_s: Math.max(best?.send_small_msgs_per_s ?? 0, f.send_small_msgs_per_s),
       bulk_mb_per_s: Math.max(best?.bulk_mb_per_s ?? 0, f.bulk_mb_per_s),
       version: c.version,
     };
@@ -61,21 +66,26 @@ console.log(
 );
 console.log(
   `  ${"runtime".padEnd(10)} ${"small msg/s".padStart(12)} ${"ratio".padStart(6)} ${
-    "1 MiB MB/s".padStart(11)
-  } ${"ratio".padStart(6)}`,
+    "send() msg/s".padStart(13)
+  } ${"ratio".padStart(6)} ${"1 MiB MB/s".padStart(11)} ${"ratio".padStart(6)}`,
 );
 for (const [name, r] of Object.entries(results)) {
   const smallRatio = r.small_msgs_per_s / base.small_msgs_per_s;
+  const sendRatio = r.send_small_msgs_per_s / base.send_small_msgs_per_s;
   const bulkRatio = r.bulk_mb_per_s / base.bulk_mb_per_s;
   console.log(
     `  ${`${name}`.padEnd(10)} ${r.small_msgs_per_s.toLocaleString("en").padStart(12)} ${
       smallRatio.toFixed(2).padStart(6)
+    } ${r.send_small_msgs_per_s.toLocaleString("en").padStart(13)} ${
+      sendRatio.toFixed(2).padStart(6)
     } ${String(r.bulk_mb_per_s).padStart(11)} ${bulkRatio.toFixed(2).padStart(6)}   (${r.version})`,
   );
   summary[`${name}_small_msgs_per_s`] = r.small_msgs_per_s;
+  summary[`${name}_send_small_msgs_per_s`] = r.send_small_msgs_per_s;
   summary[`${name}_bulk_mb_per_s`] = r.bulk_mb_per_s;
   if (name !== "deno") {
     summary[`${name}_small_ratio`] = Math.round(smallRatio * 100) / 100;
+    summary[`${name}_send_small_ratio`] = Math.round(sendRatio * 100) / 100;
     summary[`${name}_bulk_ratio`] = Math.round(bulkRatio * 100) / 100;
   }
   if (name.startsWith("node")) {

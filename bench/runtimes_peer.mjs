@@ -1,5 +1,6 @@
 // One runtime's figures for bench/runtimes.ts, from the npm build: session throughput over an
-// in-memory pair, small (37 B) and 1 MiB messages, like bench:report. Prints one JSON line.
+// in-memory pair, small (37 B) and 1 MiB messages, like bench:report (the median of 3 session
+// pairs, each measured after a warm-up run). Prints one JSON line.
 // BIP324_BACKEND=pure|native|auto picks the AEAD backend (default auto).
 import { memoryPair, openSession } from "@bip324/bip324";
 
@@ -36,9 +37,44 @@ async function throughput(size, count) {
   return (count / ms) * 1000;
 }
 
-const small = await throughput(SMALL, 100_000);
-const bulk = await throughput(MIB, 200);
+/** Small messages per second, each written with `await session.send()` (no WritableStream). */
+async function sendThroughput(count) {
+  const [x, y] = memoryPair();
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", garbage: 0, network: "regtest", aeadBackend }),
+    openSession(y, { role: "responder", garbage: 0, network: "regtest", aeadBackend }),
+  ]);
+  const r = b.readable.getReader();
+  const payload = new Uint8Array(SMALL).fill(7);
+  const run = async (n) => {
+    const t0 = performance.now();
+    const reading = (async () => {
+      for (let i = 0; i < n; i++) await r.read();
+    })();
+    for (let i = 0; i < n; i++) await a.send("inv", payload);
+    await reading;
+    return performance.now() - t0;
+  };
+  await run(count); // warm-up
+  const ms = await run(count);
+  await a.close();
+  await b.closed;
+  return (count / ms) * 1000;
+}
+
+/** Median of `REPS` figures, each from a fresh session pair after its warm-up (as bench:report). */
+const REPS = 3;
+async function median(measure) {
+  const figures = [];
+  for (let i = 0; i < REPS; i++) figures.push(await measure());
+  return figures.sort((x, y) => x - y)[REPS >> 1];
+}
+
+const small = await median(() => throughput(SMALL, 100_000));
+const send = await median(() => sendThroughput(100_000));
+const bulk = await median(() => throughput(MIB, 200));
 console.log(JSON.stringify({
   small_msgs_per_s: Math.round(small),
+  send_small_msgs_per_s: Math.round(send),
   bulk_mb_per_s: Math.round((bulk * MIB) / 1e6),
 }));

@@ -104,3 +104,32 @@ Deno.test("send: messages sent just before close() still go out", async () => {
   assert.deepEqual(got, Array.from({ length: 50 }, (_, i) => msg("inv", i)));
   await b.closed;
 });
+
+Deno.test("send: when the peer stops reading, sends wait for backpressure and then go out in order", async () => {
+  const [x, y] = memoryPair({ highWaterMark: 1 });
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", network: "regtest" }),
+    openSession(y, { role: "responder", network: "regtest", readAhead: 0 }),
+  ]);
+  let settled = 0;
+  const payload = (i: number) => new Uint8Array(1024).fill(i & 0xff);
+  const sends = Array.from(
+    { length: 2000 },
+    (_, i) => a.send("inv", payload(i)).then(() => settled++),
+  );
+  // Nobody reads b: the transport fills up and the later sends are still waiting.
+  for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(settled < 2000, `all ${settled} sends resolved with nobody reading`);
+  const reader = b.readable.getReader();
+  const got = await read(reader, 2000);
+  await within(Promise.all(sends), 2000, "sends");
+  assert.equal(settled, 2000);
+  got.forEach((m, i) => {
+    if (m.type !== "inv" || m.payload.length !== 1024 || m.payload[0] !== (i & 0xff)) {
+      assert.fail(`message ${i} out of order or damaged`);
+    }
+  });
+  await a.close();
+  assert.equal((await within(reader.read(), 2000, "end")).done, true); // b reads the end
+  await b.closed;
+});

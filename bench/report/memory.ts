@@ -30,6 +30,28 @@ export async function throughput(
   return count / ms * 1000;
 }
 
+/** Like {@linkcode throughput}, written with `await session.send()` instead of a writer. */
+export async function sendThroughput(size: number, count: number): Promise<number> {
+  const [a, b] = await sessionPair();
+  const r = b.readable.getReader();
+  const payload = new Uint8Array(size).fill(7);
+  const run = async (n: number) => {
+    const t0 = performance.now();
+    const reading = (async () => {
+      for (let i = 0; i < n; i++) await r.read();
+    })();
+    for (let i = 0; i < n; i++) await a.send("inv", payload);
+    await reading;
+    return performance.now() - t0;
+  };
+  await run(count); // warm-up
+  const ms = await run(count);
+  r.releaseLock();
+  await a.close();
+  await b.closed;
+  return count / ms * 1000;
+}
+
 /** Seal + open of one packet of `contents` bytes with a backend, per second (the ceiling). */
 export function sealOpenPerSecond(
   backend: "pure" | "native" | "wasm" | "auto",

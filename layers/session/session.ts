@@ -32,6 +32,7 @@ import { IdleTimer, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
+import { SendQueue, type SendTarget } from "./send_queue.ts";
 import {
   type HandshakeInfo,
   type SessionBaseOptions,
@@ -53,6 +54,7 @@ type Hooks =
   & TransformStreamDefaultController<Uint8Array>
   & InboundEvents
   & OutboxListener
+  & SendTarget
   & UnderlyingSink<Message>;
 let SessionHooks: new (session: Session) => Hooks;
 let setPeer: (session: Session, facts: PeerFacts) => void;
@@ -173,7 +175,10 @@ export class Session implements AsyncDisposable {
         const session = this.#session;
         if (session.#state === "open") session.#shutdown(asSessionError(error));
       }
-      // The writable's sink.
+      // The writable's sink (and what queued sends write to).
+      get builtWritable(): WritableStream<Message> | undefined {
+        return this.#session.#writable;
+      }
       start(controller: WritableStreamDefaultController): void {
         this.#session.#writeController = controller;
       }
@@ -213,7 +218,7 @@ export class Session implements AsyncDisposable {
   #idle?: IdleTimer;
   #writesSeen = 0;
   #inflight: Promise<void> = RESOLVED;
-  #sendQueue: Promise<void> = RESOLVED;
+  #sends: SendQueue | undefined;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -318,23 +323,28 @@ export class Session implements AsyncDisposable {
   /**
    * Sends one message and resolves once it is on its way, in order with
    * earlier calls. Until {@linkcode Session.writable} is first used, it
-   * writes without any stream; after that it takes the writable's lock for
-   * the write, so it rejects with `TypeError` while another writer holds it.
+   * writes without any stream — with nothing waiting ahead of it, straight
+   * into the outbound stage in the same call, the cheapest way to write —
+   * after that it takes the writable's lock for the write, so it rejects
+   * with `TypeError` while another writer holds it.
    */
   send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
-    const next = this.#sendQueue.then(async () => {
-      if (this.#writable === undefined) return await this.#write({ type, payload });
-      const writer = this.#writable.getWriter();
+    const message = { type, payload }, sends = this.#sends;
+    if (this.#writable === undefined && (sends === undefined || sends.idle)) {
+      // Nothing ahead of it: into the outbound stage at once, with no promise of its own
+      // unless the transport pushes back.
+      let pending: Promise<void> | void;
       try {
-        await writer.write({ type, payload });
-      } finally {
-        writer.releaseLock();
+        pending = this.#write(message);
+      } catch (error) {
+        return Promise.reject(error);
       }
-    });
-    this.#sendQueue = next.catch(() => {});
-    return next;
+      if (pending === undefined) return RESOLVED;
+      return (this.#sends ??= new SendQueue(this.#hooks)).track(pending);
+    }
+    return (this.#sends ??= new SendQueue(this.#hooks)).queue(message);
   }
 
   /**
