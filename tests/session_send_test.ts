@@ -133,3 +133,28 @@ Deno.test("send: when the peer stops reading, sends wait for backpressure and th
   assert.equal((await within(reader.read(), 2000, "end")).done, true); // b reads the end
   await b.closed;
 });
+
+Deno.test("send: a send from inside a caller's outbound layer goes out after the message being written", async () => {
+  let session: Awaited<ReturnType<typeof openSession>> | undefined;
+  const replies: Promise<void>[] = [];
+  const echoLayer = {
+    outbound: {
+      transform(m: Message, c: TransformStreamDefaultController<Message>) {
+        if (m.payload[0] === 1) replies.push(session!.send("inv", Uint8Array.of(2)));
+        c.enqueue(m);
+      },
+    },
+  };
+  const [x, y] = memoryPair();
+  const [a, b] = await Promise.all([
+    openSession(x, { role: "initiator", network: "regtest", layers: { messages: [echoLayer] } }),
+    openSession(y, { role: "responder", network: "regtest" }),
+  ]);
+  session = a;
+  await a.send("inv", Uint8Array.of(1));
+  await a.send("inv", Uint8Array.of(3));
+  await Promise.all(replies);
+  assert.deepEqual(await read(b.readable.getReader(), 3), [1, 2, 3].map((i) => msg("inv", i)));
+  await a.close();
+  await b.closed;
+});

@@ -219,6 +219,8 @@ export class Session implements AsyncDisposable {
   #writesSeen = 0;
   #inflight: Promise<void> = RESOLVED;
   #sends: SendQueue | undefined;
+  /** Inside the outbound stage (a send from a caller's layer there waits its turn). */
+  #writing = false;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -332,9 +334,9 @@ export class Session implements AsyncDisposable {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
     const message = { type, payload }, sends = this.#sends;
-    if (this.#writable === undefined && (sends === undefined || sends.idle)) {
-      // Nothing ahead of it: into the outbound stage at once, with no promise of its own
-      // unless the transport pushes back.
+    if (!this.#writing && this.#writable === undefined && (sends === undefined || sends.idle)) {
+      // Nothing ahead of it (nor a write in progress that a caller's layer sends from): into
+      // the outbound stage at once, with no promise of its own unless the transport pushes back.
       let pending: Promise<void> | void;
       try {
         pending = this.#write(message);
@@ -370,10 +372,13 @@ export class Session implements AsyncDisposable {
     if (this.#state === "closed") throw this.#closedError();
     this.#writesSeen++;
     let pending: PromiseLike<void> | void;
+    this.#writing = true;
     try {
       pending = this.#outbound.transform!(message, this.#hooks);
     } catch (error) {
       return this.#writeFailed(error);
+    } finally {
+      this.#writing = false;
     }
     if (pending === undefined && !this.#outbox.backpressure) return;
     const settled = Promise.resolve(pending).then(() => this.#outbox.ready()).catch((error) =>
