@@ -9,7 +9,6 @@ import {
   handshakeMsPerSide,
   idleBytes,
   sealOpenPerSecond,
-  sendThroughput,
   throughput,
 } from "./report/memory.ts";
 import {
@@ -74,7 +73,7 @@ console.log("bip324 bench:report (one process; median of", REPS, "runs, min/max 
 // Small messages in memory, with and without a caller layer, and the pipeline's own cost.
 const small = await reps(REPS, () => throughput({}, 37, 100_000));
 row("small_msgs_per_s", "37 B messages one way, in-memory session pair", small, "msg/s", 0);
-const viaSend = await reps(REPS, () => sendThroughput(37, 100_000));
+const viaSend = await reps(REPS, () => throughput({}, 37, 100_000, true));
 row("small_msgs_per_s_send", "same, each written with await session.send()", viaSend, "msg/s", 0);
 const withLayer = await reps(
   REPS,

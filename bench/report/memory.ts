@@ -3,49 +3,32 @@ import { createCipheriv } from "node:crypto";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { type AnyOptions, api, perSecond, type Session, sessionPair } from "./lib.ts";
 
-/** Messages per second one way through a session pair, after a warm-up run. */
+/**
+ * Messages per second one way through a session pair, after a warm-up run. `viaSend`: each
+ * written with `await session.send()` instead of a writer (no WritableStream).
+ */
 export async function throughput(
   options: AnyOptions,
   size: number,
   count: number,
+  viaSend = false,
 ): Promise<number> {
   const [a, b] = await sessionPair(options);
-  const w = a.writable.getWriter(), r = b.readable.getReader();
+  const w = viaSend ? undefined : a.writable.getWriter(), r = b.readable.getReader();
   const payload = new Uint8Array(size).fill(7);
   const run = async (n: number) => {
     const t0 = performance.now();
     const reading = (async () => {
       for (let i = 0; i < n; i++) await r.read();
     })();
-    for (let i = 0; i < n; i++) w.write({ type: "inv", payload });
+    if (w === undefined) { for (let i = 0; i < n; i++) await a.send("inv", payload); }
+    else for (let i = 0; i < n; i++) w.write({ type: "inv", payload });
     await reading;
     return performance.now() - t0;
   };
   await run(count); // warm-up: the JIT needs a full run to settle
   const ms = await run(count);
-  w.releaseLock();
-  r.releaseLock();
-  await a.close();
-  await b.closed;
-  return count / ms * 1000;
-}
-
-/** Like {@linkcode throughput}, written with `await session.send()` instead of a writer. */
-export async function sendThroughput(size: number, count: number): Promise<number> {
-  const [a, b] = await sessionPair();
-  const r = b.readable.getReader();
-  const payload = new Uint8Array(size).fill(7);
-  const run = async (n: number) => {
-    const t0 = performance.now();
-    const reading = (async () => {
-      for (let i = 0; i < n; i++) await r.read();
-    })();
-    for (let i = 0; i < n; i++) await a.send("inv", payload);
-    await reading;
-    return performance.now() - t0;
-  };
-  await run(count); // warm-up
-  const ms = await run(count);
+  w?.releaseLock();
   r.releaseLock();
   await a.close();
   await b.closed;
