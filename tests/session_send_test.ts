@@ -135,12 +135,12 @@ Deno.test("send: when the peer stops reading, sends wait for backpressure and th
 });
 
 Deno.test("send: a send from inside a caller's outbound layer goes out after the message being written", async () => {
-  let session: Awaited<ReturnType<typeof openSession>> | undefined;
+  const sender: { session?: Awaited<ReturnType<typeof openSession>> } = {};
   const replies: Promise<void>[] = [];
   const echoLayer = {
     outbound: {
       transform(m: Message, c: TransformStreamDefaultController<Message>) {
-        if (m.payload[0] === 1) replies.push(session!.send("inv", Uint8Array.of(2)));
+        if (m.payload[0] === 1) replies.push(sender.session!.send("inv", Uint8Array.of(2)));
         c.enqueue(m);
       },
     },
@@ -150,7 +150,7 @@ Deno.test("send: a send from inside a caller's outbound layer goes out after the
     openSession(x, { role: "initiator", network: "regtest", layers: { messages: [echoLayer] } }),
     openSession(y, { role: "responder", network: "regtest" }),
   ]);
-  session = a;
+  sender.session = a;
   await a.send("inv", Uint8Array.of(1));
   await a.send("inv", Uint8Array.of(3));
   await Promise.all(replies);
