@@ -158,3 +158,35 @@ Deno.test("send: a send from inside a caller's outbound layer goes out after the
   await a.close();
   await b.closed;
 });
+
+Deno.test("send and write while close() drains: delivered, or refused with CLOSED — never a TypeError", async () => {
+  const outcomes = new Set<string>();
+  for (let hops = 0; hops < 40; hops++) {
+    for (const via of ["send", "writer"] as const) {
+      const [a, b] = await sessionPair();
+      const reader = b.readable.getReader();
+      const writer = via === "writer" ? a.writable.getWriter() : undefined;
+      const closing = a.close();
+      for (let i = 0; i < hops; i++) await null;
+      let outcome: string;
+      try {
+        await (writer ? writer.write(msg("inv", 7)) : a.send("inv", Uint8Array.of(7)));
+        outcome = "delivered";
+      } catch (error) {
+        assert.ok(isCode("CLOSED")(error), `${via} after ${hops} hops: ${error}`);
+        outcome = "refused";
+      }
+      await within(closing, 2000, "close");
+      const got: Message[] = [];
+      for (;;) {
+        const { value, done } = await within(reader.read(), 2000, "read");
+        if (done) break;
+        got.push(value);
+      }
+      assert.deepEqual(got, outcome === "delivered" ? [msg("inv", 7)] : [], `${via}, ${hops} hops`);
+      outcomes.add(outcome);
+      await b.closed;
+    }
+  }
+  assert.deepEqual([...outcomes].sort(), ["delivered", "refused"]); // both windows were hit
+});

@@ -159,6 +159,11 @@ export class Outbox {
     return this.#batch!.subarray(start, this.#reserved);
   };
 
+  /** Whether the outbox takes no more packets (closed or aborted). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** Bytes committed and not yet handed to the transport. */
   get pending(): number {
     return this.#filled - this.#start;

@@ -369,7 +369,8 @@ export class Session implements AsyncDisposable {
 
   /** The writable's sink: synchronous unless the transport pushes back. */
   #write(message: Message): Promise<void> | void {
-    if (this.#state === "closed") throw this.#closedError();
+    // Closing: writes are taken until the outbox closes (see close()), then refused like these.
+    if (this.#state === "closed" || this.#outbox.closed) throw this.#closedError();
     this.#writesSeen++;
     let pending: PromiseLike<void> | void;
     this.#writing = true;
