@@ -98,3 +98,20 @@ Deno.test("memoryPair: a chunk written as handed over crosses without a copy; ot
   assert.notEqual(first.buffer, kept.buffer, "copied: the writer may still change it");
   assert.equal(second, given, "handed over: the same bytes, no copy");
 });
+
+Deno.test("memoryPair: writes waiting for room are refused when the writer aborts", async () => {
+  const { takeChannel } = await import("../layers/channel.ts");
+  const [a] = memoryPair({ highWaterMark: 2 });
+  const out = takeChannel(a);
+  const settled: string[] = [];
+  const writes = [1, 2, 3].map((i) =>
+    out.write(Uint8Array.of(i)).then(() => settled.push("ok"), (e) => settled.push(String(e)))
+  );
+  await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(settled, ["ok"], "the second and third wait: nobody reads");
+  const waitingReady = out.ready.then(() => "ready", (e) => String(e));
+  await out.abort(new Error("gone"));
+  await Promise.all(writes);
+  assert.deepEqual(settled, ["ok", "Error: gone", "Error: gone"]);
+  assert.equal(await waitingReady, "Error: gone");
+});

@@ -190,3 +190,20 @@ Deno.test("send and write while close() drains: delivered, or refused with CLOSE
   }
   assert.deepEqual([...outcomes].sort(), ["delivered", "refused"]); // both windows were hit
 });
+
+Deno.test("send: sends waiting for a peer that never reads settle with CLOSED once close() gives up", async () => {
+  const [a, b] = await sessionPair({ closeTimeout: 100 });
+  const outcomes: string[] = [];
+  const sends = Array.from({ length: 40 }, () =>
+    a.send("inv", new Uint8Array(20_000)).then(
+      () => outcomes.push("ok"),
+      (error) => outcomes.push(isCode("CLOSED")(error) ? "CLOSED" : String(error)),
+    ));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.ok(outcomes.length < 40, "some sends wait: b never reads");
+  await within(a.close(), 2000, "close");
+  await within(Promise.all(sends), 2000, "every send settles");
+  assert.ok(outcomes.includes("CLOSED"), outcomes.join());
+  assert.ok(outcomes.every((o) => o === "ok" || o === "CLOSED"), outcomes.join());
+  await b.close();
+});

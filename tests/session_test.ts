@@ -398,3 +398,29 @@ Deno.test("session: messages received before a bad packet are still read, then t
     await assert.rejects(r.read(), isCode("DECRYPTION"));
   }
 });
+
+Deno.test("session: cancelling readable while the peer still sends is a clean close, and every acknowledged send arrives", async () => {
+  for (const hops of [0, 1, 2, 4, 8, 12, 16, 24]) {
+    const [a, b] = await sessionPair();
+    const gotByA: number[] = [];
+    const aReads = (async () => {
+      for await (const m of a.readable) gotByA.push(m.payload[0]);
+    })();
+    const closing = b.readable.cancel(); // b.close() underneath, draining b's writes
+    const acked: number[] = [];
+    const sends = Array.from({ length: 10 }, (_, i) => {
+      const payload = new Uint8Array(20_000);
+      payload[0] = i;
+      return b.send("inv", payload).then(() => void acked.push(i), () => {});
+    });
+    for (let i = 0; i < hops; i++) await null;
+    a.send("late", Uint8Array.of(0)).catch(() => {}); // arrives while b drains: dropped
+    await Promise.all(sends);
+    await within(closing, 2000, "close");
+    await within(Promise.all([a.closed, b.closed, aReads]), 2000, "both closed");
+    assert.equal(b.closeReason, undefined, `hops ${hops}: ${b.closeReason}`);
+    assert.equal(a.closeReason, undefined, `hops ${hops}: ${a.closeReason}`);
+    assert.deepEqual(gotByA, acked, `hops ${hops}`);
+    assert.equal(acked.length, 10);
+  }
+});

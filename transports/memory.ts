@@ -102,6 +102,7 @@ class Direction {
     const reading = this.#reading;
     this.#reading = undefined;
     reading?.reject(reason);
+    this.#refuseWaiting(reason); // writes waiting for room will never get it
     return RESOLVED;
   }
 
@@ -122,10 +123,14 @@ class Direction {
     this.#cancelled = { reason: reason ?? new Error("the other end stopped reading") };
     this.#queue = [];
     this.#finishRead();
+    this.#refuseWaiting(this.#cancelled.reason);
+    return RESOLVED;
+  }
+
+  #refuseWaiting(reason: unknown): void {
     const waiting = this.#waiting;
     this.#waiting = undefined;
-    for (const w of waiting ?? []) w.reject(this.#cancelled.reason);
-    return RESOLVED;
+    for (const w of waiting ?? []) w.reject(reason);
   }
 
   #finishRead(): void {

@@ -50,6 +50,7 @@ export class Inbound
   #started: Promise<void> | undefined;
   #controller!: ReadableStreamDefaultController<Message>;
   #ended = false;
+  #cancelled = false;
   #deferredError: Bip324Error | undefined;
   #enqueued = 0;
   #workSinceTurn = 0;
@@ -80,6 +81,9 @@ export class Inbound
     return null;
   }
   enqueue(message: Message): void {
+    // Cancelled (the application stopped reading, and the session is closing): what still
+    // arrives while our writes drain is dropped, not an error.
+    if (this.#cancelled) return;
     this.#enqueued++;
     this.#controller.enqueue(message);
   }
@@ -95,6 +99,7 @@ export class Inbound
     this.#controller = controller;
   }
   cancel(): Promise<void> {
+    this.#cancelled = true;
     return this.#events.cancelled();
   }
 
