@@ -93,7 +93,9 @@ const DRAIN_HOPS = 8;
  * `payload.slice()` to keep a small one without keeping the chunk.
  *
  * Cancelling `readable` — which breaking out of `for await (… of
- * session.readable)` does — closes the whole session. To stop reading but
+ * session.readable)` does — closes the whole session, as `close()` does:
+ * our writes so far still go out, and what the peer sends meanwhile is
+ * dropped. To stop reading but
  * keep the session, iterate `session.readable.values({ preventCancel: true })`
  * or use a reader and `releaseLock()` it.
  *
