@@ -95,9 +95,9 @@ const DRAIN_HOPS = 8;
  * Cancelling `readable` — which breaking out of `for await (… of
  * session.readable)` does — closes the whole session, as `close()` does:
  * our writes so far still go out, and what the peer sends meanwhile is
- * dropped. To stop reading but
- * keep the session, iterate `session.readable.values({ preventCancel: true })`
- * or use a reader and `releaseLock()` it.
+ * dropped. To stop reading but keep the session, iterate
+ * `session.readable.values({ preventCancel: true })` or use a reader and
+ * `releaseLock()` it.
  *
  * @example A session over an in-memory pair
  * ```ts
