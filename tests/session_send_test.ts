@@ -207,3 +207,22 @@ Deno.test("send: sends waiting for a peer that never reads settle with CLOSED on
   assert.ok(outcomes.every((o) => o === "ok" || o === "CLOSED"), outcomes.join());
   await b.close();
 });
+
+Deno.test("writable: writer.abort() while a write waits on backpressure ends the session at once", async () => {
+  const [a, b] = await sessionPair();
+  const writer = a.writable.getWriter();
+  let inflight: Promise<unknown> = Promise.resolve();
+  for (let i = 0; i < 200; i++) {
+    inflight = writer.write({ type: "block", payload: new Uint8Array(65_536) }).catch((e) => e);
+    const waiting = await Promise.race([
+      inflight.then(() => false),
+      new Promise((r) => setTimeout(() => r(true), 20)),
+    ]);
+    if (waiting) break; // b never reads: this write waits for room
+  }
+  await within(writer.abort(new Error("stop")), 2000, "abort");
+  assert.ok(isCode("CLOSED")(await within(inflight, 2000, "the write in flight")));
+  await within(a.closed, 2000, "closed");
+  assert.equal(a.isOpen, false);
+  await b.close();
+});

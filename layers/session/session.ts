@@ -182,7 +182,13 @@ export class Session implements AsyncDisposable {
         return this.#session.#writable;
       }
       start(controller: WritableStreamDefaultController): void {
-        this.#session.#writeController = controller;
+        const session = this.#session;
+        session.#writeController = controller;
+        // writer.abort() waits for the write in flight, which may wait on backpressure for
+        // ever: its signal fires at once, and ends the session (that write then fails).
+        controller.signal?.addEventListener("abort", () => {
+          if (session.#state === "open") session.#shutdown();
+        }, { once: true });
       }
       write(message: Message): Promise<void> | void {
         return this.#session.#write(message);
