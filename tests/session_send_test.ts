@@ -226,3 +226,16 @@ Deno.test("writable: writer.abort() while a write waits on backpressure ends the
   assert.equal(a.isOpen, false);
   await b.close();
 });
+
+Deno.test("send: after the writable was closed or aborted, sends reject with CLOSED", async () => {
+  for (const end of ["close", "abort", "abort with a reason"] as const) {
+    const [a, b] = await sessionPair();
+    const writer = a.writable.getWriter();
+    if (end === "close") await writer.close();
+    else await writer.abort(end === "abort" ? undefined : "my reason").catch(() => {});
+    writer.releaseLock();
+    await within(a.closed, 2000, "closed");
+    await assert.rejects(a.send("inv", Uint8Array.of(1)), isCode("CLOSED"), end);
+    await b.close();
+  }
+});

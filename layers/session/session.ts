@@ -354,7 +354,11 @@ export class Session implements AsyncDisposable {
       if (pending === undefined) return RESOLVED;
       return (this.#sends ??= new SendQueue(this.#hooks)).track(pending);
     }
-    return (this.#sends ??= new SendQueue(this.#hooks)).queue(message);
+    // Through the writable: once the session has ended (the writable closed or aborted too), the
+    // stream's own rejection (a TypeError, or the abort's reason) is reported as CLOSED.
+    return (this.#sends ??= new SendQueue(this.#hooks)).queue(message).catch((error) => {
+      throw this.#state === "closed" ? this.#closedError() : error;
+    });
   }
 
   /**
