@@ -182,13 +182,11 @@ export class Session implements AsyncDisposable {
         return this.#session.#writable;
       }
       start(controller: WritableStreamDefaultController): void {
-        const session = this.#session;
-        session.#writeController = controller;
+        this.#session.#writeController = controller;
         // writer.abort() waits for the write in flight, which may wait on backpressure for
-        // ever: its signal fires at once, and ends the session (that write then fails).
-        controller.signal?.addEventListener("abort", () => {
-          if (session.#state === "open") session.#shutdown();
-        }, { once: true });
+        // ever: its signal fires at once, and ends the session as abort() does (that write
+        // then fails).
+        controller.signal?.addEventListener("abort", () => this.abort(), { once: true });
       }
       write(message: Message): Promise<void> | void {
         return this.#session.#write(message);
@@ -352,11 +350,11 @@ export class Session implements AsyncDisposable {
         return Promise.reject(error);
       }
       if (pending === undefined) return RESOLVED;
-      return (this.#sends ??= new SendQueue(this.#hooks)).track(pending);
+      return this.#sendQueue().track(pending);
     }
     // Through the writable: once the session has ended (the writable closed or aborted too), the
     // stream's own rejection (a TypeError, or the abort's reason) is reported as CLOSED.
-    return (this.#sends ??= new SendQueue(this.#hooks)).queue(message).catch((error) => {
+    return this.#sendQueue().queue(message).catch((error) => {
       throw this.#state === "closed" ? this.#closedError() : error;
     });
   }
@@ -379,10 +377,15 @@ export class Session implements AsyncDisposable {
     return this.close();
   }
 
+  /** The queue of sends that must wait, made on first need. */
+  #sendQueue(): SendQueue {
+    return this.#sends ??= new SendQueue(this.#hooks);
+  }
+
   /** The writable's sink: synchronous unless the transport pushes back. */
   #write(message: Message): Promise<void> | void {
-    // Closing: writes are taken until the outbox closes (see close()), then refused like these.
-    if (this.#state === "closed" || this.#outbox.closed) throw this.#closedError();
+    // Refused once the outbox is closed: by close() after its drain, or aborted by #shutdown.
+    if (this.#outbox.closed) throw this.#closedError();
     this.#writesSeen++;
     let pending: PromiseLike<void> | void;
     this.#writing = true;
