@@ -242,6 +242,14 @@ export interface ByteChannel {
   readonly desiredSize: number | null;
   /** Ends our side after what was written (the peer reads `done`). */
   close(): Promise<void>;
+  /**
+   * Optional, for sockets: after {@linkcode ByteChannel.close}, the reading
+   * side is no longer wanted, but closing a socket with unread bytes resets
+   * the connection, and a reset can make the peer lose what we sent last.
+   * So it keeps reading, dropping what the peer still sends, until the peer's
+   * end or `ms` have passed, then closes the connection. Resolves then.
+   */
+  linger?(ms: number): Promise<void>;
   /** Ends our side at once, dropping what is queued (the peer's reads fail). */
   abort(reason?: unknown): Promise<void>;
   /** Hands the pair back (the streams' locks are released where there are streams). */

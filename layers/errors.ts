@@ -41,7 +41,10 @@ export type Bip324ErrorCode =
   | "MALFORMED_MESSAGE"
   /** A well-formed message arrived where the protocol forbids it (e.g. a BIP434 `feature` after `verack`). */
   | "UNEXPECTED_MESSAGE"
-  /** The peer did not answer in time (e.g. a version/verack exchange). */
+  /**
+   * The peer did not answer in time (e.g. a version/verack exchange), or did
+   * not take our last bytes within a session's `closeTimeout` (they were dropped).
+   */
   | "TIMEOUT"
   /** The listener refused a connection because too many handshakes were in flight. */
   | "BUSY"

@@ -162,6 +162,7 @@ Deno.test("proxy: refuses a first message that is not version, addr_recv 0.0.0.0
       await client.close();
       const error = await t.event("error", (e) => e.id === 4);
       assert.equal(error.code, "TIMEOUT");
+      await t.event("closed", (e) => e.id === 4); // once its close lingered to our end
     }
     assert.equal(t.events.filter((e) => e.event === "connection").length, 0);
     assert.equal(t.events.filter((e) => e.event === "closed").length, 4);

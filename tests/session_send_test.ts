@@ -205,6 +205,9 @@ Deno.test("send: sends waiting for a peer that never reads settle with CLOSED on
   await within(Promise.all(sends), 2000, "every send settles");
   assert.ok(outcomes.includes("CLOSED"), outcomes.join());
   assert.ok(outcomes.every((o) => o === "ok" || o === "CLOSED"), outcomes.join());
+  // Not a clean close: the messages dropped are named (before, closeReason was undefined).
+  assert.equal(a.closeReason?.code, "TIMEOUT");
+  assert.equal(a.closeReason?.origin, "local");
   await b.close();
 });
 

@@ -16,6 +16,8 @@ const MIN_READ = 512;
 const MAX_READ = 64 * 1024;
 /** A grown read buffer not filled for this long is let go of. */
 const KEEP_GROWN_MS = 1_000;
+/** Where a lingering close reads what it drops (shared: nobody looks at its bytes). */
+const DISCARD = new Uint8Array(MAX_READ);
 
 /** Channels keeping a grown read buffer, and the one timer that lets go of unused ones. */
 const keeping = new Set<ConnChannel>();
@@ -53,6 +55,9 @@ function keep(channel: ConnChannel): void {
  * at the end of their burst, so a connection that went quiet after its
  * handshake, like thousands of idle ones, holds only the 512 bytes. Each
  * chunk handed on is a copy of its own. Writes run one after another.
+ * Closing ends our side only (FIN); a session that is done reading then
+ * lingers: it drops what the peer still sends until the peer's end, so that
+ * unread bytes do not make the close a reset.
  */
 class ConnChannel implements ByteChannel {
   readonly #conn: DenoConnLike;
@@ -69,6 +74,12 @@ class ConnChannel implements ByteChannel {
   #tail: Promise<void> = RESOLVED;
   #writes = 0;
   #failure: { error: unknown } | undefined;
+  /** The read in progress, if any (a lingering close waits for it before reading on). */
+  #pendingRead: Promise<unknown> = RESOLVED;
+  /** The peer's end was read. */
+  #readEnded = false;
+  /** Our side was ended (FIN): the connection closes once the peer's end is read too. */
+  #writeClosed = false;
 
   constructor(conn: DenoConnLike, pair: ChannelOwner) {
     this.#conn = conn;
@@ -82,10 +93,14 @@ class ConnChannel implements ByteChannel {
       this.#grownUsedAt = performance.now();
     }
     this.#reading = buffer;
-    return this.#conn.read(buffer).then(this.#onRead, this.#onReadError);
+    const reading = this.#pendingRead = this.#conn.read(buffer);
+    return reading.then(this.#onRead, this.#onReadError);
   }
   readonly #onRead = (n: number | null): ReadableStreamReadResult<Uint8Array> => {
-    if (n === null) return { value: undefined, done: true };
+    if (n === null) {
+      this.#ended();
+      return { value: undefined, done: true };
+    }
     const buffer = this.#reading;
     const value = buffer.slice(0, n);
     if (buffer === this.#small) {
@@ -129,10 +144,19 @@ class ConnChannel implements ByteChannel {
     throw error;
   };
   readInto(target: Uint8Array): Promise<number | null> {
-    return this.#conn.read(target).catch((error) => {
+    const reading = this.#pendingRead = this.#conn.read(target);
+    return reading.then((n) => {
+      if (n === null) this.#ended();
+      return n;
+    }, (error) => {
       this.#onReadError(error); // throws unless we closed the connection ourselves: then EOF
       return null;
     });
+  }
+  /** The peer's end was read: with our side ended too, the connection closes. */
+  #ended(): void {
+    this.#readEnded = true;
+    if (this.#writeClosed) this.#pair.close();
   }
   cancel(): Promise<void> {
     this.#pair.close();
@@ -140,7 +164,9 @@ class ConnChannel implements ByteChannel {
   }
   write(chunk: Uint8Array): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure.error);
-    if (this.#pair.isClosed) return Promise.reject(new TypeError("the connection is closed"));
+    if (this.#pair.isClosed || this.#writeClosed) {
+      return Promise.reject(new TypeError("the connection is closed for writing"));
+    }
     // The first write starts at once; later ones follow the one before.
     const done = this.#writes++ === 0
       ? this.#writeAll(chunk)
@@ -169,10 +195,41 @@ class ConnChannel implements ByteChannel {
   get desiredSize(): number | null {
     return this.#failure || this.#pair.isClosed ? null : 1 - this.#writes;
   }
+  /**
+   * Ends our side once the writes are done: a FIN where the connection can
+   * half-close (reading goes on until the peer's end, then it closes), else
+   * it closes.
+   */
   async close(): Promise<void> {
     await this.#tail;
     if (this.#failure) throw this.#failure.error;
-    this.#pair.close();
+    if (this.#conn.closeWrite === undefined || this.#readEnded) return this.#pair.close();
+    if (this.#writeClosed || this.#pair.isClosed) return;
+    this.#writeClosed = true;
+    try {
+      await this.#conn.closeWrite();
+    } catch {
+      this.#pair.close(); // the peer is gone (reset): nothing left to half-close
+    }
+  }
+  linger(ms: number): Promise<void> {
+    if (this.#pair.isClosed) return RESOLVED;
+    if (!this.#writeClosed || this.#readEnded || !(ms > 0)) {
+      this.#pair.close();
+      return RESOLVED;
+    }
+    // Closing interrupts the read that waits: the timer bounds the whole drain.
+    const timer = setTimeout(() => this.#pair.close(), ms);
+    const drain = async () => {
+      try {
+        if ((await this.#pendingRead) === null) return;
+        while (!this.#pair.isClosed && (await this.#conn.read(DISCARD)) !== null);
+      } catch { /* reset, or closed by the timer */ }
+    };
+    return drain().finally(() => {
+      clearTimeout(timer);
+      this.#pair.close();
+    });
   }
   abort(): Promise<void> {
     this.#pair.close();
@@ -185,8 +242,10 @@ class ConnChannel implements ByteChannel {
 
 /**
  * Wraps a Deno connection (anything shaped like `Deno.Conn`) as a byte
- * pair. The connection is closed when the readable is cancelled or the
- * writable is closed or aborted. A session drives it directly, as a
+ * pair. Closing the writable ends our side (a FIN, where the connection
+ * can half-close, as TCP can): the readable goes on to the peer's end, and
+ * the connection closes once both sides have ended, or at once when the
+ * readable is cancelled or the writable aborted. A session drives it directly, as a
  * `ByteChannel` (see `layers/bytes.ts`); its streams are built the first
  * time they are used. Internal: not exported by the package.
  *

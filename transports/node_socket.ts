@@ -19,7 +19,9 @@ const NODE_READ_AHEAD = 64 * 1024;
  * {@linkcode NODE_READ_AHEAD} bytes ahead of the reader, then the socket is
  * paused until the reader catches up). Writes wait for `drain` when the
  * socket's buffer is full. Closing ends the socket (FIN); cancelling or
- * aborting destroys it.
+ * aborting destroys it. A session that is done reading after closing
+ * lingers: it drops what the peer still sends until the peer's end, so that
+ * unread bytes do not make the close a reset.
  */
 class NodeSocketChannel implements ByteChannel {
   readonly #socket: NodeSocketLike;
@@ -36,6 +38,10 @@ class NodeSocketChannel implements ByteChannel {
   #needDrain = false;
   #drain: Promise<void> | undefined;
   #wakeDrain: (() => void) | undefined;
+  /** Our side was ended (FIN). */
+  #writeEnded = false;
+  /** A lingering close drops what arrives, and ends at the peer's end. */
+  #lingering: (() => void) | undefined;
 
   constructor(socket: NodeSocketLike, pair: ChannelOwner) {
     this.#socket = socket;
@@ -54,7 +60,7 @@ class NodeSocketChannel implements ByteChannel {
   }
 
   #data(data: Uint8Array): void {
-    if (this.#ended) return;
+    if (this.#ended || this.#lingering !== undefined) return;
     // A copy that owns its memory (Buffers may be slices of a shared pool).
     const value = new Uint8Array(data);
     const reading = this.#reading;
@@ -73,6 +79,7 @@ class NodeSocketChannel implements ByteChannel {
   #end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#lingering?.();
     const reading = this.#reading;
     this.#reading = undefined;
     if (reading === undefined) return;
@@ -96,7 +103,7 @@ class NodeSocketChannel implements ByteChannel {
       }
       return Promise.resolve({ value, done: false });
     }
-    if (this.#ended) {
+    if (this.#ended || this.#lingering !== undefined) {
       if (this.#failure && !this.#pair.isClosed) return Promise.reject(this.#failure.error);
       return Promise.resolve({ value: undefined, done: true });
     }
@@ -133,9 +140,32 @@ class NodeSocketChannel implements ByteChannel {
   }
   close(): Promise<void> {
     if (this.#pair.isClosed || this.#socket.destroyed) return RESOLVED;
+    this.#writeEnded = true;
     return new Promise<void>((resolve) => {
       this.#socket.end(() => resolve());
       this.#socket.once("close", () => resolve());
+    });
+  }
+  linger(ms: number): Promise<void> {
+    if (this.#pair.isClosed || this.#socket.destroyed) return RESOLVED;
+    if (!this.#writeEnded || this.#ended || !(ms > 0)) {
+      this.#pair.close();
+      return RESOLVED;
+    }
+    this.#queue = [];
+    this.#queued = 0;
+    const reading = this.#reading;
+    this.#reading = undefined;
+    reading?.resolve({ value: undefined, done: true });
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.#lingering?.(), ms);
+      this.#lingering = () => {
+        clearTimeout(timer);
+        this.#pair.close();
+        resolve();
+      };
+      this.#paused = false;
+      this.#socket.resume();
     });
   }
   abort(): Promise<void> {

@@ -16,6 +16,8 @@ export interface DenoConnLike {
   write(p: Uint8Array): Promise<number>;
   /** Closes the connection. */
   close(): void;
+  /** Ends our side (FIN); reading goes on (TCP). Without it, closing closes the connection. */
+  closeWrite?(): Promise<void>;
   /** Disables Nagle's algorithm (TCP only). */
   setNoDelay?(noDelay?: boolean): void;
   /** The peer's address (`hostname`/`port` for TCP; see {@linkcode netAddr}). */

@@ -2,7 +2,8 @@
  * The session's timers. {@linkcode IdleTimer}: fires once nothing arrived
  * for a while. One timer, re-armed for the remainder when activity happened
  * meanwhile, so activity itself costs a timestamp, not a timer.
- * {@linkcode settleWithin}: waits for work, at most so long. Internal.
+ * {@linkcode settleWithin}: waits for work, at most so long, and
+ * {@linkcode closeTimedOut} says that a close gave up. Internal.
  *
  * @module
  */
@@ -20,6 +21,18 @@ export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> 
   });
   const settled = work.then(() => {}, () => {});
   return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Why a session ended whose `close()` gave up after `ms`: the transport had
+ * not taken every message written before it (those were dropped).
+ */
+export function closeTimedOut(ms: number): Bip324Error {
+  return new Bip324Error(
+    "TIMEOUT",
+    `close gave up after ${ms} ms: the peer did not take the last messages, which were dropped`,
+    { origin: "local" },
+  );
 }
 
 /**

@@ -124,6 +124,7 @@ export class Outbox {
   #lastFlush = 0;
   #error: unknown;
   #closed = false;
+  #finished = false;
   /** The transport write in flight (settles, never rejects). */
   #lastWrite: Promise<void> = RESOLVED;
 
@@ -162,6 +163,10 @@ export class Outbox {
   /** Whether the outbox takes no more packets (closed or aborted). */
   get closed(): boolean {
     return this.#closed;
+  }
+  /** Whether {@linkcode Outbox.close} finished: the transport took everything and ended. */
+  get finished(): boolean {
+    return this.#finished;
   }
 
   /** Bytes committed and not yet handed to the transport. */
@@ -229,6 +234,7 @@ export class Outbox {
     await this.#lastWrite;
     if (this.#error !== undefined) throw this.#error;
     await this.#writer.close();
+    this.#finished = true;
   }
 
   /** Drops everything not yet written and aborts the transport. */

@@ -28,7 +28,7 @@ import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
 import { compose } from "./compose.ts";
 import { Outbox, type OutboxListener } from "./outbox.ts";
-import { IdleTimer, settleWithin } from "./idle_timer.ts";
+import { closeTimedOut, IdleTimer, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
@@ -300,7 +300,11 @@ export class Session implements AsyncDisposable {
     return writable;
   }
 
-  /** Why the session ended: `undefined` for a clean close, else the protocol error. */
+  /**
+   * Why the session ended: `undefined` for a clean close, else the protocol
+   * error (or `TIMEOUT`: a `close()` that gave up before the peer took our
+   * last messages).
+   */
   get closeReason(): Bip324Error | undefined {
     return this.#closeReason;
   }
@@ -360,15 +364,24 @@ export class Session implements AsyncDisposable {
   }
 
   /**
-   * Sends every message already written (waiting up to `closeTimeout` for
-   * them), closes the transport and wipes the keys. Safe to call more than once.
+   * Sends every message already written, ends our side of the transport
+   * (over TCP it reads on to the peer's end, dropping what arrives, so that
+   * the close is not a reset) and wipes the keys, in at most `closeTimeout`
+   * ms; messages still unsent then are dropped and `closeReason` is
+   * `TIMEOUT`. Safe to call more than once.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     if (this.#state !== "open") return this.closed;
     this.#state = "closing";
+    const started = performance.now(), limit = this.#closeTimeout;
     const flushed = this.#drainWrites().then(() => this.#outbox.close());
-    this.#closing = settleWithin(flushed, this.#closeTimeout).then(() => this.#shutdown());
+    this.#closing = settleWithin(flushed, limit).then(() => {
+      // (A failed write has already ended the session with its error.)
+      if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
+      else this.#shutdown(undefined, limit - (performance.now() - started));
+      return this.closed;
+    });
     return this.#closing;
   }
 
@@ -435,8 +448,12 @@ export class Session implements AsyncDisposable {
     });
   }
 
-  /** Ends everything at once: streams, transport, timers, keys. */
-  #shutdown(error?: Bip324Error): void {
+  /**
+   * Ends everything at once: streams, transport, timers, keys. After a clean
+   * `close()`, a socket lingers for up to `linger` ms (see `ByteChannel.linger`),
+   * and `closed` waits for it.
+   */
+  #shutdown(error?: Bip324Error, linger = 0): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#closeReason = error;
@@ -447,9 +464,15 @@ export class Session implements AsyncDisposable {
     // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
     if (error && !this.#writableClosedByUser) this.#writeController?.error(closedError);
-    this.#channel.cancel(closedError).catch(() => {});
-    this.#outbox.abort(closedError);
+    const lingering = linger > 0 && this.#channel.linger !== undefined
+      ? this.#channel.linger(linger).catch(() => {})
+      : undefined;
+    if (lingering === undefined) {
+      this.#channel.cancel(closedError).catch(() => {});
+      this.#outbox.abort(closedError);
+    }
     this.#destroyKeys();
-    this.#resolveClosed();
+    if (lingering === undefined) this.#resolveClosed();
+    else lingering.then(this.#resolveClosed);
   }
 }

@@ -35,7 +35,12 @@ export interface SessionStats {
 export interface SessionBaseOptions {
   /** Close the session after this many ms without inbound bytes. Default: never. */
   idleTimeout?: number;
-  /** Milliseconds `close()` waits for pending writes to flush. Default 5,000. */
+  /**
+   * Milliseconds `close()` takes at most: to send what was written (what is
+   * still unsent then is dropped, and `closeReason` is `TIMEOUT`), then, over
+   * TCP, to read on to the peer's end (so that unread bytes do not reset the
+   * connection). Default 5,000.
+   */
   closeTimeout?: number;
   /**
    * Payload bytes of decoded messages the session reads ahead of the
