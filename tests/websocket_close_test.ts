@@ -42,3 +42,67 @@ Deno.test("websocket close: the peer closing while we still send ends our sessio
     }
   }
 });
+
+/** A WebSocket server that completes the upgrade and then never reads or answers again. */
+function frozenServer(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      const buf = new Uint8Array(4096);
+      const head = new TextDecoder().decode(buf.subarray(0, await conn.read(buf) ?? 0));
+      const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+      );
+      const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      await conn.write(new TextEncoder().encode(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      ));
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const c of conns) c.close();
+    },
+  };
+}
+
+Deno.test("websocket close: a client whose server never answers the close frame still exits (the closing handshake is bounded)", async () => {
+  const server = frozenServer();
+  const module = new URL("../transports/websocket.ts", import.meta.url).href;
+  const code = `
+    import { webSocketPair } from ${JSON.stringify(module)};
+    const pair = await webSocketPair(new WebSocket("ws://127.0.0.1:${server.port}/"), { closeTimeout: 200 });
+    await pair.writable.getWriter().write(new Uint8Array([1, 2, 3]));
+    await pair.close();
+    console.log("closed");
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      code,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const out = await within(child.output(), TIMEOUT, "the client process exiting");
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(stdout.trim(), "closed");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    server.close();
+  }
+});

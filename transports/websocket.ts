@@ -357,9 +357,23 @@ export async function webSocketPair(
   return { readable, writable, close };
 }
 
-/** Drops a connection whose closing handshake did not finish, where the socket can (`ws`, Bun). */
+/**
+ * Drops a connection whose closing handshake did not finish: `terminate()` where the socket
+ * has it (the `ws` package, Bun). Deno's WebSocket has none, and stays CLOSING (keeping the
+ * process alive) while a frozen peer never answers: there its resource is closed, where the
+ * runtime exposes that. Elsewhere (browsers) the runtime's own timeouts apply.
+ */
 function forceClose(ws: WebSocket): void {
-  (ws as WebSocket & { terminate?: () => void }).terminate?.();
+  try {
+    const terminate = (ws as WebSocket & { terminate?: () => void }).terminate;
+    if (typeof terminate === "function") return terminate.call(ws);
+    const deno = (globalThis as { Deno?: Record<string | symbol, unknown> }).Deno;
+    const internal = typeof deno?.internal === "symbol" ? deno[deno.internal] : undefined;
+    const tryClose = (internal as { core?: { tryClose?: unknown } } | undefined)?.core?.tryClose;
+    const ridKey = Object.getOwnPropertySymbols(ws).find((s) => s.description === "[[rid]]");
+    const rid = ridKey && (ws as unknown as Record<symbol, unknown>)[ridKey];
+    if (typeof tryClose === "function" && typeof rid === "number") tryClose(rid);
+  } catch { /* best effort */ }
 }
 
 function describe(event: Event): string {
