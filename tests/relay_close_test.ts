@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { webSocketPair } from "../transports/websocket.ts";
 import { within } from "./helpers.ts";
 import {
   openWs,
@@ -44,6 +45,23 @@ Deno.test("relay: a client's clean close(1000) while the node is still sending c
     const { closes } = relay.metrics();
     assert.equal(closes.error, 0, JSON.stringify(closes));
     assert.equal(closes.client_closed, rounds, JSON.stringify(closes));
+  } finally {
+    await relay.close();
+    await node.close();
+  }
+});
+
+Deno.test("relay: shutting down fails a client's pair (1013), not the clean end a node hanging up gives", async () => {
+  const node = new RawNode();
+  const relay = relayTo(node.port);
+  try {
+    const pair = await webSocketPair(new WebSocket(url(relay)));
+    await node.accept();
+    await relay.close();
+    const read = within(pair.readable.getReader().read(), TIMEOUT, "client read");
+    await assert.rejects(read, /code 1013/);
+    await pair.close();
+    assert.equal(relay.metrics().closes.shutdown, 1);
   } finally {
     await relay.close();
     await node.close();

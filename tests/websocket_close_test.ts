@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { connectWebSocket, listenWebSocket } from "../layers/session/connect.ts";
 import type { Session } from "../layers/session/session.ts";
+import { serveWebSocket } from "../transports/websocket_server.ts";
+import { webSocketPair } from "../transports/websocket.ts";
 import { within } from "./helpers.ts";
 
 const TIMEOUT = 20_000;
@@ -104,5 +106,19 @@ Deno.test("websocket close: a client whose server never answers the close frame 
     } catch { /* exited */ }
     await child.status;
     server.close();
+  }
+});
+
+Deno.test("websocket close: a server stopping with sockets nobody took fails their clients' pairs (1013), instead of a clean end", async () => {
+  const server = serveWebSocket({ port: 0 });
+  const pairs = await Promise.all(
+    [0, 1, 2].map(() => webSocketPair(new WebSocket(`ws://127.0.0.1:${server.addr.port}/`))),
+  );
+  // Upgraded, never taken from `incoming`: the client has read nothing when the server stops.
+  await server.stop();
+  for (const pair of pairs) {
+    const read = within(pair.readable.getReader().read(), TIMEOUT, "client read");
+    await assert.rejects(read, /code 1013/);
+    await pair.close();
   }
 });
