@@ -123,6 +123,7 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("BIP324 over WebSocket: upgrade required", { status: 426 });
     }
+    if (!context.upgradable) return new Response("invalid WebSocket upgrade", { status: 400 });
     // While nobody takes connections, upgraded sockets wait here; past the cap, refuse
     // before upgrading.
     if (stopped || queue.length + upgrading >= maxWaiting) {

@@ -327,6 +327,13 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
       if ((perIp.get(client) ?? 0) >= maxPerIp) {
         return refuse(429, "limit", client, "too many connections from this address");
       }
+      // Last of the checks, and before any node is contacted: an upgrade the host would refuse.
+      if (request.method !== "GET") {
+        return refuse(405, "error", client, "a WebSocket upgrade must be a GET");
+      }
+      if (context.upgradable === false) {
+        return refuse(400, "error", client, "invalid WebSocket upgrade request");
+      }
       return await relay(context, client, target);
     } catch {
       emit({ event: "refused", status: 500, reason: "error", client });
