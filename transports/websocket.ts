@@ -62,7 +62,11 @@ export interface WebSocketPairOptions {
    * failed (WebSocket cannot pause the sender). Default 16 MiB.
    */
   receiveLimit?: number;
-  /** Milliseconds closing waits for the WebSocket closing handshake. Default 3,000. */
+  /**
+   * Milliseconds closing waits for the WebSocket closing handshake before the
+   * connection is dropped; also the longest a write after the peer's close
+   * waits for the reader to see the end before it is refused. Default 3,000.
+   */
   closeTimeout?: number;
   /**
    * Largest WebSocket frame the peer may send, in bytes. Servers
@@ -114,6 +118,13 @@ export function openWebSocket(url: string | URL): WebSocket {
 /**
  * Wraps an open (or opening) WebSocket as a byte pair. The socket is closed
  * when the readable is cancelled or the writable closed or aborted.
+ *
+ * The peer's close frame (code 1000, 1001 or 1005) ends the readable, after
+ * every byte that came before it; a write once it has arrived is refused
+ * only after the reader has seen that end, so a session still sending ends
+ * as closed by the peer. A connection lost without a close frame (1006), a
+ * close with another code, a text frame or a socket error fail the readable,
+ * again after the bytes already received.
  *
  * @example
  * ```ts ignore
@@ -176,7 +187,8 @@ export async function webSocketPair(
   // standard WebSocket cannot, so the reader may fall at most `receiveLimit` bytes behind.
   const pausable = ws as WebSocket & { pause?: () => void; resume?: () => void };
   const canPause = typeof pausable.pause === "function" && typeof pausable.resume === "function";
-  const pauseAt = Math.min(receiveLimit, 1 << 20);
+  /** Queued bytes at which a pausable socket is paused (unused where it cannot pause). */
+  const pauseAt = canPause ? Math.min(receiveLimit, 1 << 20) : receiveLimit;
   const closeTimeout = options.closeTimeout ?? 3000;
   let paused = false;
   const resume = () => {
