@@ -119,3 +119,33 @@ Deno.test("serveWebSocket: an oversized frame fails the byte pair with FrameTooL
     await server.stop();
   }
 });
+
+Deno.test("serveHttp: context.upgradable says before the handler runs whether upgrade() can work; upgrading an invalid request gets 400", async () => {
+  const seen: boolean[] = [];
+  const server = serveHttp({ port: 0 }, (_request, context) => {
+    seen.push(context.upgradable);
+    const { response, socket } = context.upgrade();
+    socket.then((ws) => ws.close(), () => {});
+    return response;
+  });
+  try {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.addr.port}/`);
+    await within(opened(ws), TIMEOUT, "open");
+    ws.close();
+    for (const key of ["short", ""]) {
+      const bad = await fetch(`http://127.0.0.1:${server.addr.port}/`, {
+        headers: {
+          upgrade: "websocket",
+          connection: "upgrade",
+          "sec-websocket-version": "13",
+          ...(key ? { "sec-websocket-key": key } : {}),
+        },
+      });
+      assert.equal(bad.status, 400);
+      assert.match(await bad.text(), /Sec-WebSocket-Key/);
+    }
+    assert.deepEqual(seen, [true, false, false]);
+  } finally {
+    await server.close();
+  }
+});

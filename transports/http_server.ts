@@ -31,6 +31,7 @@ import {
   remoteOf,
   type ServerResponseLike,
   toRequest,
+  upgradeProblem,
   writeRawResponse,
   type WsServerLike,
 } from "./node_http.ts";
@@ -51,9 +52,17 @@ export interface ServeContext {
    * Accepts a WebSocket upgrade request: return `response` from the
    * handler; `socket` resolves once the handshake is written (open), or
    * rejects if the handler returned another response or the client left.
-   * Throws `TypeError` for a request that is not a WebSocket upgrade.
+   * Throws `TypeError` for a request that is not a WebSocket upgrade, or one
+   * the WebSocket handshake would refuse (see `upgradable`).
    */
   upgrade(): { response: Response; socket: Promise<ServerWebSocket> };
+  /**
+   * Whether `upgrade()` would accept this request: a WebSocket upgrade
+   * (`Connection: Upgrade`, `Upgrade: websocket`) that is a GET with a valid
+   * `Sec-WebSocket-Key` and version. Known before the handler runs, so it can
+   * refuse an invalid one before doing anything for it.
+   */
+  readonly upgradable: boolean;
 }
 
 /** A fetch-style request handler. */
@@ -138,6 +147,7 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
         upgrade: () => {
           throw new TypeError("not a WebSocket upgrade request");
         },
+        upgradable: false,
       });
     } catch (error) {
       response = error instanceof BodyTooLarge
@@ -164,18 +174,27 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
     });
     opened.catch(() => {});
     let response: Response;
+    let problem: string | undefined;
     try {
       const request = toRequest(req, addr, undefined);
+      problem = upgradeProblem(request);
       response = await handler(request, {
         remote,
+        upgradable: problem === undefined,
         upgrade: () => {
+          if (problem !== undefined) {
+            throw new TypeError(`invalid WebSocket upgrade request: ${problem}`);
+          }
           if (marker) throw new TypeError("upgrade() called twice");
           marker = new Response(null, { status: 200, headers: { "x-bip324-upgrade": "1" } });
           return { response: marker, socket: opened };
         },
       });
     } catch {
-      response = new Response("internal error\n", { status: 500 });
+      // A handler that upgraded an invalid request anyway: what ws would have answered.
+      response = problem !== undefined
+        ? new Response(`${problem}\n`, { status: 400 })
+        : new Response("internal error\n", { status: 500 });
     }
     if (marker === undefined || response !== marker) {
       rejectSocket(new Error(`upgrade refused with status ${response.status}`));

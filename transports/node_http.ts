@@ -102,6 +102,20 @@ export function isOversizedFrameError(error: unknown): boolean {
   return code === "OVERSIZED" || code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
 }
 
+/**
+ * Why `ws` would refuse this upgrade request (its own checks, RFC 6455 §4.2.1: a GET with a
+ * well-formed `Sec-WebSocket-Key` and version 13 or 8), or `undefined` if it would not.
+ */
+export function upgradeProblem(request: Request): string | undefined {
+  if (request.method !== "GET") return `a WebSocket upgrade must be a GET, not ${request.method}`;
+  if (!/^[+/0-9A-Za-z]{22}==$/.test(request.headers.get("sec-websocket-key") ?? "")) {
+    return "missing or invalid Sec-WebSocket-Key";
+  }
+  const version = request.headers.get("sec-websocket-version")?.trim();
+  if (version !== "13" && version !== "8") return "unsupported Sec-WebSocket-Version";
+  return undefined;
+}
+
 /** Where a connection comes from. */
 export type Remote = { hostname: string; port: number };
 

@@ -18,6 +18,8 @@ import { isOversizedFrameError } from "./node_http.ts";
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
+/** Close codes that end the stream cleanly: normal closure, going away, no status sent. */
+const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005];
 /** Outgoing chunks are sent as frames of at most this many bytes. */
 const MAX_SEND_FRAME = 1 << 20;
 
@@ -60,7 +62,11 @@ export interface WebSocketPairOptions {
    * failed (WebSocket cannot pause the sender). Default 16 MiB.
    */
   receiveLimit?: number;
-  /** Milliseconds closing waits for the WebSocket closing handshake. Default 3,000. */
+  /**
+   * Milliseconds closing waits for the WebSocket closing handshake before the
+   * connection is dropped; also the longest a write after the peer's close
+   * waits for the reader to see the end before it is refused. Default 3,000.
+   */
   closeTimeout?: number;
   /**
    * Largest WebSocket frame the peer may send, in bytes. Servers
@@ -112,6 +118,13 @@ export function openWebSocket(url: string | URL): WebSocket {
 /**
  * Wraps an open (or opening) WebSocket as a byte pair. The socket is closed
  * when the readable is cancelled or the writable closed or aborted.
+ *
+ * The peer's close frame (code 1000, 1001 or 1005) ends the readable, after
+ * every byte that came before it; a write once it has arrived is refused
+ * only after the reader has seen that end, so a session still sending ends
+ * as closed by the peer. A connection lost without a close frame (1006), a
+ * close with another code, a text frame or a socket error fail the readable,
+ * again after the bytes already received.
  *
  * @example
  * ```ts ignore
@@ -174,23 +187,30 @@ export async function webSocketPair(
   // standard WebSocket cannot, so the reader may fall at most `receiveLimit` bytes behind.
   const pausable = ws as WebSocket & { pause?: () => void; resume?: () => void };
   const canPause = typeof pausable.pause === "function" && typeof pausable.resume === "function";
+  /** Queued bytes at which a pausable socket is paused (unused where it cannot pause). */
+  const pauseAt = canPause ? Math.min(receiveLimit, 1 << 20) : receiveLimit;
+  const closeTimeout = options.closeTimeout ?? 3000;
   let paused = false;
+  const resume = () => {
+    if (paused) {
+      paused = false;
+      pausable.resume!();
+    }
+  };
   // Closing waits for the WebSocket closing handshake (bounded), so a process that exits
   // right after closing a session does not leave the peer with an abrupt EOF.
   const socketClosed = new Promise<void>((resolve) => {
     if (ws.readyState === CLOSED) resolve();
     else ws.addEventListener("close", () => resolve(), { once: true });
   });
+  /** We started closing (close(), a cancel, or a local failure); what arrives now is dropped. */
   let closing = false;
   const close = async (): Promise<void> => {
     if (!closing) {
       closing = true;
       // A paused socket must read again, or the peer's close reply (queued behind the data
-      // we stopped reading) never arrives; what arrives from now on is dropped.
-      if (paused) {
-        paused = false;
-        pausable.resume!();
-      }
+      // we stopped reading) never arrives.
+      resume();
     }
     if (ws.readyState === OPEN || ws.readyState === CONNECTING) {
       try {
@@ -200,78 +220,141 @@ export async function webSocketPair(
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timedOut = await Promise.race([
       socketClosed.then(() => false),
-      new Promise<boolean>((
-        r,
-      ) => (timer = setTimeout(() => r(true), options.closeTimeout ?? 3000))),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), closeTimeout))),
     ]);
     clearTimeout(timer);
-    // No closing handshake in time: drop the connection (where the socket allows it).
-    if (timedOut) (ws as WebSocket & { terminate?: () => void }).terminate?.();
+    // No closing handshake in time (a frozen peer): drop the connection.
+    if (timedOut) forceClose(ws);
   };
+
+  // What arrives waits in our own queue, handed to the readable one chunk per read: so what
+  // ends it (a clean end, or an error) always comes after the bytes that arrived before it,
+  // and we know when the reader has seen the end.
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  /** What comes after the queued bytes, once known. */
+  let end: { error?: unknown } | undefined;
+  /** A read waits with nothing queued. */
+  let reading = false;
   let controller!: ReadableStreamDefaultController<Uint8Array>;
-  let ended = false;
+  let endReached!: () => void;
+  /** Resolves once the end was handed to the readable. */
+  const endDelivered = new Promise<void>((r) => (endReached = r));
+  const finish = () => {
+    reading = false;
+    try {
+      if (end!.error === undefined) controller.close();
+      else controller.error(end!.error);
+    } catch { /* cancelled */ }
+    endReached();
+  };
+  /**
+   * Ends the readable after what is queued. A clean end waits for a read (so that
+   * `endDelivered` means the reader saw it); an error with nothing queued is at once.
+   */
+  const endWith = (error?: unknown) => {
+    if (end) return;
+    end = { error };
+    if (queue.length === 0 && (reading || error !== undefined)) finish();
+  };
   const readable = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
     },
     pull() {
-      if (paused) {
-        paused = false;
-        pausable.resume!();
-      }
+      const chunk = queue.shift();
+      if (chunk !== undefined) {
+        queued -= chunk.byteLength;
+        controller.enqueue(chunk);
+        if (queued < pauseAt) resume();
+      } else if (end) finish();
+      else reading = true;
     },
-    cancel: close,
-  }, {
-    highWaterMark: canPause ? Math.min(receiveLimit, 1 << 20) : receiveLimit,
-    size: (chunk) => chunk.byteLength,
-  });
+    cancel() {
+      queue.length = queued = 0;
+      end ??= {};
+      reading = false;
+      endReached();
+      return close();
+    },
+  }, { highWaterMark: 0 });
   ws.addEventListener("message", (event) => {
-    if (ended || closing) return;
+    if (end || closing) return;
     const data = event.data;
     if (!(data instanceof ArrayBuffer)) {
-      ended = true;
-      controller.error(new Error("received a text frame; BIP324 uses binary"));
+      endWith(new Error("received a text frame; BIP324 uses binary"));
       close();
       return;
     }
-    controller.enqueue(new Uint8Array(data));
+    const chunk = new Uint8Array(data);
+    if (reading) {
+      reading = false;
+      controller.enqueue(chunk);
+      return;
+    }
+    queue.push(chunk);
+    queued += chunk.byteLength;
     if (canPause) {
-      if (!paused && (controller.desiredSize ?? 0) <= 0) {
+      if (!paused && queued >= pauseAt) {
         paused = true;
         pausable.pause!();
       }
-    } else if ((controller.desiredSize ?? 0) < 0) {
-      ended = true;
-      controller.error(
-        new Error(`reader fell more than ${receiveLimit} bytes behind`),
-      );
+    } else if (queued > receiveLimit) {
+      queue.length = queued = 0; // our own limit: the backlog is dropped
+      endWith(new Error(`reader fell more than ${receiveLimit} bytes behind`));
       close();
     }
   });
-  ws.addEventListener("close", () => {
-    if (ended) return;
-    ended = true;
-    try {
-      controller.close();
-    } catch { /* cancelled */ }
+  ws.addEventListener("close", (event) => {
+    const { code, wasClean } = event as CloseEvent;
+    // The peer's close frame ends the stream cleanly; a connection lost without one (1006)
+    // or a close for a failure (1002, 1009, 1011, ...) is an error.
+    if (closing || (wasClean !== false && CLEAN_CLOSE_CODES.includes(code))) endWith();
+    else endWith(new Error(`WebSocket closed abnormally (code ${code})`));
   });
   ws.addEventListener("error", (e) => {
-    if (ended) return;
-    ended = true;
+    if (end) return;
     const cause = (e as ErrorEvent).error;
-    try {
-      controller.error(
-        isOversizedFrameError(cause)
-          ? new FrameTooLargeError(options.maxFrameBytes, { cause })
-          : new Error(`WebSocket error: ${describe(e)}`, { cause }),
-      );
-    } catch { /* cancelled */ }
+    endWith(
+      isOversizedFrameError(cause)
+        ? new FrameTooLargeError(options.maxFrameBytes, { cause })
+        : new Error(`WebSocket error: ${describe(e)}`, { cause }),
+    );
     close();
   });
+  /**
+   * A write once the peer has closed (its close frame arrived; the socket is CLOSING or
+   * CLOSED): the readable ends, and the write is refused only once the reader has seen that
+   * end (or the writable is aborted, or closeTimeout passed), so that a session reading it
+   * has ended cleanly, closed by the peer, by then.
+   */
+  const refuseAfterEnd = (signal: AbortSignal | undefined): Promise<void> => {
+    endWith();
+    return new Promise((_, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const refuse = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", refuse);
+        reject(new Error("WebSocket closed by the peer"));
+      };
+      timer = setTimeout(refuse, closeTimeout);
+      signal?.addEventListener("abort", refuse, { once: true });
+      // A macrotask after the end was read: the reader's continuation has run.
+      endDelivered.then(() => {
+        clearTimeout(timer);
+        timer = setTimeout(refuse, 0);
+      });
+    });
+  };
+  let writeSignal: AbortSignal | undefined;
   const writable = new WritableStream<Uint8Array>({
+    start(c) {
+      writeSignal = c.signal;
+    },
     async write(chunk) {
       if (ws.readyState !== OPEN) {
-        throw new Error("WebSocket is closed");
+        if (closing || end?.error !== undefined) throw new Error("WebSocket is closed");
+        return refuseAfterEnd(writeSignal);
       }
       for (let at = 0; at < chunk.length; at += MAX_SEND_FRAME) {
         ws.send(chunk.length <= MAX_SEND_FRAME ? chunk : chunk.subarray(at, at + MAX_SEND_FRAME));
@@ -284,6 +367,25 @@ export async function webSocketPair(
     abort: close,
   });
   return { readable, writable, close };
+}
+
+/**
+ * Drops a connection whose closing handshake did not finish: `terminate()` where the socket
+ * has it (the `ws` package, Bun). Deno's WebSocket has none, and stays CLOSING (keeping the
+ * process alive) while a frozen peer never answers: there its resource is closed, where the
+ * runtime exposes that. Elsewhere (browsers) the runtime's own timeouts apply.
+ */
+function forceClose(ws: WebSocket): void {
+  try {
+    const terminate = (ws as WebSocket & { terminate?: () => void }).terminate;
+    if (typeof terminate === "function") return terminate.call(ws);
+    const deno = (globalThis as { Deno?: Record<string | symbol, unknown> }).Deno;
+    const internal = typeof deno?.internal === "symbol" ? deno[deno.internal] : undefined;
+    const tryClose = (internal as { core?: { tryClose?: unknown } } | undefined)?.core?.tryClose;
+    const ridKey = Object.getOwnPropertySymbols(ws).find((s) => s.description === "[[rid]]");
+    const rid = ridKey && (ws as unknown as Record<symbol, unknown>)[ridKey];
+    if (typeof tryClose === "function" && typeof rid === "number") tryClose(rid);
+  } catch { /* best effort */ }
 }
 
 function describe(event: Event): string {

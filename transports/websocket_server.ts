@@ -65,6 +65,18 @@ export function upgradeRequest(request: Request): { socket: WebSocket; response:
   );
 }
 
+/**
+ * Closes an upgraded socket once the server is stopping (never taken, or given back unread):
+ * with 1013 (try again later) rather than a plain close, so the client's pair fails instead
+ * of ending as a peer that hung up at once would (which an initiator takes for v1-only).
+ */
+function shutOut(ws: WebSocket, pair: { close(): Promise<void> }): void {
+  try {
+    ws.close(1013, "server is shutting down");
+  } catch { /* already closing */ }
+  void pair.close();
+}
+
 /** Options for {@linkcode serveWebSocket}. */
 export interface ServeWebSocketOptions extends WebSocketPairOptions, ServeHttpOptions {
   /** Only upgrade requests for this path. Default: any path. */
@@ -111,6 +123,7 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("BIP324 over WebSocket: upgrade required", { status: 426 });
     }
+    if (!context.upgradable) return new Response("invalid WebSocket upgrade", { status: 400 });
     // While nobody takes connections, upgraded sockets wait here; past the cap, refuse
     // before upgrading.
     if (stopped || queue.length + upgrading >= maxWaiting) {
@@ -120,13 +133,13 @@ export function serveWebSocket(options: ServeWebSocketOptions): PairListener {
     const { response, socket } = context.upgrade();
     upgrading++;
     socket
-      .then((ws) =>
-        webSocketPair(ws, {
+      .then(async (ws) => {
+        const p = await webSocketPair(ws, {
           ...options,
           maxFrameBytes: options.maxFrameBytes ?? DEFAULT_FRAME_LIMIT,
-        })
-      )
-      .then((p) => push({ pair: p, remote, close: () => void p.close() }))
+        });
+        push({ pair: p, remote, close: () => stopped ? shutOut(ws, p) : void p.close() });
+      })
       .catch(() => {})
       .finally(() => upgrading--);
     return response;

@@ -147,6 +147,13 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
     let drainTimer: ReturnType<typeof setTimeout> | undefined;
     let lastActivity = Date.now();
     const connecting = new AbortController();
+    let shuttingDown = false;
+    const closeSocket = (s: WebSocket | undefined) => {
+      try {
+        if (shuttingDown) s?.close(1013, "relay is shutting down");
+        else s?.close(1000);
+      } catch { /* not open yet, or already closed */ }
+    };
 
     const link: Link = {
       started: Date.now(),
@@ -179,13 +186,12 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
         try {
           node?.close();
         } catch { /* already closed */ }
+        // The relay stopping is not the node hanging up: 1013 (try again later), so that a
+        // client that has read nothing yet does not take it for a v1-only node.
+        shuttingDown = reason === "shutdown";
+        if (shuttingDown) closeSocket(socket);
         // Sends queued before the close frame still go out first.
-        const closeClient = ws ? ws.close() : (() => {
-          try {
-            socket?.close(1000);
-          } catch { /* not open yet, or already closed */ }
-          return Promise.resolve();
-        })();
+        const closeClient = ws ? ws.close() : (closeSocket(socket), Promise.resolve());
         deadline(closeClient, CLOSE_TIMEOUT, "close").catch(() => {}).finally(resolveDone);
       },
     };
@@ -236,9 +242,7 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
     Promise.resolve(upgraded.socket).then((s) => {
       socket = s;
       if (ended) {
-        try {
-          s.close(1000);
-        } catch { /* closed */ }
+        closeSocket(s);
         return;
       }
       s.addEventListener("error", (e) => {
@@ -322,6 +326,13 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
       }
       if ((perIp.get(client) ?? 0) >= maxPerIp) {
         return refuse(429, "limit", client, "too many connections from this address");
+      }
+      // Last of the checks, and before any node is contacted: an upgrade the host would refuse.
+      if (request.method !== "GET") {
+        return refuse(405, "error", client, "a WebSocket upgrade must be a GET");
+      }
+      if (context.upgradable === false) {
+        return refuse(400, "error", client, "invalid WebSocket upgrade request");
       }
       return await relay(context, client, target);
     } catch {

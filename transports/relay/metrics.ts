@@ -25,7 +25,10 @@ export type RelayCloseReason =
   | "limit"
   /** Refused before upgrading: the requested target is not on the allow-list (403). */
   | "forbidden"
-  /** A local failure: the client overran `maxBufferedBytes`, sent a text frame, or a bug. */
+  /**
+   * A local failure: the client overran `maxBufferedBytes`, sent a text frame, or a bug;
+   * or an invalid upgrade request, refused (400, 405) before any node is contacted.
+   */
   | "error"
   /** The node could not be reached within `connectTimeout` (502, before upgrading). */
   | "connect_failed"

@@ -27,6 +27,12 @@ export interface RelayRequestContext {
    * the node was reached.
    */
   upgrade(): { response: Response; socket: WebSocket | Promise<WebSocket> };
+  /**
+   * `false` when the host already knows `upgrade()` would refuse this
+   * request (an invalid WebSocket handshake; `serveRelay` knows): the core
+   * then answers 400 without contacting a node. Default: not known.
+   */
+  upgradable?: boolean;
 }
 
 /** Options for {@linkcode createRelay}. */

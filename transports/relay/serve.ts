@@ -79,7 +79,11 @@ export function serveRelay(options: ServeRelayOptions): Relay {
         client = options.clientIp(request, { remoteAddr: context.remote });
       } catch { /* a throwing callback: the peer address */ }
     }
-    return core.handle(request, { clientIp: client, upgrade: context.upgrade });
+    return core.handle(request, {
+      clientIp: client,
+      upgrade: context.upgrade,
+      upgradable: context.upgradable,
+    });
   });
   let closing: Promise<void> | undefined;
   return {

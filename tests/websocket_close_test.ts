@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { connectWebSocket, listenWebSocket } from "../layers/session/connect.ts";
+import type { Session } from "../layers/session/session.ts";
+import { serveWebSocket } from "../transports/websocket_server.ts";
+import { webSocketPair } from "../transports/websocket.ts";
+import { within } from "./helpers.ts";
+
+const TIMEOUT = 20_000;
+
+Deno.test("websocket close: the peer closing while we still send ends our session cleanly (closed by peer), both ways round", async () => {
+  for (const closer of ["client", "server"] as const) {
+    for (let round = 0; round < 10; round++) {
+      const listener = listenWebSocket({ port: 0, network: "regtest" });
+      const accepted = (async () => {
+        for await (const s of listener) return s;
+      })();
+      const client = await connectWebSocket({
+        url: `ws://127.0.0.1:${listener.addr.port}/`,
+        network: "regtest",
+      });
+      const server = (await within(accepted, TIMEOUT, "accept"))!;
+      const [quitter, sender]: Session[] = closer === "client"
+        ? [client, server]
+        : [server, client];
+      // The sender keeps sending until its session ends.
+      const sending = (async () => {
+        while (sender.isOpen) {
+          try {
+            for (let i = 0; i < 20; i++) await sender.send("ping", new Uint8Array(4096));
+          } catch { /* refused once closed */ }
+          await new Promise((r) => setTimeout(r, 0));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, 20));
+      await quitter.close();
+      await within(sender.closed, TIMEOUT, "sender closed");
+      await within(sending, TIMEOUT, "send loop");
+      assert.equal(
+        sender.closeReason,
+        undefined,
+        `${closer} closed, round ${round}: ${sender.closeReason?.code} ${sender.closeReason?.message}`,
+      );
+      await listener.close();
+    }
+  }
+});
+
+/** A WebSocket server that completes the upgrade and then never reads or answers again. */
+function frozenServer(): { port: number; close(): void } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  (async () => {
+    for await (const conn of listener) {
+      conns.push(conn);
+      const buf = new Uint8Array(4096);
+      const head = new TextDecoder().decode(buf.subarray(0, await conn.read(buf) ?? 0));
+      const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? "";
+      const digest = await crypto.subtle.digest(
+        "SHA-1",
+        new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+      );
+      const accept = btoa(String.fromCharCode(...new Uint8Array(digest)));
+      await conn.write(new TextEncoder().encode(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          `Sec-WebSocket-Accept: ${accept}\r\n\r\n`,
+      ));
+    }
+  })().catch(() => {});
+  return {
+    port: (listener.addr as Deno.NetAddr).port,
+    close() {
+      listener.close();
+      for (const c of conns) c.close();
+    },
+  };
+}
+
+Deno.test("websocket close: a client whose server never answers the close frame still exits (the closing handshake is bounded)", async () => {
+  const server = frozenServer();
+  const module = new URL("../transports/websocket.ts", import.meta.url).href;
+  const code = `
+    import { webSocketPair } from ${JSON.stringify(module)};
+    const pair = await webSocketPair(new WebSocket("ws://127.0.0.1:${server.port}/"), { closeTimeout: 200 });
+    await pair.writable.getWriter().write(new Uint8Array([1, 2, 3]));
+    await pair.close();
+    console.log("closed");
+  `;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--config",
+      new URL("../deno.json", import.meta.url).pathname,
+      code,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  try {
+    const out = await within(child.output(), TIMEOUT, "the client process exiting");
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(stdout.trim(), "closed");
+  } finally {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await child.status;
+    server.close();
+  }
+});
+
+Deno.test("websocket close: a server stopping with sockets nobody took fails their clients' pairs (1013), instead of a clean end", async () => {
+  const server = serveWebSocket({ port: 0 });
+  const pairs = await Promise.all(
+    [0, 1, 2].map(() => webSocketPair(new WebSocket(`ws://127.0.0.1:${server.addr.port}/`))),
+  );
+  // Upgraded, never taken from `incoming`: the client has read nothing when the server stops.
+  await server.stop();
+  for (const pair of pairs) {
+    const read = within(pair.readable.getReader().read(), TIMEOUT, "client read");
+    await assert.rejects(read, /code 1013/);
+    await pair.close();
+  }
+});
