@@ -260,8 +260,37 @@ Deno.test("handshake driver: peer resets the connection after our key → V1_ONL
   const peer = (async () => {
     const r = y.readable.getReader();
     await r.read(); // our key arrives
-    await y.writable.abort(new Error("connection reset"));
+    await y.writable.abort(new Deno.errors.ConnectionReset("connection reset by peer"));
     r.cancel().catch(() => {}); // our side may have aborted already
+  })();
+  await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
+  await peer;
+});
+
+Deno.test("handshake driver: any other failure after our key is TRANSPORT, not V1_ONLY_PEER", async () => {
+  // E.g. a WebSocket server shutting down (close code 1013): not what a v1-only node does.
+  for (const reason of [new Error("WebSocket closed abnormally (code 1013)"), new TypeError("x")]) {
+    const [x, y] = memoryPair();
+    const peer = (async () => {
+      const r = y.readable.getReader();
+      await r.read(); // our key arrives
+      await y.writable.abort(reason);
+      r.cancel().catch(() => {});
+    })();
+    const error = await openSession(x, { role: "initiator" }).catch((e) => e);
+    assert.ok(isCode("TRANSPORT")(error), String(error));
+    assert.equal(error.cause, reason);
+    await peer;
+  }
+});
+
+Deno.test("handshake driver: a node:net reset (ECONNRESET) after our key → V1_ONLY_PEER", async () => {
+  const [x, y] = memoryPair();
+  const peer = (async () => {
+    const r = y.readable.getReader();
+    await r.read();
+    await y.writable.abort(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+    r.cancel().catch(() => {});
   })();
   await assert.rejects(openSession(x, { role: "initiator" }), isCode("V1_ONLY_PEER"));
   await peer;

@@ -122,3 +122,23 @@ Deno.test("websocket close: a server stopping with sockets nobody took fails the
     await pair.close();
   }
 });
+
+Deno.test("websocket close: a listener closing while handshakes wait gives its clients TRANSPORT, not V1_ONLY_PEER", async () => {
+  const listener = listenWebSocket({ port: 0, network: "regtest", maxQueuedSessions: 1 });
+  const url = `ws://127.0.0.1:${listener.addr.port}/`;
+  const first = await connectWebSocket({ url, network: "regtest" }); // fills the queue: paused
+  const clients = Array.from(
+    { length: 4 },
+    () =>
+      connectWebSocket({ url, network: "regtest", handshakeTimeout: 10_000 }).then(
+        (s) => s.close().then(() => "ok"),
+        (e) => (e as { code?: string }).code ?? String(e),
+      ),
+  );
+  await new Promise((r) => setTimeout(r, 100)); // upgraded, waiting in the paused listener
+  await listener.close();
+  const outcomes = await within(Promise.all(clients), TIMEOUT, "the clients");
+  assert.ok(outcomes.every((o) => o === "ok" || o === "TRANSPORT"), outcomes.join());
+  assert.ok(outcomes.includes("TRANSPORT"), outcomes.join());
+  await first.close();
+});

@@ -107,8 +107,9 @@ export async function performHandshake(
       } catch (e) {
         if (stopped) throw stopReason;
         // Core reconnects with v1 however the connection ended (close or reset), as long as
-        // nothing came back after our key.
-        if (machine.role === "initiator" && received === 0) throw v1OnlyPeer(e);
+        // nothing came back after our key; any other failure (a WebSocket closed with an
+        // error code, a server shutting down) is a transport failure.
+        if (machine.role === "initiator" && received === 0 && isReset(e)) throw v1OnlyPeer(e);
         throw transportError(e, machine, received);
       }
       if (stopped) throw stopReason;
@@ -183,6 +184,13 @@ function eofError(machine: Handshake, received: number): Bip324Error {
     "UNEXPECTED_EOF",
     `peer closed the connection during the handshake (${machine.state})${detail}`,
   );
+}
+
+/** Whether a read failed because the peer reset the connection (Deno, Node.js and Bun names). */
+function isReset(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === "ConnectionReset" || name === "ConnectionAborted" || name === "BrokenPipe" ||
+    code === "ECONNRESET" || code === "ECONNABORTED" || code === "EPIPE";
 }
 
 function v1OnlyPeer(cause?: unknown): Bip324Error {
