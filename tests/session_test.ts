@@ -424,3 +424,33 @@ Deno.test("session: cancelling readable while the peer still sends is a clean cl
     assert.equal(acked.length, 10);
   }
 });
+
+Deno.test("session: a close whose transport takes its time ends clean though the peer, seeing our end, ends first", async () => {
+  // Our transport's close resolves 20 ms after the peer has read our end; meanwhile the peer's
+  // session ends (clean) too. Its end must reach us as an end, not as an abort (before: our
+  // session, still closing, took the peer's abort for a failure: closeReason CLOSED).
+  for (const slow of [0, 20]) {
+    const [x, y] = memoryPair();
+    const writer = x.writable.getWriter();
+    const slowClose = {
+      readable: x.readable,
+      writable: new WritableStream<Uint8Array>({
+        write: (chunk) => writer.write(chunk),
+        close: async () => {
+          await writer.close();
+          await new Promise((r) => setTimeout(r, slow));
+        },
+        abort: (reason) => writer.abort(reason),
+      }),
+    };
+    const [a, b] = await Promise.all([
+      openSession(slowClose, { role: "initiator", network: "regtest" }),
+      openSession(y, { role: "responder", network: "regtest" }),
+    ]);
+    await a.send("ping", new Uint8Array(8));
+    await a.close();
+    await b.closed;
+    assert.equal(b.closeReason, undefined, `${slow} ms: b`);
+    assert.equal(a.closeReason, undefined, `${slow} ms: a: ${a.closeReason?.message}`);
+  }
+});

@@ -237,6 +237,16 @@ export class Outbox {
     this.#finished = true;
   }
 
+  /**
+   * After a clean end (the peer's): ends the transport as a close does when
+   * nothing waits for room, so the peer reads an end rather than an abort;
+   * else drops what waits and aborts it.
+   */
+  end(reason: unknown): void {
+    if (this.#closed || this.backpressure) return this.abort(reason);
+    this.close().catch(() => {});
+  }
+
   /** Drops everything not yet written and aborts the transport. */
   abort(reason: unknown): void {
     this.#closed = true;

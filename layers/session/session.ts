@@ -32,7 +32,7 @@ import { closeTimedOut, IdleTimer, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
-import { SendQueue, type SendTarget } from "./send_queue.ts";
+import { Writes, type WritesOwner } from "./writes.ts";
 import {
   type HandshakeInfo,
   type SessionBaseOptions,
@@ -54,7 +54,7 @@ type Hooks =
   & TransformStreamDefaultController<Uint8Array>
   & InboundEvents
   & OutboxListener
-  & SendTarget
+  & WritesOwner
   & UnderlyingSink<Message>;
 let SessionHooks: new (session: Session) => Hooks;
 let setPeer: (session: Session, facts: PeerFacts) => void;
@@ -70,10 +70,6 @@ interface PeerFacts {
 export function markPeer(session: Session, facts: PeerFacts): void {
   setPeer(session, facts);
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
-/** Microtask hops `close()` waits for writes the application already issued. */
-const DRAIN_HOPS = 8;
 
 /**
  * An established session.
@@ -147,6 +143,7 @@ export class Session implements AsyncDisposable {
         TransformStreamDefaultController<Uint8Array>,
         InboundEvents,
         OutboxListener,
+        WritesOwner,
         UnderlyingSink<Message> {
       readonly #session: Session;
       constructor(session: Session) {
@@ -177,6 +174,22 @@ export class Session implements AsyncDisposable {
         const session = this.#session;
         if (session.#state === "open") session.#shutdown(asSessionError(error));
       }
+      // What the writes report.
+      get controller(): this {
+        return this;
+      }
+      failWrite(error: unknown): never {
+        const session = this.#session;
+        if (error instanceof TypeError || error instanceof RangeError) throw error;
+        if (session.#state === "open") session.#shutdown(asSessionError(error));
+        throw session.#closedError();
+      }
+      closedError(): Bip324Error {
+        return this.#session.#closedError();
+      }
+      sendRefused(error: unknown): unknown {
+        return this.#session.#state === "closed" ? this.#session.#closedError() : error;
+      }
       // The writable's sink (and what queued sends write to).
       get builtWritable(): WritableStream<Message> | undefined {
         return this.#session.#writable;
@@ -189,7 +202,7 @@ export class Session implements AsyncDisposable {
         controller.signal?.addEventListener("abort", () => this.abort(), { once: true });
       }
       write(message: Message): Promise<void> | void {
-        return this.#session.#write(message);
+        return this.#session.#writes.write(message);
       }
       async close(): Promise<void> {
         this.#session.#writableClosedByUser = true;
@@ -211,7 +224,7 @@ export class Session implements AsyncDisposable {
   #channel: ByteChannel;
   #outbox: Outbox;
   #inbound: Inbound;
-  #outbound: Transformer<Message, Uint8Array>;
+  #writes: Writes;
   #hooks: Hooks;
   #writable: WritableStream<Message> | undefined;
   #writeController: WritableStreamDefaultController | undefined;
@@ -222,11 +235,6 @@ export class Session implements AsyncDisposable {
   #closing?: Promise<void>;
   #writableClosedByUser = false;
   #idle?: IdleTimer;
-  #writesSeen = 0;
-  #inflight: Promise<void> = RESOLVED;
-  #sends: SendQueue | undefined;
-  /** Inside the outbound stage (a send from a caller's layer there waits its turn). */
-  #writing = false;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -255,7 +263,8 @@ export class Session implements AsyncDisposable {
     const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
     this.#outbox.ownBuffers = stack.ownBuffers === true;
     const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
-    this.#outbound = compose(...stack.outbound);
+    const outbound = compose<Message, Uint8Array>(...stack.outbound);
+    this.#writes = new Writes(outbound, this.#outbox, hooks);
     const leftover = init.leftover.length > 0 ? init.leftover : undefined;
     const inbound = this.#inbound = new Inbound(hooks, this.#channel, inboundStage, {
       readAhead,
@@ -265,7 +274,7 @@ export class Session implements AsyncDisposable {
     });
     const starting = [
       inboundStage.start?.(inbound),
-      this.#outbound.start?.(this.#hooks),
+      outbound.start?.(hooks),
     ].filter((p) => p !== undefined);
     if (starting.length > 0) {
       const started = Promise.all(starting).then(() => {});
@@ -343,24 +352,7 @@ export class Session implements AsyncDisposable {
   send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
-    const message = { type, payload }, sends = this.#sends;
-    if (!this.#writing && this.#writable === undefined && (sends === undefined || sends.idle)) {
-      // Nothing ahead of it (nor a write in progress that a caller's layer sends from): into
-      // the outbound stage at once, with no promise of its own unless the transport pushes back.
-      let pending: Promise<void> | void;
-      try {
-        pending = this.#write(message);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      if (pending === undefined) return RESOLVED;
-      return this.#sendQueue().track(pending);
-    }
-    // Through the writable: once the session has ended (the writable closed or aborted too), the
-    // stream's own rejection (a TypeError, or the abort's reason) is reported as CLOSED.
-    return this.#sendQueue().queue(message).catch((error) => {
-      throw this.#state === "closed" ? this.#closedError() : error;
-    });
+    return this.#writes.send({ type, payload }, this.#writable !== undefined);
   }
 
   /**
@@ -375,7 +367,7 @@ export class Session implements AsyncDisposable {
     if (this.#state !== "open") return this.closed;
     this.#state = "closing";
     const started = performance.now(), limit = this.#closeTimeout;
-    const flushed = this.#drainWrites().then(() => this.#outbox.close());
+    const flushed = this.#writes.drain().then(() => this.#outbox.close());
     this.#closing = settleWithin(flushed, limit).then(() => {
       // (A failed write has already ended the session with its error.)
       if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
@@ -388,53 +380,6 @@ export class Session implements AsyncDisposable {
   /** Closes the session (for `await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  /** The queue of sends that must wait, made on first need. */
-  #sendQueue(): SendQueue {
-    return this.#sends ??= new SendQueue(this.#hooks);
-  }
-
-  /** The writable's sink: synchronous unless the transport pushes back. */
-  #write(message: Message): Promise<void> | void {
-    // Refused once the outbox is closed: by close() after its drain, or aborted by #shutdown.
-    if (this.#outbox.closed) throw this.#closedError();
-    this.#writesSeen++;
-    let pending: PromiseLike<void> | void;
-    this.#writing = true;
-    try {
-      pending = this.#outbound.transform!(message, this.#hooks);
-    } catch (error) {
-      return this.#writeFailed(error);
-    } finally {
-      this.#writing = false;
-    }
-    if (pending === undefined && !this.#outbox.backpressure) return;
-    const settled = Promise.resolve(pending).then(() => this.#outbox.ready()).catch((error) =>
-      this.#writeFailed(error)
-    );
-    this.#inflight = settled.catch(() => {});
-    return settled;
-  }
-
-  /**
-   * Lets writes the application already issued reach the outbox: they may
-   * still sit in the writable's queue for a few microtasks, or wait on
-   * backpressure. Done when {@linkcode DRAIN_HOPS} hops bring no new write.
-   */
-  async #drainWrites(): Promise<void> {
-    for (;;) {
-      const seen = this.#writesSeen;
-      await this.#inflight;
-      for (let i = 0; i < DRAIN_HOPS; i++) await null;
-      if (this.#writesSeen === seen) return;
-    }
-  }
-
-  #writeFailed(error: unknown): never {
-    if (error instanceof TypeError || error instanceof RangeError) throw error;
-    if (this.#state === "open") this.#shutdown(asSessionError(error));
-    throw this.#closedError();
   }
 
   #fail(error: unknown): void {
@@ -469,7 +414,8 @@ export class Session implements AsyncDisposable {
       : undefined;
     if (lingering === undefined) {
       this.#channel.cancel(closedError).catch(() => {});
-      this.#outbox.abort(closedError);
+      if (error === undefined) this.#outbox.end(closedError);
+      else this.#outbox.abort(closedError);
     }
     this.#destroyKeys();
     if (lingering === undefined) this.#resolveClosed();
