@@ -34,6 +34,15 @@ const EMPTY = new Uint8Array(0);
 /** OpenSSL's `EVP_CTRL_AEAD_GET_TAG` and `EVP_CTRL_AEAD_SET_TAG`. */
 const GET_TAG = 0x10;
 const SET_TAG = 0x11;
+/**
+ * Where a long `EVP_EncryptUpdate` should start, in bytes from the start of the plaintext.
+ * libcrypto's Poly1305 and ChaCha20 work on 16- and 64-byte blocks, and its wide (AVX-512)
+ * paths on 128 bytes; an update that starts inside such a stride is slower over its whole
+ * length (OpenSSL 3.0 on x86-64: +7 % for a 1 MiB tail behind a 2-byte head).
+ */
+const ALIGN = 128;
+/** Tails from this size get the short update that brings the long one to ALIGN. */
+const BRIDGE_FROM = 4096;
 /** Library names tried in order (OpenSSL 3, then 1.1: both have every function used). */
 const LIBRARIES = ["libcrypto.so.3", "libcrypto.so.1.1"];
 
@@ -192,7 +201,7 @@ export class OpenSslAead implements AeadBackend {
     this.#seal(key, nonce, aad, plaintext, EMPTY, out, length);
   }
 
-  /** See {@linkcode AeadBackend.sealParts}: one `EVP_EncryptUpdate` per part. */
+  /** See {@linkcode AeadBackend.sealParts}: `EVP_EncryptUpdate` on each part where it is. */
   sealParts(
     key: Uint8Array,
     nonce: Uint8Array,
@@ -220,9 +229,18 @@ export class OpenSslAead implements AeadBackend {
       if (ok && aad.length > 0) ok = c.EVP_EncryptUpdate(ctx, null, n, aad, aad.length) === 1;
       if (ok && head.length > 0) ok = c.EVP_EncryptUpdate(ctx, out, n, head, head.length) === 1;
       if (ok && tail.length > 0) {
-        // The cipher keeps its place within a keystream block between updates.
-        const rest = head.length === 0 ? out : out.subarray(head.length);
-        ok = c.EVP_EncryptUpdate(ctx, rest, n, tail, tail.length) === 1;
+        // The cipher keeps its place within a keystream block between updates. A large tail
+        // first gets a short update up to the next ALIGN boundary, so that the long one starts
+        // there, as it would in one update of the whole.
+        const bridge = tail.length >= BRIDGE_FROM ? (ALIGN - head.length % ALIGN) % ALIGN : 0;
+        if (bridge > 0) {
+          const to = out.subarray(head.length, head.length + bridge);
+          ok = c.EVP_EncryptUpdate(ctx, to, n, tail.subarray(0, bridge), bridge) === 1;
+        }
+        const from = head.length + bridge;
+        const rest = from === 0 ? out : out.subarray(from);
+        const input = bridge === 0 ? tail : tail.subarray(bridge);
+        ok = ok && c.EVP_EncryptUpdate(ctx, rest, n, input, input.length) === 1;
       }
       ok = ok && c.EVP_EncryptFinal_ex(ctx, this.#tail, n) === 1 &&
         c.EVP_CIPHER_CTX_ctrl(ctx, GET_TAG, AEAD_TAG_LEN, this.#tail) === 1;
