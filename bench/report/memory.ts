@@ -35,11 +35,15 @@ export async function throughput(
   return count / ms * 1000;
 }
 
-/** Seal + open of one packet of `contents` bytes with a backend, per second (the ceiling). */
+/**
+ * Seal + open of one packet of `contents` bytes with a backend, per second (the ceiling);
+ * `fresh`: into a new packet buffer each time, as a session hands each message on in its own.
+ */
 export function sealOpenPerSecond(
   backend: "pure" | "native" | "wasm" | "auto",
   contents: number,
   minMs = 1000,
+  fresh = false,
 ): number {
   const a = api.Bip324Cipher.create({ aeadBackend: backend });
   const b = api.Bip324Cipher.create({ aeadBackend: backend });
@@ -51,10 +55,11 @@ export function sealOpenPerSecond(
   const field = new Uint8Array(3);
   const empty = new Uint8Array(0);
   return perSecond(() => {
+    const out = fresh ? new Uint8Array(box.length) : box;
     sendLength.encryptLength(contents, field, 0);
-    sendPacket.encrypt(empty, plain, box);
+    sendPacket.encrypt(empty, plain, out);
     recvLength.decryptLength(field, 0);
-    recvPacket.decrypt(empty, box, box);
+    recvPacket.decrypt(empty, out, out);
   }, minMs);
 }
 
