@@ -1,6 +1,6 @@
 // Test peers built from the library: a node-like BIP324 listener and a v1-only peer.
 // Loopback only.
-import { listenTcp } from "../transports/tcp.ts";
+import { listenTcp, nodeSocketPair } from "../transports/tcp.ts";
 import { listen } from "../layers/session/connect.ts";
 import { openV1Session } from "../layers/session/v1_session.ts";
 import { peerHandshake } from "../layers/bitcoin/peer_handshake.ts";
@@ -140,4 +140,30 @@ export function closedPort(): number {
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
   return port;
+}
+
+/**
+ * Two ends of a loopback `node:net` connection as byte pairs (the Node.js and Bun path):
+ * `client` connected, `remote` accepted; `stop()` closes the server.
+ */
+export async function nodeNetPairs(): Promise<{
+  client: ReturnType<typeof nodeSocketPair>;
+  remote: ReturnType<typeof nodeSocketPair>;
+  stop(): Promise<void>;
+}> {
+  const net = await import("node:net");
+  const server = net.createServer({ pauseOnConnect: true });
+  const accepted = new Promise<ReturnType<typeof nodeSocketPair>>((resolve) =>
+    server.on("connection", (socket) => resolve(nodeSocketPair(socket as never)))
+  );
+  await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1" }, r));
+  const port = (server.address() as { port: number }).port;
+  const socket = net.createConnection({ host: "127.0.0.1", port });
+  await new Promise((r) => socket.once("connect", r));
+  const client = nodeSocketPair(socket as never);
+  return {
+    client,
+    remote: await accepted,
+    stop: () => new Promise((r) => server.close(() => r())),
+  };
 }

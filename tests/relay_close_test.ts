@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
 import { webSocketPair } from "../transports/websocket.ts";
 import { within } from "./helpers.ts";
-import {
-  openWs,
-  RawNode,
-  relayTo,
-  TIMEOUT,
-  until,
-  url,
-  waitEof,
-  writeAll,
-} from "./relay_helpers.ts";
+import { openWs, TIMEOUT, until, url, waitEof, withRelay, writeAll } from "./relay_helpers.ts";
 
 Deno.test("relay: a client's clean close(1000) while the node is still sending counts as client_closed, never error", async () => {
-  const node = new RawNode();
-  const relay = relayTo(node.port);
   const rounds = 12;
-  try {
+  await withRelay(async (node, relay) => {
     for (let round = 0; round < rounds; round++) {
       const ws = await openWs(url(relay));
       const conn = await node.accept();
@@ -45,16 +34,11 @@ Deno.test("relay: a client's clean close(1000) while the node is still sending c
     const { closes } = relay.metrics();
     assert.equal(closes.error, 0, JSON.stringify(closes));
     assert.equal(closes.client_closed, rounds, JSON.stringify(closes));
-  } finally {
-    await relay.close();
-    await node.close();
-  }
+  });
 });
 
 Deno.test("relay: shutting down fails a client's pair (1013), not the clean end a node hanging up gives", async () => {
-  const node = new RawNode();
-  const relay = relayTo(node.port);
-  try {
+  await withRelay(async (node, relay) => {
     const pair = await webSocketPair(new WebSocket(url(relay)));
     await node.accept();
     await relay.close();
@@ -62,8 +46,5 @@ Deno.test("relay: shutting down fails a client's pair (1013), not the clean end 
     await assert.rejects(read, /code 1013/);
     await pair.close();
     assert.equal(relay.metrics().closes.shutdown, 1);
-  } finally {
-    await relay.close();
-    await node.close();
-  }
+  });
 });

@@ -204,6 +204,21 @@ export function relayTo(port: number, options: Partial<RelayOptions> = {}): Rela
   return startRelay({ port: 0, hostname: "127.0.0.1", to: `127.0.0.1:${port}`, ...options });
 }
 
+/** Runs `body` with a raw node and a relay to it; both are closed after, however it ends. */
+export async function withRelay(
+  body: (node: RawNode, relay: Relay) => Promise<void>,
+  options: Partial<RelayOptions> = {},
+): Promise<void> {
+  const node = new RawNode();
+  const relay = relayTo(node.port, options);
+  try {
+    await body(node, relay);
+  } finally {
+    await relay.close();
+    await node.close();
+  }
+}
+
 export function url(relay: Relay, query = ""): string {
   return `ws://127.0.0.1:${relay.addr.port}/${query}`;
 }

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { connect, listen } from "../layers/session/connect.ts";
 import { openSession } from "../layers/session/open.ts";
 import type { Session } from "../layers/session/session.ts";
-import { connPair, nodeSocketPair } from "../transports/tcp.ts";
+import { connPair } from "../transports/tcp.ts";
+import { nodeNetPairs } from "./peers.ts";
 import { within } from "./helpers.ts";
 import type { ByteChannel } from "../layers/bytes.ts";
 import { BYTE_CHANNEL } from "../layers/channel.ts";
@@ -21,20 +22,12 @@ async function denoSessions(): Promise<{ a: Session; b: Session; done(): Promise
 
 /** The same over the node:net byte pair (the Node.js and Bun path). */
 async function nodeSessions(): Promise<{ a: Session; b: Session; done(): Promise<void> }> {
-  const net = await import("node:net");
-  const server = net.createServer({ pauseOnConnect: true });
-  const accepted = new Promise<ReturnType<typeof nodeSocketPair>>((resolve) =>
-    server.on("connection", (socket) => resolve(nodeSocketPair(socket as never)))
-  );
-  await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1" }, r));
-  const port = (server.address() as { port: number }).port;
-  const socket = net.createConnection({ host: "127.0.0.1", port });
-  await new Promise((r) => socket.once("connect", r));
+  const { client, remote, stop } = await nodeNetPairs();
   const [a, b] = await Promise.all([
-    openSession(nodeSocketPair(socket as never), { role: "initiator", network: "regtest" }),
-    accepted.then((pair) => openSession(pair, { role: "responder", network: "regtest" })),
+    openSession(client, { role: "initiator", network: "regtest" }),
+    openSession(remote, { role: "responder", network: "regtest" }),
   ]);
-  return { a, b, done: () => new Promise((r) => server.close(() => r())) };
+  return { a, b, done: stop };
 }
 
 /**

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { connect, listen } from "../layers/session/connect.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { Session } from "../layers/session/session.ts";
-import { nodeSocketPair } from "../transports/tcp.ts";
+import { nodeNetPairs } from "./peers.ts";
 
 async function echo(session: Session) {
   await session.readable.pipeTo(session.writable).catch(() => {});
@@ -82,17 +82,7 @@ Deno.test("tcp: connect honours an abort signal; IPv6 hosts are bracketed in err
 });
 
 Deno.test("tcp: the node:net byte pair (Node.js/Bun path) carries 4 MiB intact with backpressure and ends cleanly", async () => {
-  const net = await import("node:net");
-  const server = net.createServer({ pauseOnConnect: true });
-  const accepted = new Promise<ReturnType<typeof nodeSocketPair>>((resolve) =>
-    server.on("connection", (socket) => resolve(nodeSocketPair(socket as never)))
-  );
-  await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1" }, r));
-  const port = (server.address() as { port: number }).port;
-  const socket = net.createConnection({ host: "127.0.0.1", port });
-  await new Promise((r) => socket.once("connect", r));
-  const client = nodeSocketPair(socket as never);
-  const remote = await accepted;
+  const { client, remote, stop } = await nodeNetPairs();
   const total = 4 << 20;
   const block = new Uint8Array(64 * 1024).map((_, i) => (i * 31 + 5) & 0xff);
   const writing = (async () => {
@@ -115,5 +105,5 @@ Deno.test("tcp: the node:net byte pair (Node.js/Bun path) carries 4 MiB intact w
   assert.ok(intact, "bytes intact");
   remote.close();
   client.close();
-  await new Promise((r) => server.close(r));
+  await stop();
 });
