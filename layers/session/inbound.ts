@@ -138,7 +138,10 @@ export class Inbound
         if (chunk === undefined) {
           if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
             this.#workSinceTurn = 0;
-            if (othersWaiting()) return yieldTurn().then(() => this.#read(before));
+            if (othersWaiting()) {
+              // (Ended meanwhile: no read, the transport may be lingering — see ByteChannel.linger.)
+              return yieldTurn().then(() => this.#ended ? undefined : this.#read(before));
+            }
           }
           return this.#read(before);
         }
