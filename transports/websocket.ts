@@ -20,6 +20,11 @@ const OPEN = 1;
 const CLOSED = 3;
 /** Close codes that end the stream cleanly: normal closure, going away, no status sent. */
 const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005];
+/**
+ * Bytes the readable's own queue takes ahead of reads (so that a chunk goes straight to the
+ * stream while the reader keeps up); the rest waits in ours, counted against the limits.
+ */
+const STREAM_QUEUE = 64 * 1024;
 /** Outgoing chunks are sent as frames of at most this many bytes. */
 const MAX_SEND_FRAME = 1 << 20;
 
@@ -255,8 +260,10 @@ export async function webSocketPair(
   const endWith = (error?: unknown) => {
     if (end) return;
     end = { error };
-    if (queue.length === 0 && (reading || error !== undefined)) finish();
+    if (queue.length === 0 && drained() && (reading || error !== undefined)) finish();
   };
+  /** Nothing waits in the stream's own queue (an error would drop it; the end comes after). */
+  const drained = () => controller.desiredSize === STREAM_QUEUE;
   const readable = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -267,7 +274,7 @@ export async function webSocketPair(
         queued -= chunk.byteLength;
         controller.enqueue(chunk);
         if (queued < pauseAt) resume();
-      } else if (end) finish();
+      } else if (end && drained()) finish();
       else reading = true;
     },
     cancel() {
@@ -277,7 +284,7 @@ export async function webSocketPair(
       endReached();
       return close();
     },
-  }, { highWaterMark: 0 });
+  }, { highWaterMark: STREAM_QUEUE, size: (chunk) => chunk.byteLength });
   ws.addEventListener("message", (event) => {
     if (end || closing) return;
     const data = event.data;
