@@ -22,7 +22,7 @@ const CLOSED = 3;
 const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005];
 /**
  * Bytes the readable's own queue takes ahead of reads (so that a chunk goes straight to the
- * stream while the reader keeps up); the rest waits in ours, counted against the limits.
+ * stream while the reader keeps up); the rest waits in ours. Both count against the limits.
  */
 const STREAM_QUEUE = 64 * 1024;
 /** Outgoing chunks are sent as frames of at most this many bytes. */
@@ -195,6 +195,8 @@ export async function webSocketPair(
   /** Queued bytes at which a pausable socket is paused (unused where it cannot pause). */
   const pauseAt = canPause ? Math.min(receiveLimit, 1 << 20) : receiveLimit;
   const closeTimeout = options.closeTimeout ?? 3000;
+  /** The readable's own queue (within the limits: see `behind`). */
+  const streamQueue = Math.min(STREAM_QUEUE, pauseAt);
   let paused = false;
   const resume = () => {
     if (paused) {
@@ -262,8 +264,10 @@ export async function webSocketPair(
     end = { error };
     if (queue.length === 0 && drained() && (reading || error !== undefined)) finish();
   };
+  /** Bytes the reader is behind: in our queue and in the stream's. */
+  const behind = () => queued + streamQueue - (controller.desiredSize ?? streamQueue);
   /** Nothing waits in the stream's own queue (an error would drop it; the end comes after). */
-  const drained = () => controller.desiredSize === STREAM_QUEUE;
+  const drained = () => controller.desiredSize === streamQueue;
   const readable = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -273,7 +277,7 @@ export async function webSocketPair(
       if (chunk !== undefined) {
         queued -= chunk.byteLength;
         controller.enqueue(chunk);
-        if (queued < pauseAt) resume();
+        if (behind() < pauseAt) resume();
       } else if (end && drained()) finish();
       else reading = true;
     },
@@ -284,7 +288,7 @@ export async function webSocketPair(
       endReached();
       return close();
     },
-  }, { highWaterMark: STREAM_QUEUE, size: (chunk) => chunk.byteLength });
+  }, { highWaterMark: streamQueue, size: (chunk) => chunk.byteLength });
   ws.addEventListener("message", (event) => {
     if (end || closing) return;
     const data = event.data;
@@ -302,11 +306,11 @@ export async function webSocketPair(
     queue.push(chunk);
     queued += chunk.byteLength;
     if (canPause) {
-      if (!paused && queued >= pauseAt) {
+      if (!paused && behind() >= pauseAt) {
         paused = true;
         pausable.pause!();
       }
-    } else if (queued > receiveLimit) {
+    } else if (behind() > receiveLimit) {
       queue.length = queued = 0; // our own limit: the backlog is dropped
       endWith(new Error(`reader fell more than ${receiveLimit} bytes behind`));
       close();
