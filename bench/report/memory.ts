@@ -5,13 +5,15 @@ import { type AnyOptions, api, perSecond, type Session, sessionPair } from "./li
 
 /**
  * Messages per second one way through a session pair, after a warm-up run. `viaSend`: each
- * written with `await session.send()` instead of a writer (no WritableStream).
+ * written with `await session.send()` instead of a writer (no WritableStream). `recycle`: the
+ * receiver gives each payload back with `Session.recycle` once it has it.
  */
 export async function throughput(
   options: AnyOptions,
   size: number,
   count: number,
   viaSend = false,
+  recycle = false,
 ): Promise<number> {
   const [a, b] = await sessionPair(options);
   const w = viaSend ? undefined : a.writable.getWriter(), r = b.readable.getReader();
@@ -19,7 +21,9 @@ export async function throughput(
   const run = async (n: number) => {
     const t0 = performance.now();
     const reading = (async () => {
-      for (let i = 0; i < n; i++) await r.read();
+      if (recycle) {
+        for (let i = 0; i < n; i++) b.recycle((await r.read()).value!.payload);
+      } else for (let i = 0; i < n; i++) await r.read();
     })();
     if (w === undefined) { for (let i = 0; i < n; i++) await a.send("inv", payload); }
     else for (let i = 0; i < n; i++) w.write({ type: "inv", payload });

@@ -24,6 +24,7 @@ import { LENGTH_FIELD_LEN } from "../length/length_cipher.ts";
 import { HEADER_LEN, IGNORE_BIT, MAX_CONTENTS_LENGTH } from "../packet_cipher.ts";
 import type { Layer } from "../layer.ts";
 import { Bip324Error } from "../errors.ts";
+import { takeBuffer } from "../buffer_pool.ts";
 import {
   type Allocator,
   DECOYS,
@@ -95,7 +96,7 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
     }
     // A real message: its body is gathered in one buffer of its announced length (within
     // the session's budget: one message being assembled), where the next pieces may land.
-    this.#body = new Uint8Array(total);
+    this.#body = takeBuffer(total) ?? new Uint8Array(total);
     this.#bodyHave = 0;
     this.#gather(chunk, controller);
   }

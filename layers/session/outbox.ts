@@ -20,6 +20,7 @@
  */
 
 import { type ByteChannel, freeBuffer } from "../bytes.ts";
+import { takeBuffer } from "../buffer_pool.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -138,10 +139,12 @@ export class Outbox {
   readonly alloc = (size: number): Uint8Array => {
     if (size >= OWN_BUFFER_FROM) {
       const spare = this.#spare;
-      let own: Uint8Array;
+      let own: Uint8Array, pooled: Uint8Array | undefined;
       if (spare !== undefined && spare.length >= size && spare.length <= SPARE_SLACK * size) {
         this.#spare = undefined;
         own = spare.length === size ? spare : spare.subarray(0, size);
+      } else if ((pooled = takeBuffer(size)) !== undefined) {
+        own = pooled;
       } else if (this.ownBuffers && this.#writer.releasesWrites === true) {
         // It may be reused: room for a somewhat larger packet next time.
         own = new Uint8Array(roomFor(size)).subarray(0, size);

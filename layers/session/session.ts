@@ -33,6 +33,7 @@ import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
 import { Writes, type WritesOwner } from "./writes.ts";
+import { recycleBuffer } from "../buffer_pool.ts";
 import {
   type HandshakeInfo,
   type SessionBaseOptions,
@@ -86,7 +87,9 @@ export function markPeer(session: Session, facts: PeerFacts): void {
  * Ownership: a written payload belongs to the session until the write
  * resolves (it is copied straight into the outgoing packet, never kept). A
  * received payload is a view into the transport chunk it arrived in; call
- * `payload.slice()` to keep a small one without keeping the chunk.
+ * `payload.slice()` to keep a small one without keeping the chunk. An
+ * application done with a large payload may hand its buffer back with
+ * {@linkcode Session.recycle}, for the next large packet to be built in.
  *
  * Cancelling `readable` — which breaking out of `for await (… of
  * session.readable)` does — closes the whole session, as `close()` does:
@@ -337,6 +340,40 @@ export class Session implements AsyncDisposable {
    */
   get remote(): string | undefined {
     return this.#remote;
+  }
+
+  /**
+   * Gives back the buffer of a large message's payload once the application
+   * is done with it (optional): the next large packet a session in this
+   * thread sends or receives is built in it instead of in a new allocation,
+   * which for messages of a MiB saves about a tenth of their cost. After the
+   * call, `payload` and every view of its buffer belong to the library again:
+   * do not read or write them (like `free`). A payload it cannot reuse (under
+   * 64 KiB, sharing its buffer with other data, shared memory) is left alone;
+   * returns whether it was taken. Up to 8 buffers are kept, only until the
+   * next garbage collection.
+   *
+   * @example
+   * ```ts
+   * import { memoryPair, openSession } from "@bip324/bip324";
+   *
+   * const [x, y] = memoryPair();
+   * const [alice, bob] = await Promise.all([
+   *   openSession(x, { role: "initiator" }),
+   *   openSession(y, { role: "responder" }),
+   * ]);
+   * const reader = bob.readable.getReader();
+   * await alice.send("block", new Uint8Array(1 << 20));
+   * const { value } = await reader.read();
+   * // … parse value.payload, then:
+   * console.assert(bob.recycle(value!.payload));
+   * await alice.close();
+   * await bob.closed;
+   * ```
+   */
+  recycle(payload: Uint8Array): boolean {
+    if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+    return recycleBuffer(payload);
   }
 
   /** Whether the session is still open. */
