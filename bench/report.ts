@@ -21,6 +21,7 @@ import {
 } from "./report/tcp.ts";
 import { portPair } from "./report/bulk_worker.ts";
 import { tcpBulkMbPerSecond } from "./report/tcp_bulk.ts";
+import { rawWsRttUs, wsRttUs, wsSmallPerSecond } from "./report/websocket.ts";
 import { api } from "./report/lib.ts";
 
 const MIB = 1 << 20;
@@ -121,6 +122,15 @@ row(
 results.tcp_small_vs_raw = round(tcpSmall.median / rawSmall.median, 3);
 const handshakes = await reps(REPS, () => handshakesPerSecond());
 row("tcp_handshakes_per_s", "sequential TCP connect + handshake + close", handshakes, "/s", 0);
+
+// Loopback WebSocket: latency against a raw WebSocket, one-way small messages.
+const wsRtt = await reps(REPS, () => wsRttUs());
+row("ws_rtt_us", "ping → pong through two sessions, loopback WebSocket", wsRtt, "µs");
+const rawWsRtt = await reps(REPS, () => rawWsRttUs());
+row("raw_ws_rtt_us", "baseline: the same exchange on a raw Deno WebSocket", rawWsRtt, "µs");
+results.ws_rtt_vs_raw = round(wsRtt.median / rawWsRtt.median, 2);
+const wsSmall = await reps(REPS, () => wsSmallPerSecond());
+row("ws_small_msgs_per_s", "37 B messages one way, loopback WebSocket", wsSmall, "msg/s", 0);
 
 // Bulk: 1 MiB messages; cross-thread (native), and one thread against each backend's ceiling.
 const crossNative = await reps(REPS, () => crossThreadMbPerSecond("native", 200));

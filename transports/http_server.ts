@@ -250,8 +250,8 @@ export function serveHttp(options: ServeHttpOptions, handler: ServeHandler): Htt
   if (deno) {
     // Bind now (addr known at once), then hand each connection to node:http.
     const stream = nodeBuiltin<NodeStreamLike>("node:stream");
-    if (typeof stream?.Duplex?.fromWeb !== "function") {
-      throw unsupported("an HTTP/WebSocket server", "node:stream Duplex.fromWeb");
+    if (typeof stream?.Duplex !== "function") {
+      throw unsupported("an HTTP/WebSocket server", "node:stream Duplex");
     }
     const listener = deno.listen({ port, hostname });
     addr.hostname = netAddr(listener.addr).hostname ?? hostname;
