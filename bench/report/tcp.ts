@@ -1,6 +1,6 @@
 // Loopback TCP figures: request/response latency, one-way small messages, sequential
 // handshakes, and the RSS of idle sessions — each next to raw Deno TCP doing the same.
-import { type AnyOptions, api, median, type Session } from "./lib.ts";
+import { type AnyOptions, api, median, type Session, smallOneWayPerSecond } from "./lib.ts";
 
 const HOST = "127.0.0.1";
 
@@ -90,25 +90,7 @@ export async function rawRttUs(rounds = 2000): Promise<number> {
 
 /** 37-byte messages per second one way through two sessions over TCP. */
 export async function sessionSmallPerSecond(count = 100_000): Promise<number> {
-  const [a, b, stop] = await tcpPair();
-  const w = a.writable.getWriter(), r = b.readable.getReader();
-  const payload = new Uint8Array(37).fill(7);
-  const run = async (n: number) => {
-    const t0 = performance.now();
-    const reading = (async () => {
-      for (let i = 0; i < n; i++) await r.read();
-    })();
-    for (let i = 0; i < n; i++) w.write({ type: "inv", payload });
-    await reading;
-    return performance.now() - t0;
-  };
-  await run(count / 4);
-  const ms = await run(count);
-  w.releaseLock();
-  await a.close();
-  await b.closed;
-  await stop();
-  return count / ms * 1000;
+  return smallOneWayPerSecond(await tcpPair(), count);
 }
 
 /** The same bytes (one 58-byte v2 packet per message) with the same write pattern, raw TCP. */

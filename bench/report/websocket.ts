@@ -1,6 +1,6 @@
 // Loopback WebSocket figures: request/response latency next to a raw WebSocket doing the same
 // exchange, and one-way small messages.
-import { api, median, type Session } from "./lib.ts";
+import { api, median, type Session, smallOneWayPerSecond } from "./lib.ts";
 
 const HOST = "127.0.0.1";
 
@@ -78,24 +78,5 @@ export async function rawWsRttUs(rounds = 2000): Promise<number> {
 
 /** 37-byte messages one way through two sessions over a WebSocket, per second. */
 export async function wsSmallPerSecond(count = 50_000): Promise<number> {
-  const [a, b, stop] = await wsPair();
-  const w = a.writable.getWriter(), r = b.readable.getReader();
-  const payload = new Uint8Array(37).fill(7);
-  const run = async (n: number) => {
-    const t0 = performance.now();
-    const reading = (async () => {
-      for (let i = 0; i < n; i++) await r.read();
-    })();
-    for (let i = 0; i < n; i++) w.write({ type: "inv", payload });
-    await reading;
-    return performance.now() - t0;
-  };
-  await run(count / 4);
-  const ms = await run(count);
-  w.releaseLock();
-  r.releaseLock();
-  await a.close();
-  await b.closed;
-  await stop();
-  return count / ms * 1000;
+  return smallOneWayPerSecond(await wsPair(), count);
 }
