@@ -130,26 +130,41 @@ export function remoteOf(socket: DuplexLike): Remote {
   return { hostname, port: socket.remotePort ?? 0 };
 }
 
-/** Bytes a bridged connection reads at a time (each chunk handed on is a copy of its own). */
-const BRIDGE_READ = 16 * 1024;
+/** Bytes a bridged connection reads at a time while idle, and in a burst (read filled it). */
+const BRIDGE_READ_IDLE = 1024;
+const BRIDGE_READ_BURST = 16 * 1024;
 
 /**
  * A Deno connection as the Duplex node:http expects, with the socket methods
  * it calls. It reads and writes the connection directly (no Web Streams in
- * between: `Duplex.fromWeb` cost a WebSocket round trip about 25 µs here).
- * Like a `net.Socket` of a server that does not allow half-open connections,
- * the peer's end ends our side too once what was written is out.
+ * between: `Duplex.fromWeb` cost a WebSocket round trip about 25 µs here),
+ * into a 1 KiB buffer, or a 16 KiB one while reads fill it; each chunk handed
+ * on is a copy of its own. Like a `net.Socket` of a server that does not
+ * allow half-open connections, the peer's end ends our side too once what
+ * was written is out.
  */
 export function bridge(stream: NodeStreamLike, conn: DenoConnLike): DuplexLike {
-  let buffer: Uint8Array | undefined;
+  let idle: Uint8Array | undefined, burst: Uint8Array | undefined;
+  let inBurst = false;
   let reading = false;
   const pump = (): void => {
-    buffer ??= new Uint8Array(BRIDGE_READ);
+    const buffer = inBurst
+      ? (burst ??= new Uint8Array(BRIDGE_READ_BURST))
+      : (idle ??= new Uint8Array(BRIDGE_READ_IDLE));
     conn.read(buffer).then((n) => {
       if (n === null) {
         reading = false;
+        idle = burst = undefined;
         duplex.push(null);
-      } else if (duplex.push(buffer!.slice(0, n))) pump();
+        return;
+      }
+      const chunk = buffer.slice(0, n);
+      if (n === buffer.length) inBurst = true;
+      else if (inBurst) {
+        inBurst = false;
+        burst = undefined; // the burst is over: an idle connection holds only the small one
+      }
+      if (duplex.push(chunk)) pump();
       else reading = false;
     }, (error) => {
       reading = false;
@@ -182,7 +197,7 @@ export function bridge(stream: NodeStreamLike, conn: DenoConnLike): DuplexLike {
       (conn.closeWrite?.() ?? Promise.resolve()).then(done, done);
     },
     destroy(error: Error | null, done: (error: Error | null) => void) {
-      buffer = undefined;
+      idle = burst = undefined;
       try {
         conn.close();
       } catch { /* already closed */ }
