@@ -64,6 +64,7 @@ export type { Bip324ErrorCode, Bip324ErrorOptions, Bip324ErrorOrigin } from "./l
 
 // Sessions
 export { Session } from "./layers/session/session.ts";
+export { recycle } from "./layers/buffer_pool.ts";
 export type {
   HandshakeInfo,
   SessionBaseOptions,

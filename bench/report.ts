@@ -165,7 +165,7 @@ for (const backend of ["native", "pure"] as const) {
     oneThread,
     "MB/s",
   );
-  // The receiver gives each payload back (`Session.recycle`), so the next packet is sealed in
+  // The receiver gives each payload back (`recycle()`), so the next packet is sealed in
   // its buffer instead of a fresh one: what an application that parses and drops blocks gets.
   const recycled = await reps(
     REPS,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { emptyPool, recycleBuffer, takeBuffer } from "../layers/buffer_pool.ts";
+import { emptyPool, recycle as recycleBuffer, takeBuffer } from "../layers/buffer_pool.ts";
 import { aeadDecryptor } from "../layers/aead/aead_layer.ts";
 import { FSChaCha20Poly1305 } from "../layers/aead/aead.ts";
 import { FRAGMENT_STARTS } from "../layers/chunk_marks.ts";
-import { connect, listen, type Session } from "../mod.ts";
+import { connect, listen, recycle, type Session } from "../mod.ts";
 import { prng, sessionPair } from "./helpers.ts";
 
 const K = 1024;
@@ -74,7 +74,7 @@ Deno.test("buffer pool: a streamed packet body is gathered in a recycled buffer"
   assert.deepEqual(value, contents);
 });
 
-Deno.test("Session.recycle: the next large message is sealed in the buffer given back", async () => {
+Deno.test("recycle(): the next large message is sealed in the buffer given back", async () => {
   emptyPool();
   const [alice, bob] = await sessionPair();
   const reader = bob.readable.getReader();
@@ -82,9 +82,9 @@ Deno.test("Session.recycle: the next large message is sealed in the buffer given
   await alice.send("block", first);
   const got = (await reader.read()).value!;
   assert.deepEqual(got.payload, first);
-  assert.equal(bob.recycle(got.payload), true);
-  assert.equal(bob.recycle(new Uint8Array(10)), false);
-  assert.throws(() => bob.recycle("x" as unknown as Uint8Array), TypeError);
+  assert.equal(recycle(got.payload), true);
+  assert.equal(recycle(new Uint8Array(10)), false);
+  assert.throws(() => recycle("x" as unknown as Uint8Array), TypeError);
   await alice.send("block", second);
   const next = (await reader.read()).value!;
   assert.equal(next.payload.buffer, got.payload.buffer, "built in the recycled buffer");
@@ -95,7 +95,7 @@ Deno.test("Session.recycle: the next large message is sealed in the buffer given
   await bob.closed;
 });
 
-Deno.test("Session.recycle: over TCP the next large message is read into it", async () => {
+Deno.test("recycle(): over TCP the next large message is read into it", async () => {
   emptyPool();
   const listener = listen({ hostname: "127.0.0.1", port: 0, network: "regtest" });
   const accepted = listener[Symbol.asyncIterator]().next();
@@ -114,7 +114,7 @@ Deno.test("Session.recycle: over TCP the next large message is read into it", as
     const got = (await reader.read()).value!;
     assert.deepEqual(got.payload, payload, `message ${i}`);
     buffers.push(got.payload.buffer);
-    bob.recycle(got.payload);
+    recycle(got.payload);
   }
   assert.equal(buffers[1], buffers[0], "the second message landed in the first one's buffer");
   assert.equal(buffers[2], buffers[0], "given back again, at its full size");

@@ -166,3 +166,38 @@ Deno.test("tcp close: a session's close lingers at most closeTimeout for a peer 
   await within(flooding, 10_000, "a's sends");
   await listener.close();
 });
+
+Deno.test("tcp close: writer.abort() ends a close() still sending, and one lingering, at once", async () => {
+  const listener = listen({ port: 0, network: "regtest", readAhead: 0 });
+  const it = listener[Symbol.asyncIterator]();
+  for (const phase of ["sending", "lingering"] as const) {
+    const accepted = it.next();
+    const a = await connect({ port: listener.addr.port, network: "regtest", closeTimeout: 8_000 });
+    const b = (await accepted).value as Session;
+    let sending: Promise<void> = Promise.resolve();
+    if (phase === "sending") {
+      // b reads nothing: a's 1 MiB messages fill the socket and close() waits to send them
+      sending = (async () => {
+        try {
+          for (;;) await a.send("block", new Uint8Array(1 << 20));
+        } catch { /* ended */ }
+      })();
+      await new Promise((r) => setTimeout(r, 50));
+    } else {
+      // b took everything but never ends: a's close lingers for the peer's end
+      await a.send("ping", new Uint8Array(8));
+      await b.readable.getReader().read();
+    }
+    const started = performance.now();
+    const closing = a.close();
+    await new Promise((r) => setTimeout(r, 50));
+    await a.writable.abort();
+    await within(closing, 2_000, `close() after abort, ${phase}`);
+    await within(a.closed, 2_000, "closed");
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(a.closeReason, undefined, "aborted by us: no error");
+    await within(sending, 2_000, "a's sends");
+    await b.close();
+  }
+  await listener.close();
+});

@@ -6,7 +6,7 @@ import { type AnyOptions, api, perSecond, type Session, sessionPair } from "./li
 /**
  * Messages per second one way through a session pair, after a warm-up run. `viaSend`: each
  * written with `await session.send()` instead of a writer (no WritableStream). `recycle`: the
- * receiver gives each payload back with `Session.recycle` once it has it.
+ * receiver gives each payload back with `recycle()` once it has it.
  */
 export async function throughput(
   options: AnyOptions,
@@ -22,7 +22,7 @@ export async function throughput(
     const t0 = performance.now();
     const reading = (async () => {
       if (recycle) {
-        for (let i = 0; i < n; i++) b.recycle((await r.read()).value!.payload);
+        for (let i = 0; i < n; i++) api.recycle((await r.read()).value!.payload);
       } else for (let i = 0; i < n; i++) await r.read();
     })();
     if (w === undefined) { for (let i = 0; i < n; i++) await a.send("inv", payload); }

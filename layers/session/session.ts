@@ -33,7 +33,6 @@ import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
 import { Writes, type WritesOwner } from "./writes.ts";
-import { recycleBuffer } from "../buffer_pool.ts";
 import {
   type HandshakeInfo,
   type SessionBaseOptions,
@@ -89,7 +88,7 @@ export function markPeer(session: Session, facts: PeerFacts): void {
  * received payload is a view into the transport chunk it arrived in; call
  * `payload.slice()` to keep a small one without keeping the chunk. An
  * application done with a large payload may hand its buffer back with
- * {@linkcode Session.recycle}, for the next large packet to be built in.
+ * `recycle(payload)`, for the next large packet to be built in.
  *
  * Cancelling `readable` — which breaking out of `for await (… of
  * session.readable)` does — closes the whole session, as `close()` does:
@@ -212,7 +211,7 @@ export class Session implements AsyncDisposable {
         await this.#session.close();
       }
       abort(): void {
-        if (this.#session.#state === "open") this.#session.#shutdown();
+        this.#session.#abort();
       }
     };
     setPeer = (session, { remote, authenticated }) => {
@@ -232,6 +231,8 @@ export class Session implements AsyncDisposable {
   #writable: WritableStream<Message> | undefined;
   #writeController: WritableStreamDefaultController | undefined;
   #resolveClosed!: () => void;
+  /** A clean close's transport is still lingering (see `#shutdown`). */
+  #lingering = false;
   #state: "open" | "closing" | "closed" = "open";
   #closeReason?: Bip324Error;
   #closeTimeout: number;
@@ -299,7 +300,8 @@ export class Session implements AsyncDisposable {
    * time proportional to the queue). `writer.close()` waits, as streams do,
    * for a write the transport pushes back on, for as long as the peer does
    * not read; {@linkcode Session.close} is bounded by `closeTimeout`, and
-   * `writer.abort()` ends the session at once.
+   * `writer.abort()` ends the session at once, even while a `close()` is
+   * still sending or lingering.
    */
   get writable(): WritableStream<Message> {
     if (this.#writable !== undefined) return this.#writable;
@@ -340,40 +342,6 @@ export class Session implements AsyncDisposable {
    */
   get remote(): string | undefined {
     return this.#remote;
-  }
-
-  /**
-   * Gives back the buffer of a large message's payload once the application
-   * is done with it (optional): the next large packet a session in this
-   * thread sends or receives is built in it instead of in a new allocation,
-   * which for messages of a MiB saves about a tenth of their cost. After the
-   * call, `payload` and every view of its buffer belong to the library again:
-   * do not read or write them (like `free`). A payload it cannot reuse (under
-   * 64 KiB, sharing its buffer with other data, shared memory) is left alone;
-   * returns whether it was taken. Up to 8 buffers are kept, only until the
-   * next garbage collection.
-   *
-   * @example
-   * ```ts
-   * import { memoryPair, openSession } from "@bip324/bip324";
-   *
-   * const [x, y] = memoryPair();
-   * const [alice, bob] = await Promise.all([
-   *   openSession(x, { role: "initiator" }),
-   *   openSession(y, { role: "responder" }),
-   * ]);
-   * const reader = bob.readable.getReader();
-   * await alice.send("block", new Uint8Array(1 << 20));
-   * const { value } = await reader.read();
-   * // … parse value.payload, then:
-   * console.assert(bob.recycle(value!.payload));
-   * await alice.close();
-   * await bob.closed;
-   * ```
-   */
-  recycle(payload: Uint8Array): boolean {
-    if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
-    return recycleBuffer(payload);
   }
 
   /** Whether the session is still open. */
@@ -422,6 +390,12 @@ export class Session implements AsyncDisposable {
     return this.close();
   }
 
+  /** `writer.abort()`: ends at once, also a `close()` still sending or lingering. */
+  #abort(): void {
+    if (this.#state !== "closed") this.#shutdown();
+    else if (this.#lingering) this.#channel.abort().catch(() => {});
+  }
+
   #fail(error: unknown): void {
     if (this.#state !== "closed") this.#shutdown(asSessionError(error));
   }
@@ -459,6 +433,12 @@ export class Session implements AsyncDisposable {
     }
     this.#destroyKeys();
     if (lingering === undefined) this.#resolveClosed();
-    else lingering.then(this.#resolveClosed);
+    else {
+      this.#lingering = true;
+      lingering.then(() => {
+        this.#lingering = false;
+        this.#resolveClosed();
+      });
+    }
   }
 }
