@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { within } from "./helpers.ts";
+import { createRelay } from "../transports/relay/mod.ts";
 import { encoder, RawNode, rawUpgrade, relayTo, TIMEOUT } from "./relay_helpers.ts";
 
 /** Sends `head` as a raw HTTP request and returns the response's status. */
@@ -54,5 +55,52 @@ Deno.test("relay: an invalid WebSocket upgrade request gets 400 (405 for POST) w
   } finally {
     await relay.close();
     await node.close();
+  }
+});
+
+Deno.test("relay core: a host that cannot tell whether an upgrade is valid gets the core's own check", async () => {
+  let connects = 0, upgrades = 0;
+  const relay = createRelay({
+    to: "127.0.0.1:18444",
+    connect: () => {
+      connects++;
+      return Promise.reject(new Error("not reached in this test"));
+    },
+  });
+  const context = {
+    clientIp: "127.0.0.1",
+    upgrade(): never {
+      upgrades++;
+      throw new TypeError("refused by the host");
+    },
+  };
+  const request = (headers: Record<string, string>) =>
+    new Request("http://relay.example/", {
+      headers: { upgrade: "websocket", connection: "Upgrade", ...headers },
+    });
+  try {
+    for (
+      const headers of [
+        { "sec-websocket-version": "13" } as Record<string, string>,
+        { "sec-websocket-key": "short", "sec-websocket-version": "13" },
+        { "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "7" },
+      ]
+    ) {
+      const response = await relay.handle(request(headers), context);
+      assert.equal(response.status, 400, JSON.stringify(headers));
+      await response.body?.cancel();
+    }
+    assert.equal(connects, 0, "no node contacted");
+    assert.equal(upgrades, 0);
+    // A valid request goes on to the node (which fails here: 502, after one attempt).
+    const valid = await relay.handle(
+      request({ "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" }),
+      context,
+    );
+    await valid.body?.cancel();
+    assert.equal(connects, 1);
+    assert.equal(valid.status, 502);
+  } finally {
+    await relay.close();
   }
 });

@@ -36,7 +36,7 @@ import {
   type WsServerLike,
 } from "./node_http.ts";
 
-export { isOversizedFrameError, WS_ENV_VARIABLES } from "./node_http.ts";
+export { isOversizedFrameError, upgradeProblem, WS_ENV_VARIABLES } from "./node_http.ts";
 
 /** Default largest WebSocket frame accepted: 4 MiB (a BIP324 packet is at most ~4,000,036 bytes). */
 export const DEFAULT_MAX_FRAME_BYTES: number = 4 << 20;

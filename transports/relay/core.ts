@@ -14,7 +14,7 @@
 
 import type { BytePair } from "../types.ts";
 import { webSocketPair } from "../websocket.ts";
-import { isOversizedFrameError } from "../http_server.ts";
+import { isOversizedFrameError, upgradeProblem } from "../http_server.ts";
 import {
   metricsResponse,
   RELAY_CLOSE_REASONS,
@@ -331,8 +331,10 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
       if (request.method !== "GET") {
         return refuse(405, "error", client, "a WebSocket upgrade must be a GET");
       }
-      if (context.upgradable === false) {
-        return refuse(400, "error", client, "invalid WebSocket upgrade request");
+      // A host that cannot tell (Workers, Deno.serve) gets the checks `ws` makes (RFC 6455).
+      const problem = context.upgradable === undefined ? upgradeProblem(request) : undefined;
+      if (context.upgradable === false || problem !== undefined) {
+        return refuse(400, "error", client, problem ?? "invalid WebSocket upgrade request");
       }
       return await relay(context, client, target);
     } catch {

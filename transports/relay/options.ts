@@ -30,7 +30,9 @@ export interface RelayRequestContext {
   /**
    * `false` when the host already knows `upgrade()` would refuse this
    * request (an invalid WebSocket handshake; `serveRelay` knows): the core
-   * then answers 400 without contacting a node. Default: not known.
+   * then answers 400 without contacting a node. Default: not known, and the
+   * core checks the request itself (a GET with a well-formed
+   * `Sec-WebSocket-Key` and `Sec-WebSocket-Version` 13 or 8).
    */
   upgradable?: boolean;
 }
