@@ -27,6 +27,30 @@ const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005];
 const STREAM_QUEUE = 64 * 1024;
 /** Outgoing chunks are sent as frames of at most this many bytes. */
 const MAX_SEND_FRAME = 1 << 20;
+/** A write over `sendHighWater` looks again after this many macrotasks before using timers. */
+const QUICK_LOOKS = 100;
+
+/**
+ * Resolves after one macrotask, so that the socket's writes progress: `setImmediate` (Deno,
+ * Node.js, Bun) or a `MessageChannel` message (browsers, Workers), 10–15 µs here, where a
+ * timer takes 2–3 ms in Deno (that made 1 MiB messages over a WebSocket wait ~3 ms each).
+ */
+const nextTask: () => Promise<void> = (() => {
+  const immediate = (globalThis as { setImmediate?: (f: () => void) => unknown }).setImmediate;
+  if (typeof immediate === "function") return () => new Promise((r) => void immediate(r));
+  if (typeof MessageChannel !== "function") return () => new Promise((r) => setTimeout(r, 0));
+  let channel: MessageChannel | undefined;
+  const waiting: (() => void)[] = [];
+  return () =>
+    new Promise<void>((resolve) => {
+      if (channel === undefined) {
+        channel = new MessageChannel();
+        channel.port1.onmessage = () => waiting.shift()?.();
+      }
+      waiting.push(resolve);
+      channel.port2.postMessage(0);
+    });
+})();
 
 /**
  * The error a byte pair's readable fails with when a frame exceeded the
@@ -370,8 +394,10 @@ export async function webSocketPair(
       for (let at = 0; at < chunk.length; at += MAX_SEND_FRAME) {
         ws.send(chunk.length <= MAX_SEND_FRAME ? chunk : chunk.subarray(at, at + MAX_SEND_FRAME));
       }
-      while (ws.bufferedAmount > sendHighWater && ws.readyState === OPEN) {
-        await new Promise((r) => setTimeout(r, 2));
+      // No event says the socket's queue went down: look again after each macrotask for a
+      // while (a large message is usually out within a millisecond), then every few ms.
+      for (let looks = 0; ws.bufferedAmount > sendHighWater && ws.readyState === OPEN; looks++) {
+        await (looks < QUICK_LOOKS ? nextTask() : new Promise((r) => setTimeout(r, 2)));
       }
     },
     close,

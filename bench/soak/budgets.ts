@@ -59,6 +59,7 @@ export const LIMITS: readonly Limit[] = [
   L("packetRoomUpTo", "outbound packets given room to grow into (at most 25 %), so that their buffer serves the next", 256 * KIB, "bytes", "layers/session/outbox.ts", "ROOM_UP_TO = ([\\d_ *]+);", "larger packets get a buffer of their exact size"),
   L("batchRelease", "outbound batch buffer kept while idle", 1_000, "ms", "layers/session/outbox.ts", "RELEASE_AFTER_MS = ([\\d_]+)", "the buffer is released"),
   L("fairShare", "work per turn while another socket waits", 256 * KIB, "bytes", "layers/session/fairness.ts", "FAIR_SHARE = ([\\d_ *]+);", "the session gives the event loop a turn (a zero timer) before it reads on"),
+  L("fairSlice", "time a session works, at least, between those turns", 2, "ms", "layers/session/fairness.ts", "FAIR_SLICE_MS = ([\\d_]+);", "the turn waits until the session has worked this long since its last one"),
   // --- a listener
   L("maxPendingHandshakes", "handshakes in flight per listener (`maxPendingHandshakes`)", 128, "count", LISTENER, "DEFAULT_MAX_PENDING_HANDSHAKES = ([\\d_]+)", "refused: 64 random bytes, then closed, so that the initiator sees `UNEXPECTED_EOF`, not a v1-only peer (under a burst not always: see Measured); `onError` gets `BUSY`"),
   L("maxSessions", "sessions per listener, handshakes included (`maxSessions`)", 1024, "count", LISTENER, "DEFAULT_MAX_SESSIONS = ([\\d_]+)", "refused as above (`BUSY`)"),

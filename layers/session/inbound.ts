@@ -11,7 +11,14 @@ import type { Message } from "../aliasing/aliasing.ts";
 import type { Bip324Error } from "../errors.ts";
 import type { ByteChannel } from "../bytes.ts";
 import type { IdleTimer } from "./idle_timer.ts";
-import { FAIR_SHARE, othersWaiting, startWaiting, stopWaiting, yieldTurn } from "./fairness.ts";
+import {
+  FAIR_SHARE,
+  othersWaiting,
+  sliceOver,
+  startWaiting,
+  stopWaiting,
+  yieldTurn,
+} from "./fairness.ts";
 
 /** What the inbound half tells its session. */
 export interface InboundEvents {
@@ -54,6 +61,8 @@ export class Inbound
   #deferredError: Bip324Error | undefined;
   #enqueued = 0;
   #workSinceTurn = 0;
+  /** When this session last gave the event loop a turn (see `fairness.ts`). */
+  #sliceStart = 0;
   #lastCounted: ArrayBufferLike | undefined;
 
   constructor(
@@ -138,9 +147,12 @@ export class Inbound
         if (chunk === undefined) {
           if (this.#socket && this.#workSinceTurn >= FAIR_SHARE) {
             this.#workSinceTurn = 0;
-            if (othersWaiting()) {
+            if (othersWaiting() && sliceOver(this.#sliceStart)) {
               // (Ended meanwhile: no read, the transport may be lingering — see ByteChannel.linger.)
-              return yieldTurn().then(() => this.#ended ? undefined : this.#read(before));
+              return yieldTurn().then(() => {
+                this.#sliceStart = performance.now();
+                return this.#ended ? undefined : this.#read(before);
+              });
             }
           }
           return this.#read(before);
