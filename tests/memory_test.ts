@@ -115,3 +115,23 @@ Deno.test("memoryPair: writes waiting for room are refused when the writer abort
   assert.deepEqual(settled, ["ok", "Error: gone", "Error: gone"]);
   assert.equal(await waitingReady, "Error: gone");
 });
+
+Deno.test("memoryPair: after the other end ended and stopped reading, a write is refused only once our reader read that end", async () => {
+  const [x, y] = memoryPair();
+  const yw = y.writable.getWriter();
+  await yw.write(Uint8Array.of(1, 2));
+  await yw.close();
+  await y.readable.cancel(new Error("y is done"));
+  const xw = x.writable.getWriter(), xr = x.readable.getReader();
+  let refused = false;
+  const write = xw.write(Uint8Array.of(9)).catch((e) => {
+    refused = true;
+    return e;
+  });
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(refused, false, "not while y's bytes and end wait for our reader");
+  assert.deepEqual((await xr.read()).value, Uint8Array.of(1, 2));
+  assert.equal((await xr.read()).done, true);
+  assert.equal(((await write) as Error).message, "y is done");
+  assert.equal(refused, true);
+});

@@ -242,3 +242,17 @@ Deno.test("send: after the writable was closed or aborted, sends reject with CLO
     await b.close();
   }
 });
+
+Deno.test("send: once close() was called, a send is refused with CLOSED; earlier ones arrive", async () => {
+  const [a, b] = await sessionPair();
+  const before = [a.send("ping", new Uint8Array([1])), a.send("ping", new Uint8Array([2]))];
+  const closing = a.close();
+  const late = a.send("ping", new Uint8Array([3]));
+  await assert.rejects(late, isCode("CLOSED"));
+  await Promise.all(before);
+  const got: number[] = [];
+  for await (const m of b.readable) got.push(m.payload[0]);
+  assert.deepEqual(got, [1, 2]);
+  await closing;
+  assert.equal(a.closeReason, undefined);
+});

@@ -406,13 +406,15 @@ Deno.test("session: cancelling readable while the peer still sends is a clean cl
     const aReads = (async () => {
       for await (const m of a.readable) gotByA.push(m.payload[0]);
     })();
-    const closing = b.readable.cancel(); // b.close() underneath, draining b's writes
-    const acked: number[] = [];
-    const sends = Array.from({ length: 10 }, (_, i) => {
+    const acked: number[] = [], refused: number[] = [];
+    const send = (i: number) => {
       const payload = new Uint8Array(20_000);
       payload[0] = i;
-      return b.send("inv", payload).then(() => void acked.push(i), () => {});
-    });
+      return b.send("inv", payload).then(() => void acked.push(i), () => void refused.push(i));
+    };
+    const sends = Array.from({ length: 10 }, (_, i) => send(i));
+    const closing = b.readable.cancel(); // b.close() underneath, draining b's writes
+    sends.push(send(10)); // after the close began: refused
     for (let i = 0; i < hops; i++) await null;
     a.send("late", Uint8Array.of(0)).catch(() => {}); // arrives while b drains: dropped
     await Promise.all(sends);
@@ -422,6 +424,7 @@ Deno.test("session: cancelling readable while the peer still sends is a clean cl
     assert.equal(a.closeReason, undefined, `hops ${hops}: ${a.closeReason}`);
     assert.deepEqual(gotByA, acked, `hops ${hops}`);
     assert.equal(acked.length, 10);
+    assert.deepEqual(refused, [10]);
   }
 });
 

@@ -201,3 +201,16 @@ Deno.test("tcp close: writer.abort() ends a close() still sending, and one linge
   }
   await listener.close();
 });
+
+Deno.test("tcp close: with no time left to linger (closeTimeout 0), close() says TIMEOUT, not clean", async () => {
+  const listener = listen({ port: 0, network: "regtest" });
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const a = await connect({ port: listener.addr.port, network: "regtest", closeTimeout: 0 });
+  const b = (await accepted).value as Session;
+  await a.send("ping", new Uint8Array(8));
+  await within(a.close(), 2_000, "a.close()");
+  assert.equal(a.closeReason?.code, "TIMEOUT");
+  assert.match(a.closeReason!.message, /no time was left|did not take/);
+  await within(b.close(), 2_000, "b.close()");
+  await listener.close();
+});

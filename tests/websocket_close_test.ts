@@ -142,3 +142,38 @@ Deno.test("websocket close: a listener closing while handshakes wait gives its c
   assert.ok(outcomes.includes("TRANSPORT"), outcomes.join());
   await first.close();
 });
+
+Deno.test("websocket close: a close that gave up (TIMEOUT) reaches the peer as an error, not a clean end", async () => {
+  const listener = listenWebSocket({ port: 0, network: "regtest", readAhead: 0 });
+  const accepted = (async () => {
+    for await (const s of listener) return s;
+  })();
+  const client = await connectWebSocket({
+    url: `ws://127.0.0.1:${listener.addr.port}/`,
+    network: "regtest",
+    closeTimeout: 300,
+  });
+  const server = (await within(accepted, TIMEOUT, "accept"))!;
+  // The server reads nothing: the client's 1 MiB messages back up until its close gives up.
+  const sending = (async () => {
+    try {
+      for (;;) await client.send("block", new Uint8Array(1 << 20));
+    } catch { /* ended */ }
+  })();
+  await new Promise((r) => setTimeout(r, 100));
+  await within(client.close(), TIMEOUT, "client.close()");
+  assert.equal(client.closeReason?.code, "TIMEOUT");
+  await within(sending, TIMEOUT, "send loop");
+  let read = 0;
+  await within(
+    (async () => {
+      try {
+        for await (const _ of server.readable) read++;
+      } catch { /* the expected error */ }
+    })(),
+    TIMEOUT,
+    "server reads",
+  );
+  assert.ok(server.closeReason !== undefined, `an error after ${read} messages, not a clean end`);
+  await listener.close();
+});

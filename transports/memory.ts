@@ -37,6 +37,10 @@ export interface MemoryPairOptions {
   highWaterMark?: number;
 }
 
+/** Longest a write waits for our reader to read the other end's end (see `#refuseAfterEnd`). */
+const REFUSE_AFTER_MS = 3_000;
+const EMPTY = new Uint8Array(0);
+
 /** Set on in-process byte pairs (see `layers/session/fairness.ts`). */
 const IN_PROCESS = Symbol.for("bip324.inProcess");
 
@@ -56,6 +60,9 @@ class Direction {
     | undefined;
   /** Writes (and `ready`) waiting for the reader to drain the queue. */
   #waiting: { resolve: () => void; reject: (e: unknown) => void }[] | undefined;
+  /** The reader read the end (`done`); and who waits for that. */
+  #endRead = false;
+  #onEndRead: (() => void)[] | undefined;
 
   constructor(copy: boolean, hwm: number) {
     this.#copy = copy;
@@ -86,6 +93,10 @@ class Direction {
   get desiredSize(): number | null {
     return this.#cancelled || this.#aborted ? null : this.#hwm - this.#queue.length;
   }
+  /** Whether the reader cancelled (writes fail). */
+  get cancelled(): boolean {
+    return this.#cancelled !== undefined;
+  }
   close(): Promise<void> {
     if (this.#cancelled) return Promise.reject(this.#cancelled.reason);
     if (this.#ended || this.#aborted) {
@@ -106,6 +117,16 @@ class Direction {
     return RESOLVED;
   }
 
+  /** Whether the writer ended and the reader has not read that end yet (nor cancelled). */
+  get endPending(): boolean {
+    return this.#ended && !this.#endRead && !this.#cancelled && !this.#aborted;
+  }
+  /** Resolves once the reader has read the end (see {@linkcode Direction.endPending}). */
+  endRead(): Promise<void> {
+    if (!this.endPending) return RESOLVED;
+    return new Promise((resolve) => (this.#onEndRead ??= []).push(resolve));
+  }
+
   // The reader's end.
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     if (this.#queue.length > 0) {
@@ -114,7 +135,10 @@ class Direction {
       return Promise.resolve({ value, done: false });
     }
     if (this.#aborted) return Promise.reject(this.#aborted.reason);
-    if (this.#ended || this.#cancelled) return Promise.resolve({ value: undefined, done: true });
+    if (this.#ended || this.#cancelled) {
+      this.#sawEnd();
+      return Promise.resolve({ value: undefined, done: true });
+    }
     if (this.#reading !== undefined) return Promise.reject(new TypeError("a read is pending"));
     return new Promise((resolve, reject) => (this.#reading = { resolve, reject }));
   }
@@ -137,6 +161,13 @@ class Direction {
     const reading = this.#reading;
     this.#reading = undefined;
     reading?.resolve({ value: undefined, done: true });
+    if (reading !== undefined || this.#cancelled) this.#sawEnd();
+  }
+  #sawEnd(): void {
+    this.#endRead = true;
+    const waiting = this.#onEndRead;
+    this.#onEndRead = undefined;
+    for (const w of waiting ?? []) w();
   }
   #wake(): void {
     const waiting = this.#waiting;
@@ -169,7 +200,7 @@ class MemoryEnd implements BytePair, ByteChannel {
   }
   /** What the other end reads. */
   get writable(): WritableStream<Uint8Array> {
-    return this.#writable ??= this.#takeStreams() ? writableOver(this.#out) : lockedWritable();
+    return this.#writable ??= this.#takeStreams() ? writableOver(this) : lockedWritable();
   }
   /** Not a socket: sessions over it need not yield for fairness (`layers/session/fairness.ts`). */
   get [IN_PROCESS](): boolean {
@@ -194,10 +225,28 @@ class MemoryEnd implements BytePair, ByteChannel {
     return this.#in.cancel(reason);
   }
   write(chunk: Uint8Array, handedOver?: boolean): Promise<void> {
+    if (this.#out.cancelled && this.#in.endPending) return this.#refuseAfterEnd();
     return this.#out.write(chunk, handedOver);
   }
   get ready(): Promise<void> {
+    if (this.#out.cancelled && this.#in.endPending) return this.#refuseAfterEnd();
     return this.#out.ready;
+  }
+  /**
+   * The other end stopped reading, and its end (after everything it sent) waits for our
+   * reader: a write is refused only once our reader has read that end (a macrotask later, so
+   * that its continuation has run), or after `REFUSE_AFTER_MS`, so that a session still
+   * sending reads all the other end sent and ends as closed by it, not by a failed write.
+   */
+  #refuseAfterEnd(): Promise<void> {
+    const refused = () => this.#out.write(EMPTY);
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, REFUSE_AFTER_MS);
+      this.#in.endRead().then(() => {
+        clearTimeout(timer);
+        setTimeout(resolve, 0);
+      });
+    }).then(refused);
   }
   get desiredSize(): number | null {
     return this.#out.desiredSize;

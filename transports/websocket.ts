@@ -18,6 +18,8 @@ import { isOversizedFrameError } from "./node_http.ts";
 const CONNECTING = 0;
 const OPEN = 1;
 const CLOSED = 3;
+/** The close code of an aborted writable (4000–4999 are the application's; browsers allow them). */
+const ABORT_CODE = 4000;
 /** Close codes that end the stream cleanly: normal closure, going away, no status sent. */
 const CLEAN_CLOSE_CODES: readonly number[] = [1000, 1001, 1005];
 /**
@@ -236,7 +238,7 @@ export async function webSocketPair(
   });
   /** We started closing (close(), a cancel, or a local failure); what arrives now is dropped. */
   let closing = false;
-  const close = async (): Promise<void> => {
+  const close = async (code = 1000): Promise<void> => {
     if (!closing) {
       closing = true;
       // A paused socket must read again, or the peer's close reply (queued behind the data
@@ -245,7 +247,7 @@ export async function webSocketPair(
     }
     if (ws.readyState === OPEN || ws.readyState === CONNECTING) {
       try {
-        ws.close(1000);
+        ws.close(code, code === ABORT_CODE ? "aborted" : undefined);
       } catch { /* already closing */ }
     }
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -385,6 +387,9 @@ export async function webSocketPair(
   const writable = new WritableStream<Uint8Array>({
     start(c) {
       writeSignal = c.signal;
+      // writer.abort() signals at once, even while a write waits for room (its sink's abort
+      // comes only after that write).
+      writeSignal?.addEventListener("abort", () => void close(ABORT_CODE), { once: true });
     },
     async write(chunk) {
       if (ws.readyState !== OPEN) {
@@ -400,8 +405,9 @@ export async function webSocketPair(
         await (looks < QUICK_LOOKS ? nextTask() : new Promise((r) => setTimeout(r, 2)));
       }
     },
-    close,
-    abort: close,
+    close: () => close(),
+    // What was queued is dropped: the peer is told so (its reader fails instead of ending).
+    abort: () => close(ABORT_CODE),
   });
   return { readable, writable, close };
 }

@@ -27,10 +27,13 @@ export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> 
  * Why a session ended whose `close()` gave up after `ms`: the transport had
  * not taken every message written before it (those were dropped).
  */
-export function closeTimedOut(ms: number): Bip324Error {
+export function closeTimedOut(ms: number, sent = false): Bip324Error {
   return new Bip324Error(
     "TIMEOUT",
-    `close gave up after ${ms} ms: the peer did not take the last messages, which were dropped`,
+    sent
+      ? `close gave up after ${ms} ms: everything was sent, but no time was left to wait for ` +
+        "the peer's end, so a peer still sending may see a reset and lose our last messages"
+      : `close gave up after ${ms} ms: the peer did not take the last messages, which were dropped`,
     { origin: "local" },
   );
 }

@@ -360,6 +360,8 @@ export class Session implements AsyncDisposable {
   send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
+    // Once close() was called, nothing new is taken (what was sent before still goes out).
+    if (this.#state !== "open") return Promise.reject(this.#closedError());
     return this.#writes.send({ type, payload }, this.#writable !== undefined);
   }
 
@@ -378,8 +380,12 @@ export class Session implements AsyncDisposable {
     const flushed = this.#writes.drain().then(() => this.#outbox.close());
     this.#closing = settleWithin(flushed, limit).then(() => {
       // (A failed write has already ended the session with its error.)
+      const left = limit - (performance.now() - started);
       if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
-      else this.#shutdown(undefined, limit - (performance.now() - started));
+      // A socket closed without its linger may answer the peer's unread bytes with a reset.
+      else if (left <= 0 && this.#channel.linger !== undefined) {
+        this.#shutdown(closeTimedOut(limit, true));
+      } else this.#shutdown(undefined, left);
       return this.closed;
     });
     return this.#closing;
@@ -427,9 +433,15 @@ export class Session implements AsyncDisposable {
       ? this.#channel.linger(linger).catch(() => {})
       : undefined;
     if (lingering === undefined) {
-      this.#channel.cancel(closedError).catch(() => {});
-      if (error === undefined) this.#outbox.end(closedError);
-      else this.#outbox.abort(closedError);
+      if (error === undefined) {
+        this.#channel.cancel(closedError).catch(() => {});
+        this.#outbox.end(closedError);
+      } else {
+        // The abort first, so that a transport that can tell the peer (a WebSocket's close
+        // code) says so rather than closing normally for the cancel.
+        this.#outbox.abort(closedError);
+        this.#channel.cancel(closedError).catch(() => {});
+      }
     }
     this.#destroyKeys();
     if (lingering === undefined) this.#resolveClosed();
