@@ -16,10 +16,28 @@ export const BYTE_CHANNEL: unique symbol = Symbol.for("bip324.byteChannel") as n
 class StreamChannel implements ByteChannel {
   readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  /** See {@linkcode ByteChannel.linger}: only for a pair that says when it has fully closed. */
+  readonly linger?: (ms: number) => Promise<void>;
   constructor(pair: BytePair) {
     this.#reader = pair.readable.getReader();
     this.#writer = pair.writable.getWriter();
     this.#writer.closed.catch(() => {});
+    const closed = (pair as { closed?: unknown }).closed;
+    if (closed instanceof Promise) this.linger = (ms) => this.#lingerUntil(closed, ms);
+  }
+  /**
+   * After our side closed: waits for the connection's own close (a WebSocket's closing
+   * handshake) at most `ms`, then stops reading, which drops the connection if it has not
+   * closed by then.
+   */
+  async #lingerUntil(closed: Promise<unknown>, ms: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      closed.catch(() => {}),
+      new Promise((r) => (timer = setTimeout(r, ms))),
+    ]);
+    clearTimeout(timer);
+    this.#reader.cancel().catch(() => {});
   }
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reader.read();

@@ -177,3 +177,27 @@ Deno.test("websocket close: a close that gave up (TIMEOUT) reaches the peer as a
   assert.ok(server.closeReason !== undefined, `an error after ${read} messages, not a clean end`);
   await listener.close();
 });
+
+Deno.test("websocket close: a short closeTimeout is enough when everything was sent (the peer's handshake reply is not waited for)", async () => {
+  const listener = listenWebSocket({ port: 0, network: "regtest" });
+  const accepted = (async () => {
+    for await (const s of listener) return s;
+  })();
+  const client = await connectWebSocket({
+    url: `ws://127.0.0.1:${listener.addr.port}/`,
+    network: "regtest",
+    closeTimeout: 10,
+  });
+  const server = (await within(accepted, TIMEOUT, "accept"))!;
+  let read = 0;
+  const reading = (async () => {
+    for await (const _ of server.readable) read++;
+  })();
+  for (let i = 0; i < 10; i++) await client.send("ping", new Uint8Array(8));
+  await within(client.close(), TIMEOUT, "client.close()");
+  assert.equal(client.closeReason, undefined, `${client.closeReason}`);
+  await within(reading, TIMEOUT, "server reads");
+  assert.equal(read, 10);
+  assert.equal(server.closeReason, undefined);
+  await listener.close();
+});

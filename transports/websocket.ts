@@ -148,7 +148,10 @@ export function openWebSocket(url: string | URL): WebSocket {
 
 /**
  * Wraps an open (or opening) WebSocket as a byte pair. The socket is closed
- * when the readable is cancelled or the writable closed or aborted.
+ * when the readable is cancelled or the writable closed or aborted. Closing
+ * the writable resolves once what was written has left and the close frame
+ * follows it; `closed` resolves when the closing handshake is done (or the
+ * socket was dropped after `closeTimeout`), and `close()` does both.
  *
  * The peer's close frame (code 1000, 1001 or 1005) ends the readable, after
  * every byte that came before it; a write once it has arrived is refused
@@ -166,7 +169,7 @@ export function openWebSocket(url: string | URL): WebSocket {
 export async function webSocketPair(
   ws: WebSocket,
   options: WebSocketPairOptions = {},
-): Promise<BytePair & { close(): Promise<void> }> {
+): Promise<BytePair & { close(): Promise<void>; closed: Promise<void> }> {
   const sendHighWater = options.sendHighWater ?? 1 << 20;
   const receiveLimit = options.receiveLimit ?? 16 << 20;
   ws.binaryType = "arraybuffer";
@@ -258,6 +261,21 @@ export async function webSocketPair(
     clearTimeout(timer);
     // No closing handshake in time (a frozen peer): drop the connection.
     if (timedOut) forceClose(ws);
+  };
+
+  /**
+   * Resolves once at most `limit` bytes wait in the socket, it is no longer open, or `until`
+   * passed. No event says the socket's queue went down: it looks again after each macrotask
+   * for a while (a large message is usually out within a millisecond), then every few ms.
+   */
+  const buffered = async (limit: number, until = Infinity): Promise<void> => {
+    for (
+      let looks = 0;
+      ws.bufferedAmount > limit && ws.readyState === OPEN && performance.now() < until;
+      looks++
+    ) {
+      await (looks < QUICK_LOOKS ? nextTask() : new Promise((r) => setTimeout(r, 2)));
+    }
   };
 
   // What arrives waits in our own queue, handed to the readable one chunk per read: so what
@@ -399,17 +417,20 @@ export async function webSocketPair(
       for (let at = 0; at < chunk.length; at += MAX_SEND_FRAME) {
         ws.send(chunk.length <= MAX_SEND_FRAME ? chunk : chunk.subarray(at, at + MAX_SEND_FRAME));
       }
-      // No event says the socket's queue went down: look again after each macrotask for a
-      // while (a large message is usually out within a millisecond), then every few ms.
-      for (let looks = 0; ws.bufferedAmount > sendHighWater && ws.readyState === OPEN; looks++) {
-        await (looks < QUICK_LOOKS ? nextTask() : new Promise((r) => setTimeout(r, 2)));
-      }
+      await buffered(sendHighWater);
     },
-    close: () => close(),
+    // Our side is done once what we wrote has left for the peer and the close frame follows
+    // it; the peer's reply (the closing handshake) is waited for behind that, at most
+    // closeTimeout, as a TCP close lingers. So a session's close() reports what it sent, not
+    // how long the peer takes to answer (a Deno WebSocket's handshake takes ~45 ms here).
+    async close() {
+      await buffered(0, performance.now() + closeTimeout);
+      void close();
+    },
     // What was queued is dropped: the peer is told so (its reader fails instead of ending).
     abort: () => close(ABORT_CODE),
   });
-  return { readable, writable, close };
+  return { readable, writable, close, closed: socketClosed };
 }
 
 /**

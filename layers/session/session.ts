@@ -370,7 +370,11 @@ export class Session implements AsyncDisposable {
    * (over TCP it reads on to the peer's end, dropping what arrives, so that
    * the close is not a reset) and wipes the keys, in at most `closeTimeout`
    * ms; messages still unsent then are dropped and `closeReason` is
-   * `TIMEOUT`. Safe to call more than once.
+   * `TIMEOUT`. It ends reading too: what the peer sent that was not read by
+   * then is dropped, and that still counts as a clean close (to read all the
+   * peer sends, read until its end before closing — if both ends call
+   * `close()` at once, each may drop what the other sent last). Sends after
+   * the call are refused with `CLOSED`. Safe to call more than once.
    */
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
