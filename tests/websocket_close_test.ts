@@ -143,17 +143,23 @@ Deno.test("websocket close: a listener closing while handshakes wait gives its c
   await first.close();
 });
 
-Deno.test("websocket close: a close that gave up (TIMEOUT) reaches the peer as an error, not a clean end", async () => {
-  const listener = listenWebSocket({ port: 0, network: "regtest", readAhead: 0 });
+/** A client session (with `closeTimeout`) and the server session it reached (with `readAhead`). */
+async function wsSessions(closeTimeout: number, readAhead?: number) {
+  const listener = listenWebSocket({ port: 0, network: "regtest", readAhead });
   const accepted = (async () => {
     for await (const s of listener) return s;
   })();
   const client = await connectWebSocket({
     url: `ws://127.0.0.1:${listener.addr.port}/`,
     network: "regtest",
-    closeTimeout: 300,
+    closeTimeout,
   });
   const server = (await within(accepted, TIMEOUT, "accept"))!;
+  return { listener, client, server };
+}
+
+Deno.test("websocket close: a close that gave up (TIMEOUT) reaches the peer as an error, not a clean end", async () => {
+  const { listener, client, server } = await wsSessions(300, 0);
   // The server reads nothing: the client's 1 MiB messages back up until its close gives up.
   const sending = (async () => {
     try {
@@ -178,17 +184,8 @@ Deno.test("websocket close: a close that gave up (TIMEOUT) reaches the peer as a
   await listener.close();
 });
 
-Deno.test("websocket close: a short closeTimeout is enough when everything was sent (the peer's handshake reply is not waited for)", async () => {
-  const listener = listenWebSocket({ port: 0, network: "regtest" });
-  const accepted = (async () => {
-    for await (const s of listener) return s;
-  })();
-  const client = await connectWebSocket({
-    url: `ws://127.0.0.1:${listener.addr.port}/`,
-    network: "regtest",
-    closeTimeout: 10,
-  });
-  const server = (await within(accepted, TIMEOUT, "accept"))!;
+Deno.test("websocket close: a short closeTimeout is enough when everything was sent (the peer's handshake reply is only lingered for)", async () => {
+  const { listener, client, server } = await wsSessions(10);
   let read = 0;
   const reading = (async () => {
     for await (const _ of server.readable) read++;
