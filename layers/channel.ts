@@ -34,11 +34,17 @@ class StreamChannel implements ByteChannel {
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       closed.catch(() => {}),
-      new Promise((r) => (timer = setTimeout(r, ms))),
+      new Promise<void>((r) => {
+        timer = setTimeout(r, ms);
+        this.#stopLinger = r;
+      }),
     ]);
     clearTimeout(timer);
+    this.#stopLinger = undefined;
     this.#reader.cancel().catch(() => {});
   }
+  /** Ends a linger in progress at once (an abort). */
+  #stopLinger: (() => void) | undefined;
   read(): Promise<ReadableStreamReadResult<Uint8Array>> {
     return this.#reader.read();
   }
@@ -58,6 +64,7 @@ class StreamChannel implements ByteChannel {
     return this.#writer.close();
   }
   abort(reason?: unknown): Promise<void> {
+    this.#stopLinger?.();
     return this.#writer.abort(reason);
   }
   release(): void {

@@ -4,6 +4,7 @@ import type { Session } from "../layers/session/session.ts";
 import { serveWebSocket } from "../transports/websocket_server.ts";
 import { webSocketPair } from "../transports/websocket.ts";
 import { within } from "./helpers.ts";
+import { rawUpgrade } from "./relay_helpers.ts";
 
 const TIMEOUT = 20_000;
 
@@ -197,4 +198,27 @@ Deno.test("websocket close: a short closeTimeout is enough when everything was s
   assert.equal(read, 10);
   assert.equal(server.closeReason, undefined);
   await listener.close();
+});
+
+Deno.test("websocket close: a frame over the limit drops the connection at once, without reading on", async () => {
+  const listener = listenWebSocket({ port: 0, network: "regtest" });
+  const { status, conn } = await rawUpgrade(listener.addr.port);
+  assert.equal(status, 101);
+  // A masked binary frame announcing 60 MiB (over the default 4 MiB limit), then its payload.
+  const header = new Uint8Array(14);
+  header[0] = 0x82;
+  header[1] = 0x80 | 127;
+  new DataView(header.buffer).setBigUint64(2, BigInt(60 << 20));
+  const started = performance.now();
+  let sent = 0;
+  try {
+    await conn.write(header);
+    const chunk = new Uint8Array(64 * 1024);
+    while (sent < 60 << 20 && performance.now() - started < 10_000) sent += await conn.write(chunk);
+  } catch { /* dropped: the expected end */ }
+  const took = performance.now() - started;
+  conn.close();
+  await listener.close();
+  assert.ok(took < 1_500, `dropped after ${took.toFixed(0)} ms (a closing handshake waits 3 s)`);
+  assert.ok(sent < 60 << 20, `dropped after ${sent} bytes, before the whole frame`);
 });

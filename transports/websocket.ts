@@ -321,11 +321,15 @@ export async function webSocketPair(
   ws.addEventListener("error", (e) => {
     if (end) return;
     const cause = (e as ErrorEvent).error;
-    endWith(
-      isOversizedFrameError(cause)
-        ? new FrameTooLargeError(options.maxFrameBytes, { cause })
-        : new Error(`WebSocket error: ${describe(e)}`, { cause }),
-    );
+    if (isOversizedFrameError(cause)) {
+      endWith(new FrameTooLargeError(options.maxFrameBytes, { cause }));
+      // Dropped at once: a closing handshake would go on reading (and dropping) the frame's
+      // payload, as fast as the peer sends it, for up to closeTimeout.
+      closing = true;
+      forceClose(ws);
+      return;
+    }
+    endWith(new Error(`WebSocket error: ${describe(e)}`, { cause }));
     close();
   });
   /**

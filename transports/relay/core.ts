@@ -245,12 +245,15 @@ export function createRelay(options: RelayCoreOptions): RelayCore {
         closeSocket(s);
         return;
       }
+      let refused = false;
       s.addEventListener("error", (e) => {
-        // A frame over the server's limit is our refusal, not the client leaving.
-        if (!isOversizedFrameError((e as ErrorEvent).error)) clientGone = true;
+        // A frame over the server's limit is our refusal, not the client leaving (and the
+        // socket is dropped at once for it: its close is ours too).
+        if (isOversizedFrameError((e as ErrorEvent).error)) refused = true;
+        else clientGone = true;
       });
       s.addEventListener("close", () => {
-        clientGone = true;
+        if (!refused) clientGone = true;
         // The client's last frames still go to the node, but a stalled node cannot hold
         // the connection open.
         if (!ended) drainTimer = setTimeout(() => link.teardown("client_closed"), DRAIN_TIMEOUT);
