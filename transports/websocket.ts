@@ -13,7 +13,13 @@
 import type { BytePair } from "../layers/bytes.ts";
 import { unsupported } from "./runtime.ts";
 import { isOversizedFrameError } from "./node_http.ts";
-import { describe, forceClose, FrameTooLargeError, nextTask } from "./websocket_socket.ts";
+import {
+  describe,
+  dropOnceSent,
+  forceClose,
+  FrameTooLargeError,
+  nextTask,
+} from "./websocket_socket.ts";
 
 export { FrameTooLargeError };
 
@@ -323,10 +329,11 @@ export async function webSocketPair(
     const cause = (e as ErrorEvent).error;
     if (isOversizedFrameError(cause)) {
       endWith(new FrameTooLargeError(options.maxFrameBytes, { cause }));
-      // Dropped at once: a closing handshake would go on reading (and dropping) the frame's
-      // payload, as fast as the peer sends it, for up to closeTimeout.
+      // Dropped as soon as the close frame (1009) is out: a closing handshake would go on
+      // reading (and dropping) the frame's payload, as fast as the peer sends it, for up to
+      // closeTimeout.
       closing = true;
-      forceClose(ws);
+      void dropOnceSent(ws);
       return;
     }
     endWith(new Error(`WebSocket error: ${describe(e)}`, { cause }));

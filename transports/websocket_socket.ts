@@ -79,6 +79,18 @@ export function forceClose(ws: WebSocket): void {
   } catch { /* best effort */ }
 }
 
+/**
+ * Drops a connection once what it was writing (a close frame, say) has left: the socket of
+ * the `ws` package says how much waits (`writableLength`); elsewhere after one macrotask.
+ * At most 100 macrotasks.
+ */
+export async function dropOnceSent(ws: WebSocket): Promise<void> {
+  const socket = (ws as WebSocket & { _socket?: { writableLength?: number } })._socket;
+  await nextTask();
+  for (let looks = 0; looks < 100 && (socket?.writableLength ?? 0) > 0; looks++) await nextTask();
+  forceClose(ws);
+}
+
 /** What an error event says (its message, else its type). */
 export function describe(event: Event): string {
   return (event as ErrorEvent).message ?? event.type;
