@@ -214,3 +214,23 @@ Deno.test("tcp close: with no time left to linger (closeTimeout 0), close() says
   await within(b.close(), 2_000, "b.close()");
   await listener.close();
 });
+
+Deno.test("tcp close: a transport failure during close() is TRANSPORT, not a TIMEOUT that never happened", async () => {
+  const listener = listen({ port: 0, network: "regtest", readAhead: 0 }); // b never reads
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const a = await connect({ port: listener.addr.port, network: "regtest", closeTimeout: 200 });
+  const b = (await accepted).value as Session;
+  const sending = (async () => {
+    try {
+      for (;;) await b.send("x", new Uint8Array(1000));
+    } catch { /* ended */ }
+  })();
+  await new Promise((r) => setTimeout(r, 20));
+  await within(a.close(), 5_000, "a.close()"); // lingers, then closes: b's writes meet a reset
+  const started = performance.now();
+  await within(b.close(), 10_000, "b.close()");
+  assert.ok(performance.now() - started < 4_000);
+  assert.equal(b.closeReason?.code, "TRANSPORT", `${b.closeReason}`);
+  await within(sending, 5_000, "b's sends");
+  await listener.close();
+});

@@ -222,3 +222,21 @@ Deno.test("websocket close: a frame over the limit drops the connection at once,
   assert.ok(took < 1_500, `dropped after ${took.toFixed(0)} ms (a closing handshake waits 3 s)`);
   assert.ok(sent < 60 << 20, `dropped after ${sent} bytes, before the whole frame`);
 });
+
+Deno.test("websocket close: writer.abort() reaches the peer as an error, not a clean end", async () => {
+  const { listener, client, server } = await wsSessions(3_000, 0);
+  const writer = client.writable.getWriter();
+  for (let i = 0; i < 100; i++) {
+    writer.write({ type: "blk", payload: new Uint8Array(65536) }).catch(() => {});
+  }
+  await new Promise((r) => setTimeout(r, 20));
+  await writer.abort("stop");
+  let failed = false;
+  try {
+    for await (const _ of server.readable);
+  } catch {
+    failed = true;
+  }
+  assert.ok(failed || server.closeReason !== undefined, "the peer learns of the abort");
+  await listener.close();
+});

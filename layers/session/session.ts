@@ -381,11 +381,15 @@ export class Session implements AsyncDisposable {
     if (this.#state !== "open") return this.closed;
     this.#state = "closing";
     const started = performance.now(), limit = this.#closeTimeout;
-    const flushed = this.#writes.drain().then(() => this.#outbox.close());
+    let failed: { error: unknown } | undefined;
+    const flushed = this.#writes.drain().then(() => this.#outbox.close()).catch((error) => {
+      failed = { error };
+    });
     this.#closing = settleWithin(flushed, limit).then(() => {
-      // (A failed write has already ended the session with its error.)
+      // (A failed write has usually ended the session with its error already.)
       const left = limit - (performance.now() - started);
-      if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
+      if (failed !== undefined) this.#shutdown(asSessionError(failed.error));
+      else if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
       // A socket closed without its linger may answer the peer's unread bytes with a reset.
       else if (left <= 0 && this.#channel.linger !== undefined) {
         this.#shutdown(closeTimedOut(limit, true));
@@ -402,7 +406,7 @@ export class Session implements AsyncDisposable {
 
   /** `writer.abort()`: ends at once, also a `close()` still sending or lingering. */
   #abort(): void {
-    if (this.#state !== "closed") this.#shutdown();
+    if (this.#state !== "closed") this.#shutdown(undefined, 0, true);
     else if (this.#lingering) this.#channel.abort().catch(() => {});
   }
 
@@ -422,7 +426,7 @@ export class Session implements AsyncDisposable {
    * `close()`, a socket lingers for up to `linger` ms (see `ByteChannel.linger`),
    * and `closed` waits for it.
    */
-  #shutdown(error?: Bip324Error, linger = 0): void {
+  #shutdown(error?: Bip324Error, linger = 0, aborted = false): void {
     if (this.#state === "closed") return;
     this.#state = "closed";
     this.#closeReason = error;
@@ -437,12 +441,12 @@ export class Session implements AsyncDisposable {
       ? this.#channel.linger(linger).catch(() => {})
       : undefined;
     if (lingering === undefined) {
-      if (error === undefined) {
+      if (error === undefined && !aborted) {
         this.#channel.cancel(closedError).catch(() => {});
         this.#outbox.end(closedError);
       } else {
         // The abort first, so that a transport that can tell the peer (a WebSocket's close
-        // code) says so rather than closing normally for the cancel.
+        // code) says so rather than closing normally for the cancel (also for writer.abort()).
         this.#outbox.abort(closedError);
         this.#channel.cancel(closedError).catch(() => {});
       }
