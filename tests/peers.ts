@@ -152,13 +152,13 @@ export async function nodeNetPairs(): Promise<{
   stop(): Promise<void>;
 }> {
   const net = await import("node:net");
-  const server = net.createServer({ pauseOnConnect: true });
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   const accepted = new Promise<ReturnType<typeof nodeSocketPair>>((resolve) =>
     server.on("connection", (socket) => resolve(nodeSocketPair(socket as never)))
   );
   await new Promise<void>((r) => server.listen({ port: 0, host: "127.0.0.1" }, r));
   const port = (server.address() as { port: number }).port;
-  const socket = net.createConnection({ host: "127.0.0.1", port });
+  const socket = net.createConnection({ host: "127.0.0.1", port, allowHalfOpen: true });
   await new Promise((r) => socket.once("connect", r));
   const client = nodeSocketPair(socket as never);
   return {

@@ -107,6 +107,21 @@ Deno.test("tcp close: closing the writable is a half-close: the peer's bytes sti
   assert.equal(wasClosed(ours), true, "both sides ended: closed");
 });
 
+Deno.test("tcp close: over node:net too, the peer's FIN ends our reads only: we still write", async () => {
+  const { client, remote, stop } = await nodeNetPairs();
+  const remoteWriter = remote.writable.getWriter();
+  await remoteWriter.close(); // the peer's FIN
+  assert.equal((await client.readable.getReader().read()).done, true);
+  const writer = client.writable.getWriter();
+  await writer.write(new Uint8Array([1, 2]));
+  await writer.write(new Uint8Array([3]));
+  await writer.close();
+  const got: number[] = [];
+  for await (const chunk of remote.readable) got.push(...chunk);
+  assert.deepEqual(got, [1, 2, 3]);
+  await stop();
+});
+
 Deno.test("tcp close: a linger drops the peer's bytes, and ends at the peer's end", async () => {
   const { ours, pair, peer } = await rawPair();
   const channel = channelOf(pair);

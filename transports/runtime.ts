@@ -78,8 +78,10 @@ export interface NodeServerLike {
 
 /** The slice of `node:net` the transports use. */
 export interface NodeNetLike {
-  createConnection(options: { host: string; port: number }): NodeSocketLike;
-  createServer(options?: { pauseOnConnect?: boolean }): NodeServerLike;
+  createConnection(
+    options: { host: string; port: number; allowHalfOpen?: boolean },
+  ): NodeSocketLike;
+  createServer(options?: { pauseOnConnect?: boolean; allowHalfOpen?: boolean }): NodeServerLike;
 }
 
 /** A Deno address's host and port (absent for non-TCP addresses). */

@@ -60,7 +60,8 @@ export async function connectTcp(
   const net = requireNodeNet("connectTcp");
   const signal = address.signal;
   signal?.throwIfAborted();
-  const socket = net.createConnection({ host: hostname, port: address.port });
+  // Half-open, as Deno.Conn: the peer's FIN ends our reads only; we write on until we end.
+  const socket = net.createConnection({ host: hostname, port: address.port, allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => {
     const onAbort = () => {
       socket.destroy();
@@ -154,8 +155,9 @@ function listenDeno(listener: DenoListenerLike): PairListener {
 
 function listenNode(port: number, hostname: string): PairListener {
   const net = requireNodeNet("listenTcp");
-  // Connections arrive paused, so nothing is read before the reader asks.
-  const server = net.createServer({ pauseOnConnect: true });
+  // Connections arrive paused, so nothing is read before the reader asks; half-open, as
+  // Deno.Conn (the peer's FIN ends our reads only).
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
   const addr = { hostname, port };
   const queue: IncomingPair[] = [];
   const waiters: {

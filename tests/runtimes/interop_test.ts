@@ -273,6 +273,25 @@ for (const runtime of all) {
   });
 }
 
+Deno.test("runtimes: over node:net TCP (Node.js, Bun), a close still sending meets the peer's close: both end cleanly, nothing refused (sockets are half-open, as Deno's)", async () => {
+  for (const runtime of all) {
+    const peer = new Peer(runtime, dir, ["close-race"]);
+    try {
+      for (let round = 0; round < 3; round++) {
+        const line = await peer.next("close_race", round);
+        const info = `${runtime.name}: ${JSON.stringify(line)}`;
+        assert.equal(line.round, round, info);
+        assert.equal(line.a, null, info);
+        assert.equal(line.b, null, info);
+        assert.equal(line.refused, 0, info);
+      }
+      assert.equal(await peer.finish(), 0);
+    } finally {
+      peer.kill();
+    }
+  }
+});
+
 Deno.test("runtimes: capability checks pick the AEAD backend: node:crypto in Node.js, libcrypto through bun:ffi in Bun (whose node:crypto lacks chacha20-poly1305), else an error naming what is missing", async () => {
   const libcrypto = systemLibcrypto();
   for (const runtime of all) {

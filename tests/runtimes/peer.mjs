@@ -2,6 +2,7 @@
 // Usage: peer.mjs connect|listen tcp|ws PORT|URL NETWORK COUNT
 //        peer.mjs relay ws HOST:PORT (a relay to that node, until stdin ends)
 //        peer.mjs capabilities (which AEAD backend this runtime gets, and why)
+//        peer.mjs close-race (both ends here, over TCP: a close still sending meets the peer's)
 // Prints JSON lines: listening, session, done, closed, error (typed errors), peer_error.
 import { connect, connectWebSocket, listen, listenWebSocket, toHex } from "@bip324/bip324";
 import { serveRelay } from "@bip324/bip324/relay";
@@ -47,6 +48,48 @@ async function exchange(session, we, they) {
   await sending;
   writer.releaseLock();
   return { reader, received };
+}
+
+/**
+ * Both ends in this runtime over loopback TCP: `a` queues 200 messages of 50 kB and closes while
+ * `b` reads one and closes. The peer's FIN must not end our writes (sockets are half-open, as
+ * Deno's), so `a`'s close still sends everything and both end cleanly. Three rounds.
+ */
+async function closeRace() {
+  const listener = listen({ port: 0, network: "regtest" });
+  for (let i = 0; i < 200 && listener.addr.port === 0; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const incoming = listener[Symbol.asyncIterator]();
+  for (let round = 0; round < 3; round++) {
+    const accepted = incoming.next();
+    const a = await connect({
+      hostname: "127.0.0.1",
+      port: listener.addr.port,
+      network: "regtest",
+    });
+    const b = (await accepted).value;
+    let refused = 0;
+    const sends = [];
+    for (let i = 0; i < 200; i++) {
+      sends.push(a.send("tx", new Uint8Array(50_000)).catch(() => refused++));
+    }
+    const closing = a.close();
+    const reader = b.readable.getReader();
+    await reader.read();
+    reader.releaseLock();
+    await b.close();
+    await closing;
+    await Promise.all(sends);
+    out({
+      event: "close_race",
+      round,
+      a: a.closeReason ? describe(a.closeReason) : null,
+      b: b.closeReason ? describe(b.closeReason) : null,
+      refused,
+    });
+  }
+  await listener.close();
 }
 
 function untilStdinEnds() {
@@ -126,6 +169,7 @@ async function main() {
     });
     return;
   }
+  if (mode === "close-race") return await closeRace();
   if (mode === "relay") {
     const relay = serveRelay({
       port: 0,
