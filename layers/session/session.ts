@@ -15,30 +15,24 @@
  * Inbound, each transport chunk goes through every layer in one synchronous
  * call; outbound, each message is encoded, sealed in place and committed to
  * the transport's next write (see `outbox.ts`). The inbound half — reads,
- * decoding, the read-ahead — is `inbound.ts`.
+ * decoding, the read-ahead — is `inbound.ts`; the state, `close()` and the
+ * shutdown are `session_core.ts`, under this public face.
  *
  * @module
  */
 
 import type { Message } from "../aliasing/aliasing.ts";
-import { Bip324Error, withoutStack } from "../errors.ts";
-import type { ByteChannel, BytePair } from "../bytes.ts";
-import { takeChannel } from "../channel.ts";
+import type { Bip324Error } from "../errors.ts";
+import type { BytePair } from "../bytes.ts";
 import type { Role } from "../handshake/handshake.ts";
 import type { Network } from "../bitcoin/network.ts";
-import { compose } from "./compose.ts";
-import { Outbox, type OutboxListener } from "./outbox.ts";
-import { closeTimedOut, IdleTimer, settleWithin } from "./idle_timer.ts";
-import { IN_PROCESS } from "./fairness.ts";
-import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
-import { Writes, type WritesOwner } from "./writes.ts";
-import {
-  type HandshakeInfo,
-  type SessionBaseOptions,
-  type SessionInit,
-  sessionLimits,
-  type SessionStats,
+import { SessionCore } from "./session_core.ts";
+import type {
+  HandshakeInfo,
+  SessionBaseOptions,
+  SessionInit,
+  SessionStats,
 } from "./session_init.ts";
 
 export { asSessionError };
@@ -50,13 +44,6 @@ export type {
   SessionStats,
 } from "./session_init.ts";
 
-type Hooks =
-  & TransformStreamDefaultController<Uint8Array>
-  & InboundEvents
-  & OutboxListener
-  & WritesOwner
-  & UnderlyingSink<Message>;
-let SessionHooks: new (session: Session) => Hooks;
 let setPeer: (session: Session, facts: PeerFacts) => void;
 /** What a session's opener learns about the peer. */
 interface PeerFacts {
@@ -137,83 +124,6 @@ export class Session implements AsyncDisposable {
   readonly closed: Promise<void>;
 
   static {
-    // One small object is the outbound stage's controller, the inbound half's listener and the
-    // writable's sink: its methods (on the prototype) reach the session's private state, so an
-    // idle session holds no closures for them.
-    SessionHooks = class
-      implements
-        TransformStreamDefaultController<Uint8Array>,
-        InboundEvents,
-        OutboxListener,
-        WritesOwner,
-        UnderlyingSink<Message> {
-      readonly #session: Session;
-      constructor(session: Session) {
-        this.#session = session;
-      }
-      // The controller the outbound stage sees.
-      get desiredSize(): null {
-        return null;
-      }
-      enqueue(bytes: Uint8Array): void {
-        this.#session.#outbox.push(bytes);
-      }
-      error(reason: unknown): void {
-        this.#session.#fail(reason);
-      }
-      terminate(): void {}
-      // What the inbound half reports.
-      onEnd(error?: unknown): void {
-        const session = this.#session;
-        if (error !== undefined) session.#fail(error);
-        else if (session.#state === "open") session.#shutdown();
-      }
-      cancelled(): Promise<void> {
-        return this.#session.close();
-      }
-      // What the outbox reports.
-      writeFailed(error: unknown): void {
-        const session = this.#session;
-        if (session.#state === "open") session.#shutdown(asSessionError(error));
-      }
-      // What the writes report.
-      get controller(): this {
-        return this;
-      }
-      failWrite(error: unknown): never {
-        const session = this.#session;
-        if (error instanceof TypeError || error instanceof RangeError) throw error;
-        if (session.#state === "open") session.#shutdown(asSessionError(error));
-        throw session.#closedError();
-      }
-      closedError(): Bip324Error {
-        return this.#session.#closedError();
-      }
-      sendRefused(error: unknown): unknown {
-        return this.#session.#state === "closed" ? this.#session.#closedError() : error;
-      }
-      // The writable's sink (and what queued sends write to).
-      get builtWritable(): WritableStream<Message> | undefined {
-        return this.#session.#writable;
-      }
-      start(controller: WritableStreamDefaultController): void {
-        this.#session.#writeController = controller;
-        // writer.abort() waits for the write in flight, which may wait on backpressure for
-        // ever: its signal fires at once, and ends the session as abort() does (that write
-        // then fails).
-        controller.signal?.addEventListener("abort", () => this.abort(), { once: true });
-      }
-      write(message: Message): Promise<void> | void {
-        return this.#session.#writes.write(message);
-      }
-      async close(): Promise<void> {
-        this.#session.#writableClosedByUser = true;
-        await this.#session.close();
-      }
-      abort(): void {
-        this.#session.#abort();
-      }
-    };
     setPeer = (session, { remote, authenticated }) => {
       if (remote !== undefined) session.#remote = remote;
       if (authenticated !== undefined) session.#authenticated = authenticated;
@@ -222,23 +132,7 @@ export class Session implements AsyncDisposable {
 
   #authenticated: boolean | undefined;
   #remote: string | undefined;
-  #destroyKeys: () => void;
-  #channel: ByteChannel;
-  #outbox: Outbox;
-  #inbound: Inbound;
-  #writes: Writes;
-  #hooks: Hooks;
-  #writable: WritableStream<Message> | undefined;
-  #writeController: WritableStreamDefaultController | undefined;
-  #resolveClosed!: () => void;
-  /** A clean close's transport is still lingering (see `#shutdown`). */
-  #lingering = false;
-  #state: "open" | "closing" | "closed" = "open";
-  #closeReason?: Bip324Error;
-  #closeTimeout: number;
-  #closing?: Promise<void>;
-  #writableClosedByUser = false;
-  #idle?: IdleTimer;
+  readonly #core: SessionCore;
 
   /**
    * Builds the session's stages over `pair` (use `openSession` for v2,
@@ -251,43 +145,9 @@ export class Session implements AsyncDisposable {
     this.sessionId = init.sessionId.slice();
     this.peerVersionContents = init.peerVersionContents;
     this.handshake = init.handshake;
-    this.#destroyKeys = init.destroy;
-    const { closeTimeout, readAhead } = sessionLimits(options);
-    this.#closeTimeout = closeTimeout;
-    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
-    if (options.idleTimeout !== undefined) {
-      this.#idle = new IdleTimer(options.idleTimeout, (error) => {
-        if (this.#state === "open") this.#shutdown(error);
-      });
-    }
-    const socket = (pair as { [IN_PROCESS]?: boolean })[IN_PROCESS] !== true;
-    this.#channel = takeChannel(pair);
-    const hooks = this.#hooks = new SessionHooks(this);
-    this.#outbox = new Outbox(this.#channel, hooks);
-    const stack = init.stack({ stats: this.stats, alloc: this.#outbox.alloc });
-    this.#outbox.ownBuffers = stack.ownBuffers === true;
-    const inboundStage = compose<Uint8Array, Message>(...stack.inbound);
-    const outbound = compose<Message, Uint8Array>(...stack.outbound);
-    this.#writes = new Writes(outbound, this.#outbox, hooks);
-    const leftover = init.leftover.length > 0 ? init.leftover : undefined;
-    const inbound = this.#inbound = new Inbound(hooks, this.#channel, inboundStage, {
-      readAhead,
-      leftover,
-      socket,
-      idle: this.#idle,
-    });
-    const starting = [
-      inboundStage.start?.(inbound),
-      outbound.start?.(hooks),
-    ].filter((p) => p !== undefined);
-    if (starting.length > 0) {
-      const started = Promise.all(starting).then(() => {});
-      started.catch((error) => this.#fail(error));
-      inbound.waitFor(started);
-    }
-
-    const size = (m: Message) => inbound.size(m);
-    this.readable = new ReadableStream<Message>(inbound, { highWaterMark: readAhead, size });
+    const core = this.#core = new SessionCore(pair, init, options, this.stats);
+    this.readable = core.readable;
+    this.closed = core.closed;
   }
 
   /**
@@ -304,17 +164,7 @@ export class Session implements AsyncDisposable {
    * still sending or lingering.
    */
   get writable(): WritableStream<Message> {
-    if (this.#writable !== undefined) return this.#writable;
-    // One message queued: a byte-counting strategy would let small writes run ahead, but its
-    // size callback costs ~280 B per session in Deno and the idle footprint matters more.
-    const writable = this.#writable = new WritableStream<Message>(this.#hooks, {
-      highWaterMark: 1,
-    });
-    // Built after a failure: errored as it would have been (see #shutdown).
-    if (this.#state === "closed" && this.#closeReason !== undefined) {
-      this.#writeController!.error(withoutStack(() => this.#closedError()));
-    }
-    return writable;
+    return this.#core.writable;
   }
 
   /**
@@ -323,7 +173,7 @@ export class Session implements AsyncDisposable {
    * last messages).
    */
   get closeReason(): Bip324Error | undefined {
-    return this.#closeReason;
+    return this.#core.closeReason;
   }
 
   /**
@@ -346,7 +196,7 @@ export class Session implements AsyncDisposable {
 
   /** Whether the session is still open. */
   get isOpen(): boolean {
-    return this.#state === "open";
+    return this.#core.isOpen;
   }
 
   /**
@@ -360,9 +210,7 @@ export class Session implements AsyncDisposable {
   send(type: string, payload: Uint8Array = new Uint8Array(0)): Promise<void> {
     if (typeof type !== "string") throw new TypeError("type must be a string");
     if (!(payload instanceof Uint8Array)) throw new TypeError("payload must be a Uint8Array");
-    // Once close() was called, nothing new is taken (what was sent before still goes out).
-    if (this.#state !== "open") return Promise.reject(this.#closedError());
-    return this.#writes.send({ type, payload }, this.#writable !== undefined);
+    return this.#core.send({ type, payload });
   }
 
   /**
@@ -377,88 +225,11 @@ export class Session implements AsyncDisposable {
    * the call are refused with `CLOSED`. Safe to call more than once.
    */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    if (this.#state !== "open") return this.closed;
-    this.#state = "closing";
-    const started = performance.now(), limit = this.#closeTimeout;
-    let failed: { error: unknown } | undefined;
-    const flushed = this.#writes.drain().then(() => this.#outbox.close()).catch((error) => {
-      failed = { error };
-    });
-    this.#closing = settleWithin(flushed, limit).then(() => {
-      // (A failed write has usually ended the session with its error already.)
-      const left = limit - (performance.now() - started);
-      if (failed !== undefined) this.#shutdown(asSessionError(failed.error));
-      else if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
-      // A socket closed without its linger may answer the peer's unread bytes with a reset.
-      else if (left <= 0 && this.#channel.linger !== undefined) {
-        this.#shutdown(closeTimedOut(limit, true));
-      } else this.#shutdown(undefined, left);
-      return this.closed;
-    });
-    return this.#closing;
+    return this.#core.closeSession();
   }
 
   /** Closes the session (for `await using`). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-
-  /** `writer.abort()`: ends at once, also a `close()` still sending or lingering. */
-  #abort(): void {
-    if (this.#state !== "closed") this.#shutdown(undefined, 0, true);
-    else if (this.#lingering) this.#channel.abort().catch(() => {});
-  }
-
-  #fail(error: unknown): void {
-    if (this.#state !== "closed") this.#shutdown(asSessionError(error));
-  }
-
-  #closedError(): Bip324Error {
-    return new Bip324Error("CLOSED", "session is closed", {
-      origin: "local",
-      cause: this.#closeReason,
-    });
-  }
-
-  /**
-   * Ends everything at once: streams, transport, timers, keys. After a clean
-   * `close()`, a socket lingers for up to `linger` ms (see `ByteChannel.linger`),
-   * and `closed` waits for it.
-   */
-  #shutdown(error?: Bip324Error, linger = 0, aborted = false): void {
-    if (this.#state === "closed") return;
-    this.#state = "closed";
-    this.#closeReason = error;
-    this.#idle?.stop();
-    // For whatever is still pending; a trace of the shutdown itself would say nothing.
-    const closedError = withoutStack(() => this.#closedError());
-    this.#inbound.end(error);
-    // After a clean end, the writable is left for its sink to refuse later writes with CLOSED,
-    // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
-    if (error && !this.#writableClosedByUser) this.#writeController?.error(closedError);
-    const lingering = linger > 0 && this.#channel.linger !== undefined
-      ? this.#channel.linger(linger).catch(() => {})
-      : undefined;
-    if (lingering === undefined) {
-      if (error === undefined && !aborted) {
-        this.#channel.cancel(closedError).catch(() => {});
-        this.#outbox.end(closedError);
-      } else {
-        // The abort first, so that a transport that can tell the peer (a WebSocket's close
-        // code) says so rather than closing normally for the cancel (also for writer.abort()).
-        this.#outbox.abort(closedError);
-        this.#channel.cancel(closedError).catch(() => {});
-      }
-    }
-    this.#destroyKeys();
-    if (lingering === undefined) this.#resolveClosed();
-    else {
-      this.#lingering = true;
-      lingering.then(() => {
-        this.#lingering = false;
-        this.#resolveClosed();
-      });
-    }
   }
 }
