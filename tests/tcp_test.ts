@@ -3,6 +3,9 @@ import { connect, listen } from "../layers/session/connect.ts";
 import { Bip324Error } from "../layers/errors.ts";
 import type { Session } from "../layers/session/session.ts";
 import { nodeNetPairs } from "./peers.ts";
+import { Handshake } from "../layers/handshake/handshake.ts";
+import { encryptPacket } from "../layers/packet_cipher.ts";
+import { concat, msg, within } from "./helpers.ts";
 
 async function echo(session: Session) {
   await session.readable.pipeTo(session.writable).catch(() => {});
@@ -106,4 +109,48 @@ Deno.test("tcp: the node:net byte pair (Node.js/Bun path) carries 4 MiB intact w
   remote.close();
   client.close();
   await stop();
+});
+
+Deno.test("tcp: a handshake streaming large decoys (read into the handshake's own buffer) keeps every message right behind the version packet", async () => {
+  for (const decoys of [[1_000_000], [9_000, 300_000, 20_000]]) {
+    const listener = listen({ port: 0, hostname: "127.0.0.1", network: "regtest" });
+    const accepted = listener[Symbol.asyncIterator]().next();
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    try {
+      const machine = new Handshake({ role: "initiator", network: "regtest", decoys });
+      await conn.write(machine.start());
+      // The listener's reply, read until our machine is done; what it answers is ours to send.
+      const buf = new Uint8Array(4096);
+      let rest: Uint8Array = new Uint8Array(0);
+      while (!machine.done) {
+        const n = await within(conn.read(buf), 3000, "listener's reply");
+        assert.ok(n !== null, "the listener ended during the handshake");
+        const out = machine.receive(buf.subarray(0, n));
+        if (out.length > 0) rest = out;
+      }
+      // Decoys, version packet and three messages in one write: the messages arrive in the
+      // listener's handshake reads, after bytes it has read into its buffer.
+      const { cipher } = machine.result();
+      const packets = [1, 2, 3].map((i) => encryptPacket(cipher.ciphers, new Uint8Array([14, i])));
+      const all = concat([rest, ...packets]);
+      for (let at = 0; at < all.length;) at += await conn.write(all.subarray(at));
+      const session: Session | undefined = (await within(accepted, 3000, "session accepted")).value;
+      assert.ok(session, "no session");
+      assert.equal(session.handshake.decoysReceived, decoys.length);
+      const r = session.readable.getReader();
+      for (let i = 1; i <= 3; i++) {
+        assert.deepEqual((await within(r.read(), 3000, "message")).value, msg("inv", i));
+      }
+      r.releaseLock();
+      cipher.destroy();
+      conn.close(); // our end: the session ends cleanly (it has nothing left to send)
+      await within(session.closed, 3000, "session closed");
+      assert.equal(session.closeReason, undefined);
+    } finally {
+      try {
+        conn.close();
+      } catch { /* closed above */ }
+      await listener.close();
+    }
+  }
 });

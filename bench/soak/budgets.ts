@@ -49,6 +49,7 @@ export const LIMITS: readonly Limit[] = [
   L("v1Payload", "v1 payload", 4_000_000, "bytes", "layers/v1/v1_framing.ts", "MAX_PROTOCOL_MESSAGE_LENGTH = ([\\d_]+)", "`OVERSIZED` on the header"),
   L("v1Reserve", "v1 payload storage before the bytes arrive", 64 * KIB, "bytes", "layers/v1/v1_framing.ts", "INITIAL_PAYLOAD_CAPACITY = ([\\d_ *]+);", "storage grows with the bytes that actually arrive"),
   L("handshakeTimeout", "whole handshake (`handshakeTimeout`)", 20_000, "ms", "layers/handshake/driver.ts", "DEFAULT_HANDSHAKE_TIMEOUT = ([\\d_]+)", "`HANDSHAKE_TIMEOUT` (origin `local`); trickling bytes does not extend it"),
+  L("handshakeScratch", "handshake read buffer, past its first 8 KiB (where the transport reads into one)", 16 * KIB, "bytes", "layers/handshake/driver.ts", "SCRATCH_LEN = ([\\d_ *]+);", "reads are at most this large; the bytes are decrypted or copied out of it (a streamed decoy leaves no chunk behind)"),
   L("streamFrom", "decoys: streamed, never held, from this body size", 16 * KIB, "bytes", "layers/session/open.ts", "STREAM_BODIES_FROM = ([\\d_ *]+);", "a decoy spanning transport chunks is authenticated as it passes (its tag checked at its end before anything after it is released); in the handshake every decoy is streamed"),
   L("assembly", "packet assembly storage, initial", 64 * KIB, "bytes", "layers/length/length_layer.ts", "INITIAL_ASSEMBLY = ([\\d_ *]+);", "grows with the bytes of a real message that arrive, up to its announced length"),
   L("rekey", "rekey interval", 224, "packets", "layers/rekeying.ts", "REKEY_INTERVAL = ([\\d_]+)", "— (fixed by the BIP)"),
@@ -152,12 +153,17 @@ const tcpRead = () => [
   T("the chunk being decoded (a copy of one read)", limit("tcpRead"), "tcpRead"),
 ];
 const garbage = () => limit("garbage") + limit("terminator");
-const handshakeBytes = (versionPacket: number) => [
+const handshakeBytes = (versionPacket: number, tcp: boolean) => [
   T("the peer's key, garbage and terminator", 64 + garbage(), "64 + 4,095 + 16"),
   T(
     "the version packet being gathered",
     versionPacket ? versionPacket + BODY_OVERHEAD : 0,
     versionPacket ? "its contents + 17" : "0: decoys are streamed, never held",
+  ),
+  T(
+    "the handshake's own read buffer (Deno TCP, past the first 8 KiB)",
+    tcp ? limit("handshakeScratch") : 0,
+    tcp ? "handshakeScratch" : "0: a WebSocket hands on its frames",
   ),
   T(
     "our key, garbage, terminator and version packet",
@@ -214,7 +220,7 @@ export function pendingHandshakeBudget(versionPacket = 0): Budget {
   return budget(`pending TCP handshake, ${kind}`, [
     objects(),
     ...tcpRead(),
-    ...handshakeBytes(versionPacket),
+    ...handshakeBytes(versionPacket, true),
   ]);
 }
 
@@ -228,7 +234,7 @@ export function webSocketBudget(
     objects(),
     ...wsFrames(),
     T("the chunk being decoded (one frame)", frame, "maxFrameBytes"),
-    ...(handshake ? handshakeBytes(0) : [
+    ...(handshake ? handshakeBytes(0, false) : [
       ...sessionBytes(maxMessage, frame),
       T("WebSocket send buffer", limit("sendHighWater"), "sendHighWater"),
     ]),

@@ -100,10 +100,24 @@ export async function performHandshake(
 
   try {
     send(machine.start());
+    // Past the first few KiB (a decoy's or a large version packet's bytes), where the
+    // transport can, the peer's bytes land in one buffer of this handshake's own instead of a
+    // new chunk per read: the machine keeps nothing of its input but copies, so a pending
+    // handshake streaming megabytes leaves no trail of freed chunks in the allocator.
+    let scratch: Uint8Array | undefined;
     while (!machine.done) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
+      let bytes: Uint8Array | null;
       try {
-        chunk = await channel.read();
+        if (scratch === undefined && received >= SCRATCH_AFTER && channel.readInto) {
+          scratch = new Uint8Array(SCRATCH_LEN);
+        }
+        if (scratch !== undefined) {
+          const n = await channel.readInto!(scratch);
+          bytes = n === null ? null : scratch.subarray(0, n);
+        } else {
+          const chunk = await channel.read();
+          bytes = chunk.done ? null : chunk.value;
+        }
       } catch (e) {
         if (stopped) throw stopReason;
         // Core reconnects with v1 however the connection ended (close or reset), as long as
@@ -113,12 +127,18 @@ export async function performHandshake(
         throw transportError(e, machine, received);
       }
       if (stopped) throw stopReason;
-      if (chunk.done) {
+      if (bytes === null) {
         if (machine.role === "initiator" && received === 0) throw v1OnlyPeer();
         throw eofError(machine, received);
       }
-      received += chunk.value.length;
-      send(machine.receive(chunk.value));
+      received += bytes.length;
+      send(machine.receive(bytes));
+    }
+    // What came after the version packet is a view of the last input: of the scratch buffer,
+    // the session gets a copy.
+    const result = machine.result();
+    if (scratch !== undefined && result.leftover.length > 0) {
+      result.leftover = result.leftover.slice();
     }
     try {
       await new Promise<void>((resolve, reject) => {
@@ -132,7 +152,7 @@ export async function performHandshake(
     }
     if (stopped) throw stopReason;
     channel.release();
-    return machine.result();
+    return result;
   } catch (error) {
     machine.destroy();
     if (error instanceof Bip324Error && error.code === "V1_PROTOCOL") {
@@ -150,6 +170,11 @@ export async function performHandshake(
     wake = undefined;
   }
 }
+
+/** Bytes read from the peer before the handshake reads into a buffer of its own. */
+const SCRATCH_AFTER = 8 * 1024;
+/** That buffer's size (a pending handshake holds it until it ends). */
+const SCRATCH_LEN = 16 * 1024;
 
 /** Largest delay `setTimeout` honours (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
