@@ -154,3 +154,36 @@ Deno.test("tcp: a handshake streaming large decoys (read into the handshake's ow
     }
   }
 });
+
+Deno.test("tcp: large decoys between messages (read into the decoy's own buffer) are dropped, and every message arrives intact", async () => {
+  const listener = listen({ port: 0, hostname: "127.0.0.1", network: "regtest" });
+  const accepted = listener[Symbol.asyncIterator]().next();
+  const decoys = [300_000, 70_001, 33_000];
+  const client = await connect({
+    hostname: "127.0.0.1",
+    port: listener.addr.port,
+    network: "regtest",
+    shaping: () => decoys,
+  });
+  const session: Session | undefined = (await within(accepted, 3000, "session accepted")).value;
+  assert.ok(session, "no session");
+  try {
+    const sent = Array.from({ length: 6 }, (_, i) => new Uint8Array(i * 9_000 + 1).fill(i + 1));
+    const sending = (async () => {
+      for (const payload of sent) await client.send("block", payload);
+    })();
+    const r = session.readable.getReader();
+    for (const payload of sent) {
+      const { value } = await within(r.read(), 5000, "message");
+      assert.equal(value?.type, "block");
+      assert.deepEqual(value?.payload, payload);
+    }
+    await sending;
+    r.releaseLock();
+    assert.equal(session.stats.decoysReceived, decoys.length * sent.length);
+  } finally {
+    await client.close();
+    await within(session.closed, 3000, "session closed");
+    await listener.close();
+  }
+});

@@ -36,6 +36,8 @@ import {
 
 const EMPTY = new Uint8Array(0);
 const BODY_OVERHEAD = HEADER_LEN + TAG_LEN;
+/** Bytes of a streamed decoy read at once, where the transport reads into a buffer of ours. */
+const DECOY_LANDING = 32 * 1024;
 
 /** Options for {@linkcode aeadDecryptor}. */
 export interface AeadDecryptorOptions {
@@ -75,6 +77,8 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
   /** A real message's body being gathered (its bytes so far, up to `#bodyHave`). */
   #body: Uint8Array | undefined;
   #bodyHave = 0;
+  /** Where a streamed decoy's next bytes are read (see `landing`); let go of at its end. */
+  #decoyLanding: Uint8Array | undefined;
 
   constructor(cipher: FSChaCha20Poly1305, onDecoy?: (contentsLength: number) => void) {
     this.#cipher = cipher;
@@ -101,8 +105,14 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
     this.#gather(chunk, controller);
   }
 
-  /** While a body is gathered: the rest of it, where its next piece may be read to. */
+  /**
+   * While a body is gathered: the rest of it, where its next piece may be
+   * read to. While a decoy streams: one buffer of this decoy's own, read into
+   * again and again (its bytes are only authenticated, never kept), so a
+   * decoy costs no copy per read.
+   */
   landing(): Uint8Array | undefined {
+    if (this.#open !== undefined) return this.#decoyLanding ??= new Uint8Array(DECOY_LANDING);
     return this.#body?.subarray(this.#bodyHave);
   }
 
@@ -131,6 +141,7 @@ class AeadDecryptor implements Transformer<Uint8Array, Uint8Array> {
     if (open.remaining > 0) return;
     const ok = open.finish();
     this.#open = undefined;
+    this.#decoyLanding = undefined;
     if (!ok) throw new Bip324Error("DECRYPTION", "decoy packet authentication failed (bad tag)");
     this.#onDecoy?.(this.#openTotal - BODY_OVERHEAD);
   }
