@@ -247,9 +247,12 @@ export interface ByteChannel {
    * side is no longer wanted, but closing a socket with unread bytes resets
    * the connection, and a reset can make the peer lose what we sent last.
    * So it keeps reading, dropping what the peer still sends, until the peer's
-   * end or `ms` have passed, then closes the connection. Resolves then.
+   * end or `ms` have passed, then closes the connection. Resolves then:
+   * `true` when `ms` ran out while the peer was still sending (bytes came
+   * in during the linger and its end did not), so closing may have been a
+   * reset; else `false` (or nothing).
    */
-  linger?(ms: number): Promise<void>;
+  linger?(ms: number): Promise<boolean | void>;
   /** Ends our side at once, dropping what is queued (the peer's reads fail). */
   abort(reason?: unknown): Promise<void>;
   /** Hands the pair back (the streams' locks are released where there are streams). */

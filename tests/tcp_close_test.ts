@@ -134,7 +134,8 @@ Deno.test("tcp close: a linger drops the peer's bytes, and ends at the peer's en
   assert.equal(got[0], 5);
   assert.equal(await peer.read(new Uint8Array(8)), null, "a clean end, no reset");
   peer.close();
-  await within(lingering, 10_000, "the linger (ends at the peer's end, not the 60 s)");
+  const cut = await within(lingering, 10_000, "the linger (ends at the peer's end, not the 60 s)");
+  assert.equal(cut, false, "ended by the peer's end, not cut short");
   assert.equal(wasClosed(ours), true);
 });
 
@@ -150,9 +151,10 @@ Deno.test("tcp close: a linger gives up after its time when the peer never ends"
     } catch { /* closed by us at last */ }
   })();
   const started = performance.now();
-  await within(channel.linger!(200), 10_000, "the linger");
+  const cut = await within(channel.linger!(200), 10_000, "the linger");
   const took = performance.now() - started;
   assert.ok(took >= 150, `ended at its time, not before (${took.toFixed(0)} ms)`);
+  assert.equal(cut, true, "cut short while the peer was still sending");
   assert.equal(wasClosed(ours), true);
   flooding = false;
   await within(flood, 10_000, "the peer's flood");
@@ -176,7 +178,9 @@ Deno.test("tcp close: a session's close lingers at most closeTimeout for a peer 
   await within(b.close(), 10_000, "b.close()");
   const took = performance.now() - started;
   assert.ok(took >= 250, `lingered until closeTimeout (${took.toFixed(0)} ms)`);
-  assert.equal(b.closeReason, undefined, "everything was sent: a clean close");
+  // Everything was sent, but `a` was still sending: closing may have reset the connection.
+  assert.equal(b.closeReason?.code, "TIMEOUT", String(b.closeReason));
+  assert.match(b.closeReason!.message, /still sending/);
   await within(a.close(), 10_000, "a.close()");
   await within(flooding, 10_000, "a's sends");
   await listener.close();
@@ -249,3 +253,55 @@ Deno.test("tcp close: a transport failure during close() is TRANSPORT, not a TIM
   await within(sending, 5_000, "b's sends");
   await listener.close();
 });
+
+/** `a` reads nothing ahead (so it never notices b's end) and `b` closes within 300 ms. */
+async function quietPair(kind: "Deno" | "node:net") {
+  if (kind === "Deno") {
+    const listener = listen({ port: 0, network: "regtest", closeTimeout: 300 });
+    const accepted = listener[Symbol.asyncIterator]().next();
+    const a = await connect({ port: listener.addr.port, network: "regtest", readAhead: 0 });
+    return { a, b: (await accepted).value as Session, done: () => listener.close() };
+  }
+  const { client, remote, stop } = await nodeNetPairs();
+  const [a, b] = await Promise.all([
+    openSession(client, { role: "initiator", network: "regtest", readAhead: 0 }),
+    openSession(remote, { role: "responder", network: "regtest", closeTimeout: 300 }),
+  ]);
+  return { a, b, done: stop };
+}
+
+for (const kind of ["Deno", "node:net"] as const) {
+  Deno.test(`tcp close: a linger that runs out on a silent peer that never ends is a clean close (${kind})`, async () => {
+    const { a, b, done } = await quietPair(kind);
+    try {
+      await b.send("pong", new Uint8Array(8));
+      const started = performance.now();
+      await within(b.close(), 10_000, "b.close()");
+      const took = performance.now() - started;
+      assert.ok(took >= 250, `lingered until closeTimeout (${took.toFixed(0)} ms)`);
+      assert.equal(b.closeReason, undefined, String(b.closeReason));
+    } finally {
+      await a.close();
+      await done();
+    }
+  });
+
+  Deno.test(`tcp close: a linger that runs out while the peer still sends says TIMEOUT (${kind})`, async () => {
+    const { a, b, done } = await quietPair(kind);
+    const flooding = (async () => {
+      try {
+        for (;;) await a.send("tx", new Uint8Array(20_000));
+      } catch { /* ended */ }
+    })();
+    try {
+      await within(b.readable.getReader().read(), 5_000, "b's first read");
+      await within(b.close(), 10_000, "b.close()");
+      assert.equal(b.closeReason?.code, "TIMEOUT", String(b.closeReason));
+      assert.match(b.closeReason!.message, /still sending/);
+    } finally {
+      await a.close();
+      await within(flooding, 10_000, "a's sends");
+      await done();
+    }
+  });
+}

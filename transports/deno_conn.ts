@@ -18,6 +18,8 @@ const MAX_READ = 64 * 1024;
 const KEEP_GROWN_MS = 1_000;
 /** Where a lingering close reads what it drops (shared: nobody looks at its bytes). */
 const DISCARD = new Uint8Array(MAX_READ);
+/** A linger that was not cut short while the peer sent (see `ByteChannel.linger`). */
+const NOT_CUT: Promise<boolean> = Promise.resolve(false);
 
 /** Channels keeping a grown read buffer, and the one timer that lets go of unused ones. */
 const keeping = new Set<ConnChannel>();
@@ -212,23 +214,31 @@ class ConnChannel implements ByteChannel {
       this.#pair.close(); // the peer is gone (reset): nothing left to half-close
     }
   }
-  linger(ms: number): Promise<void> {
-    if (this.#pair.isClosed) return RESOLVED;
+  linger(ms: number): Promise<boolean> {
+    if (this.#pair.isClosed) return NOT_CUT;
     if (!this.#writeClosed || this.#readEnded || !(ms > 0)) {
       this.#pair.close();
-      return RESOLVED;
+      return NOT_CUT;
     }
     // Closing interrupts the read that waits: the timer bounds the whole drain.
-    const timer = setTimeout(() => this.#pair.close(), ms);
+    let cut = false, dropped = false;
+    const timer = setTimeout(() => {
+      cut = true;
+      this.#pair.close();
+    }, ms);
     const drain = async () => {
       try {
-        if ((await this.#pendingRead) === null) return;
-        while (!this.#pair.isClosed && (await this.#conn.read(DISCARD)) !== null);
+        let n = await this.#pendingRead;
+        while (n !== null && !this.#pair.isClosed) {
+          if ((n as number) > 0) dropped = true;
+          n = await this.#conn.read(DISCARD);
+        }
       } catch { /* reset, or closed by the timer */ }
     };
-    return drain().finally(() => {
+    return drain().then(() => {
       clearTimeout(timer);
       this.#pair.close();
+      return cut && dropped;
     });
   }
   abort(): Promise<void> {

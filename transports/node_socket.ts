@@ -13,6 +13,8 @@ import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
 
 /** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
 const NODE_READ_AHEAD = 64 * 1024;
+/** A linger that was not cut short while the peer sent (see `ByteChannel.linger`). */
+const NOT_CUT: Promise<boolean> = Promise.resolve(false);
 
 /**
  * Reads: the socket's `data` events queue copies (at most
@@ -41,7 +43,9 @@ class NodeSocketChannel implements ByteChannel {
   /** Our side was ended (FIN). */
   #writeEnded = false;
   /** A lingering close drops what arrives, and ends at the peer's end. */
-  #lingering: (() => void) | undefined;
+  #lingering: ((cut?: boolean) => void) | undefined;
+  /** Bytes came in during the linger. */
+  #lingerDropped = false;
 
   constructor(socket: NodeSocketLike, pair: ChannelOwner) {
     this.#socket = socket;
@@ -60,6 +64,7 @@ class NodeSocketChannel implements ByteChannel {
   }
 
   #data(data: Uint8Array): void {
+    if (this.#lingering !== undefined) this.#lingerDropped ||= data.length > 0;
     if (this.#ended || this.#lingering !== undefined) return;
     // A copy that owns its memory (Buffers may be slices of a shared pool).
     const value = new Uint8Array(data);
@@ -146,23 +151,23 @@ class NodeSocketChannel implements ByteChannel {
       this.#socket.once("close", () => resolve());
     });
   }
-  linger(ms: number): Promise<void> {
-    if (this.#pair.isClosed || this.#socket.destroyed) return RESOLVED;
+  linger(ms: number): Promise<boolean> {
+    if (this.#pair.isClosed || this.#socket.destroyed) return NOT_CUT;
     if (!this.#writeEnded || this.#ended || !(ms > 0)) {
       this.#pair.close();
-      return RESOLVED;
+      return NOT_CUT;
     }
     this.#queue = [];
     this.#queued = 0;
     const reading = this.#reading;
     this.#reading = undefined;
     reading?.resolve({ value: undefined, done: true });
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#lingering?.(), ms);
-      this.#lingering = () => {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => this.#lingering?.(true), ms);
+      this.#lingering = (cut = false) => {
         clearTimeout(timer);
         this.#pair.close();
-        resolve();
+        resolve(cut && this.#lingerDropped);
       };
       this.#paused = false;
       this.#socket.resume();

@@ -39,6 +39,20 @@ export function closeTimedOut(ms: number, sent = false): Bip324Error {
 }
 
 /**
+ * Why a session ended whose `close()` sent everything but whose linger ran
+ * out after `ms` while the peer was still sending: closing then may have
+ * reset the connection, and a reset can make the peer lose what we sent last.
+ */
+export function lingerCutShort(ms: number): Bip324Error {
+  return new Bip324Error(
+    "TIMEOUT",
+    `close gave up after ${ms} ms: everything was sent, but the peer was still sending and had ` +
+      "not ended, so it may see a reset and lose our last messages",
+    { origin: "local" },
+  );
+}
+
+/**
  * Calls `onIdle` with an `IDLE_TIMEOUT` error (origin local) after `ms`
  * without {@linkcode IdleTimer.touch}.
  */

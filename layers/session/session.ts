@@ -170,7 +170,7 @@ export class Session implements AsyncDisposable {
   /**
    * Why the session ended: `undefined` for a clean close, else the protocol
    * error (or `TIMEOUT`: a `close()` that gave up before the peer took our
-   * last messages).
+   * last messages, or before a peer still sending ended).
    */
   get closeReason(): Bip324Error | undefined {
     return this.#core.closeReason;
@@ -218,7 +218,9 @@ export class Session implements AsyncDisposable {
    * (over TCP it reads on to the peer's end, dropping what arrives, so that
    * the close is not a reset) and wipes the keys, in at most `closeTimeout`
    * ms; messages still unsent then are dropped and `closeReason` is
-   * `TIMEOUT`. It ends reading too: what the peer sent that was not read by
+   * `TIMEOUT`, as it is when the time runs out while the peer still sends and
+   * has not ended (closing may then reset the connection, and a reset can
+   * make the peer lose our last messages). It ends reading too: what the peer sent that was not read by
    * then is dropped, and that still counts as a clean close (to read all the
    * peer sends, read until its end before closing — if both ends call
    * `close()` at once, each may drop what the other sent last). Sends after

@@ -15,7 +15,7 @@ import type { ByteChannel, BytePair } from "../bytes.ts";
 import { takeChannel } from "../channel.ts";
 import { compose } from "./compose.ts";
 import { Outbox, type OutboxListener } from "./outbox.ts";
-import { closeTimedOut, IdleTimer, settleWithin } from "./idle_timer.ts";
+import { closeTimedOut, IdleTimer, lingerCutShort, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
@@ -254,7 +254,7 @@ export class SessionCore
     // so that `readable.pipeTo(writable)` (an echo) finishes cleanly instead of rejecting.
     if (error && !this.#writableClosedByUser) this.#writeController?.error(closedError);
     const lingering = linger > 0 && this.#channel.linger !== undefined
-      ? this.#channel.linger(linger).catch(() => {})
+      ? this.#channel.linger(linger).catch(() => false)
       : undefined;
     if (lingering === undefined) {
       if (error === undefined && !aborted) {
@@ -271,8 +271,10 @@ export class SessionCore
     if (lingering === undefined) this.#resolveClosed();
     else {
       this.#lingering = true;
-      lingering.then(() => {
+      lingering.then((stillSending) => {
         this.#lingering = false;
+        // Ran out while the peer kept sending: that close may have been a reset.
+        if (stillSending === true) this.#closeReason = lingerCutShort(this.#closeTimeout);
         this.#resolveClosed();
       });
     }
