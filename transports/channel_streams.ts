@@ -13,6 +13,8 @@ export const BYTE_CHANNEL: unique symbol = Symbol.for("bip324.byteChannel") as n
 
 /** A resolved promise to hand out where nothing waits. */
 export const RESOLVED: Promise<void> = Promise.resolve();
+/** What `linger()` resolves to when it was not cut short while the peer sent. */
+export const NOT_CUT: Promise<boolean> = Promise.resolve(false);
 
 /** A pull-based readable over the channel's reads (nothing read ahead). */
 export function readableOver(

@@ -9,7 +9,7 @@
 
 import { type ByteChannel, type BytePair, freeBuffer } from "../layers/bytes.ts";
 import type { DenoConnLike } from "./runtime.ts";
-import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
+import { type ChannelOwner, ChannelPair, NOT_CUT, RESOLVED } from "./channel_streams.ts";
 
 /** Smallest and largest read buffer: an idle connection holds the small one. */
 const MIN_READ = 512;
@@ -18,8 +18,6 @@ const MAX_READ = 64 * 1024;
 const KEEP_GROWN_MS = 1_000;
 /** Where a lingering close reads what it drops (shared: nobody looks at its bytes). */
 const DISCARD = new Uint8Array(MAX_READ);
-/** A linger that was not cut short while the peer sent (see `ByteChannel.linger`). */
-const NOT_CUT: Promise<boolean> = Promise.resolve(false);
 
 /** Channels keeping a grown read buffer, and the one timer that lets go of unused ones. */
 const keeping = new Set<ConnChannel>();
@@ -77,7 +75,7 @@ class ConnChannel implements ByteChannel {
   #writes = 0;
   #failure: { error: unknown } | undefined;
   /** The read in progress, if any (a lingering close waits for it before reading on). */
-  #pendingRead: Promise<unknown> = RESOLVED;
+  #pendingRead: Promise<number | null | void> = RESOLVED;
   /** The peer's end was read. */
   #readEnded = false;
   /** Our side was ended (FIN): the connection closes once the peer's end is read too. */
@@ -230,7 +228,7 @@ class ConnChannel implements ByteChannel {
       try {
         let n = await this.#pendingRead;
         while (n !== null && !this.#pair.isClosed) {
-          if ((n as number) > 0) dropped = true;
+          if (n) dropped = true;
           n = await this.#conn.read(DISCARD);
         }
       } catch { /* reset, or closed by the timer */ }

@@ -9,12 +9,10 @@
 
 import type { ByteChannel, BytePair } from "../layers/bytes.ts";
 import type { NodeSocketLike } from "./runtime.ts";
-import { type ChannelOwner, ChannelPair, RESOLVED } from "./channel_streams.ts";
+import { type ChannelOwner, ChannelPair, NOT_CUT, RESOLVED } from "./channel_streams.ts";
 
 /** Bytes a `node:net` socket may push ahead of the reader before it is paused. */
 const NODE_READ_AHEAD = 64 * 1024;
-/** A linger that was not cut short while the peer sent (see `ByteChannel.linger`). */
-const NOT_CUT: Promise<boolean> = Promise.resolve(false);
 
 /**
  * Reads: the socket's `data` events queue copies (at most

@@ -23,33 +23,26 @@ export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> 
   return Promise.race([settled, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Why a session ended whose `close()` gave up after `ms`: the transport had
- * not taken every message written before it (those were dropped).
- */
-export function closeTimedOut(ms: number, sent = false): Bip324Error {
-  return new Bip324Error(
-    "TIMEOUT",
-    sent
-      ? `close gave up after ${ms} ms: everything was sent, but no time was left to wait for ` +
-        "the peer's end, so a peer still sending may see a reset and lose our last messages"
-      : `close gave up after ${ms} ms: the peer did not take the last messages, which were dropped`,
-    { origin: "local" },
-  );
-}
+/** Why a `close()` gave up (see {@linkcode closeTimedOut}). */
+export type CloseGaveUp = "unsent" | "no linger" | "peer sending";
+
+const GAVE_UP: Record<CloseGaveUp, string> = {
+  "unsent": "the peer did not take the last messages, which were dropped",
+  "no linger": "everything was sent, but no time was left to wait for the peer's end, so a peer " +
+    "still sending may see a reset and lose our last messages",
+  "peer sending": "everything was sent, but the peer was still sending and had not ended, so it " +
+    "may see a reset and lose our last messages",
+};
 
 /**
- * Why a session ended whose `close()` sent everything but whose linger ran
- * out after `ms` while the peer was still sending: closing then may have
- * reset the connection, and a reset can make the peer lose what we sent last.
+ * Why a session ended whose `close()` gave up after `ms`: the transport had
+ * not taken every message written before it (those were dropped), there was
+ * no time left to linger, or the linger ran out while the peer still sent.
  */
-export function lingerCutShort(ms: number): Bip324Error {
-  return new Bip324Error(
-    "TIMEOUT",
-    `close gave up after ${ms} ms: everything was sent, but the peer was still sending and had ` +
-      "not ended, so it may see a reset and lose our last messages",
-    { origin: "local" },
-  );
+export function closeTimedOut(ms: number, why: CloseGaveUp = "unsent"): Bip324Error {
+  return new Bip324Error("TIMEOUT", `close gave up after ${ms} ms: ${GAVE_UP[why]}`, {
+    origin: "local",
+  });
 }
 
 /**

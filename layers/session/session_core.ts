@@ -15,7 +15,7 @@ import type { ByteChannel, BytePair } from "../bytes.ts";
 import { takeChannel } from "../channel.ts";
 import { compose } from "./compose.ts";
 import { Outbox, type OutboxListener } from "./outbox.ts";
-import { closeTimedOut, IdleTimer, lingerCutShort, settleWithin } from "./idle_timer.ts";
+import { closeTimedOut, IdleTimer, settleWithin } from "./idle_timer.ts";
 import { IN_PROCESS } from "./fairness.ts";
 import { Inbound, type InboundEvents } from "./inbound.ts";
 import { asSessionError } from "./session_error.ts";
@@ -142,7 +142,7 @@ export class SessionCore
       else if (!this.#outbox.finished) this.#shutdown(closeTimedOut(limit));
       // A socket closed without its linger may answer the peer's unread bytes with a reset.
       else if (left <= 0 && this.#channel.linger !== undefined) {
-        this.#shutdown(closeTimedOut(limit, true));
+        this.#shutdown(closeTimedOut(limit, "no linger"));
       } else this.#shutdown(undefined, left);
       return this.closed;
     });
@@ -274,7 +274,9 @@ export class SessionCore
       lingering.then((stillSending) => {
         this.#lingering = false;
         // Ran out while the peer kept sending: that close may have been a reset.
-        if (stillSending === true) this.#closeReason = lingerCutShort(this.#closeTimeout);
+        if (stillSending === true) {
+          this.#closeReason = closeTimedOut(this.#closeTimeout, "peer sending");
+        }
         this.#resolveClosed();
       });
     }
