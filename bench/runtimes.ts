@@ -4,7 +4,10 @@
 // then as its very last line one JSON object with each figure and its ratio to Deno (goal ≥ 0.67),
 // plus small messages written with `await session.send()` (no WritableStream: the library's own
 // path without the runtime's streams on the writing side);
-// for Node.js also the 1 MiB ratio to Deno without FFI, where both use node:crypto.
+// for Node.js also the 1 MiB ratio to Deno without FFI, where both use node:crypto; and each
+// runtime's stream floor (`stream_floor_ns`: one backpressured `WritableStream` write plus one
+// `ReadableStream` read, without the library) with the small-message ratio once that floor is
+// taken out of both sides (`*_small_ratio_library_only`: the library's own time per message).
 // Runtimes take turns for ROUNDS rounds and each keeps its best figure, so load from other
 // processes on the machine skews the ratios less.
 import { npmBuild, runtimes } from "../tests/runtimes/tools.ts";
@@ -14,6 +17,8 @@ interface Figures {
   /** The same small messages, each written with `await session.send()` (no WritableStream). */
   send_small_msgs_per_s: number;
   bulk_mb_per_s: number;
+  /** ns per message that the runtime's own streams cost (see runtimes_peer.mjs). */
+  stream_floor_ns: number;
 }
 
 async function measure(bin: string, args: string[], cwd: string): Promise<Figures> {
@@ -54,6 +59,7 @@ for (let round = 0; round < ROUNDS; round++) {
       small_msgs_per_s: Math.max(best?.small_msgs_per_s ?? 0, f.small_msgs_per_s),
       send_small_msgs_per_s: Math.max(best?.send_small_msgs_per_s ?? 0, f.send_small_msgs_per_s),
       bulk_mb_per_s: Math.max(best?.bulk_mb_per_s ?? 0, f.bulk_mb_per_s),
+      stream_floor_ns: Math.min(best?.stream_floor_ns ?? Infinity, f.stream_floor_ns),
       version: c.version,
     };
   }
@@ -67,8 +73,12 @@ console.log(
 console.log(
   `  ${"runtime".padEnd(10)} ${"small msg/s".padStart(12)} ${"ratio".padStart(6)} ${
     "send() msg/s".padStart(13)
-  } ${"ratio".padStart(6)} ${"1 MiB MB/s".padStart(11)} ${"ratio".padStart(6)}`,
+  } ${"ratio".padStart(6)} ${"1 MiB MB/s".padStart(11)} ${"ratio".padStart(6)} ${
+    "streams ns".padStart(11)
+  }`,
 );
+/** The library's own ns per small message: the whole, less what the runtime's streams cost. */
+const libraryNs = (r: Figures) => 1e9 / r.small_msgs_per_s - r.stream_floor_ns;
 for (const [name, r] of Object.entries(results)) {
   const smallRatio = r.small_msgs_per_s / base.small_msgs_per_s;
   const sendRatio = r.send_small_msgs_per_s / base.send_small_msgs_per_s;
@@ -78,15 +88,20 @@ for (const [name, r] of Object.entries(results)) {
       smallRatio.toFixed(2).padStart(6)
     } ${r.send_small_msgs_per_s.toLocaleString("en").padStart(13)} ${
       sendRatio.toFixed(2).padStart(6)
-    } ${String(r.bulk_mb_per_s).padStart(11)} ${bulkRatio.toFixed(2).padStart(6)}   (${r.version})`,
+    } ${String(r.bulk_mb_per_s).padStart(11)} ${bulkRatio.toFixed(2).padStart(6)} ${
+      String(r.stream_floor_ns).padStart(11)
+    }   (${r.version})`,
   );
   summary[`${name}_small_msgs_per_s`] = r.small_msgs_per_s;
   summary[`${name}_send_small_msgs_per_s`] = r.send_small_msgs_per_s;
   summary[`${name}_bulk_mb_per_s`] = r.bulk_mb_per_s;
+  summary[`${name}_stream_floor_ns`] = r.stream_floor_ns;
   if (name !== "deno") {
     summary[`${name}_small_ratio`] = Math.round(smallRatio * 100) / 100;
     summary[`${name}_send_small_ratio`] = Math.round(sendRatio * 100) / 100;
     summary[`${name}_bulk_ratio`] = Math.round(bulkRatio * 100) / 100;
+    summary[`${name}_small_ratio_library_only`] = Math.round(libraryNs(base) / libraryNs(r) * 100) /
+      100;
   }
   if (name.startsWith("node")) {
     const same = r.bulk_mb_per_s / results.deno_noffi.bulk_mb_per_s;
