@@ -362,7 +362,7 @@ export { openSession, peerHandshake, relay, serveHttp };
 
 Deno.test("runtimes: the build's versions are what we ran", () => {
   for (const r of all) assert.ok(r.version.length > 0, r.name);
-  for (const name of ["bun", "node22", "node26"]) {
+  for (const name of ["bun", "node22", "node24", "node26"]) {
     assert.ok(all.some((r) => r.name === name), name);
   }
 });

