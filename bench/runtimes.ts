@@ -1,9 +1,9 @@
 // `deno task bench:runtimes`: the small-message and 1 MiB session figures of bench:report,
-// measured in Deno, Node.js (22, 24 and 26 from npm, and the machine's own if older) and Bun, each running
-// the same npm build (bench/runtimes_peer.mjs), one after the other in one run. Prints a table,
-// then as its very last line one JSON object with each figure and its ratio to Deno (goal ≥ 0.67),
-// plus small messages written with `await session.send()` (no WritableStream: the library's own
-// path without the runtime's streams on the writing side);
+// measured in Deno, Node.js (22, 24 and 26 from npm, and the machine's own if older) and Bun,
+// each running the same npm build (bench/runtimes_peer.mjs), one after the other in one run.
+// Prints a table, then as its very last line one JSON object with each figure and its ratio to
+// Deno (goal ≥ 0.67), plus small messages written with `await session.send()` (no
+// WritableStream: the library's own path without the runtime's streams on the writing side);
 // for Node.js also the 1 MiB ratio to Deno without FFI, where both use node:crypto; and each
 // runtime's stream floor (`stream_floor_ns`: one backpressured `WritableStream` write plus one
 // `ReadableStream` read, without the library) with the small-message ratio once that floor is

@@ -157,11 +157,11 @@ export class Session implements AsyncDisposable {
    * message: wait for `writer.ready` (or each write) before the next, so
    * the transport's backpressure reaches the writer and the runtime's
    * queue stays short (Node.js 22 and 20 dequeue pending writes in
-   * time proportional to the queue; 24.22 and 26 do not). `writer.close()` waits, as streams do,
-   * for a write the transport pushes back on, for as long as the peer does
-   * not read; {@linkcode Session.close} is bounded by `closeTimeout`, and
-   * `writer.abort()` ends the session at once, even while a `close()` is
-   * still sending or lingering.
+   * time proportional to the queue; 24.22 and 26 do not). `writer.close()`
+   * waits, as streams do, for a write the transport pushes back on, for as
+   * long as the peer does not read; {@linkcode Session.close} is bounded by
+   * `closeTimeout`, and `writer.abort()` ends the session at once, even
+   * while a `close()` is still sending or lingering.
    */
   get writable(): WritableStream<Message> {
     return this.#core.writable;
