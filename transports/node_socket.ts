@@ -62,8 +62,11 @@ class NodeSocketChannel implements ByteChannel {
   }
 
   #data(data: Uint8Array): void {
-    if (this.#lingering !== undefined) this.#lingerDropped ||= data.length > 0;
-    if (this.#ended || this.#lingering !== undefined) return;
+    if (this.#lingering !== undefined) {
+      this.#lingerDropped ||= data.length > 0; // dropped: only whether any came counts
+      return;
+    }
+    if (this.#ended) return;
     // A copy that owns its memory (Buffers may be slices of a shared pool).
     const value = new Uint8Array(data);
     const reading = this.#reading;
